@@ -1,0 +1,59 @@
+package dev.capstan;
+
+import java.util.List;
+
+/**
+ * One or more blocks of {@code parallelize} failed. Every block run so far, and the caller's transaction,
+ * was rolled back before this was thrown; later chunks never started.
+ */
+public class ParallelizeException extends CapstanException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * One failed block.
+     *
+     * @param block   its number, from 1, in declaration order
+     * @param name    its name, or "block N"
+     * @param task    the task it ran in (the caller's, or the last task it invoked)
+     * @param servers the servers that task targeted
+     * @param cause   what it threw (null when it rolled back without throwing)
+     */
+    public record BlockFailure(int block, String name, String task, List<Server> servers, Throwable cause) {
+        public BlockFailure {
+            servers = List.copyOf(servers);
+        }
+
+        /** One line: the cause's message, or how the block failed. */
+        public String reason() {
+            if (cause == null) {
+                return "rolled back";
+            }
+            String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            return message.lines().findFirst().orElse(message);
+        }
+    }
+
+    private final transient List<BlockFailure> failures;
+
+    public ParallelizeException(List<BlockFailure> failures, int blocks) {
+        super(describe(failures, blocks), failures.isEmpty() ? null : failures.get(0).cause());
+        this.failures = List.copyOf(failures);
+    }
+
+    public List<BlockFailure> failures() {
+        return failures;
+    }
+
+    private static String describe(List<BlockFailure> failures, int blocks) {
+        StringBuilder sb = new StringBuilder("parallelize: " + failures.size() + " of " + blocks
+                + (blocks == 1 ? " block" : " blocks") + " failed; every block run so far was rolled back");
+        for (BlockFailure f : failures) {
+            sb.append("\n  ").append(f.name()).append(" (task ").append(f.task());
+            if (!f.servers().isEmpty()) {
+                sb.append(" on ").append(String.join(", ", f.servers().stream().map(Server::label).toList()));
+            }
+            sb.append("): ").append(f.reason());
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.capstan.engine;
+
+import dev.capstan.CommandOptions;
+import dev.capstan.ConfigException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The options of one {@code run}/{@code sudo}/{@code capture}/{@code test} call, as the recipe set them. */
+final class CommandRequest implements CommandOptions {
+    boolean once;
+    final List<String> hosts = new ArrayList<>();
+    final List<String> roles = new ArrayList<>();
+    final Map<String, String> env = new LinkedHashMap<>();
+    boolean pty;
+    byte[] stdin;
+    Duration timeout;
+    String sudoUser;
+
+    @Override
+    public CommandOptions once() {
+        once = true;
+        return this;
+    }
+
+    @Override
+    public CommandOptions hosts(String... names) {
+        hosts.addAll(Arrays.asList(names));
+        return this;
+    }
+
+    @Override
+    public CommandOptions roles(String... names) {
+        roles.addAll(Arrays.asList(names));
+        return this;
+    }
+
+    @Override
+    public CommandOptions env(String name, String value) {
+        if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw new ConfigException("invalid environment variable name '" + name + "'");
+        }
+        env.put(name, value);
+        return this;
+    }
+
+    @Override
+    public CommandOptions pty() {
+        pty = true;
+        return this;
+    }
+
+    @Override
+    public CommandOptions stdin(String input) {
+        stdin = input.getBytes(StandardCharsets.UTF_8);
+        return this;
+    }
+
+    @Override
+    public CommandOptions timeout(Duration limit) {
+        if (limit == null || limit.isNegative() || limit.isZero()) {
+            throw new ConfigException("a command timeout must be positive, got " + limit);
+        }
+        timeout = limit;
+        return this;
+    }
+
+    @Override
+    public CommandOptions as(String user) {
+        sudoUser = user;
+        return this;
+    }
+}

@@ -1,0 +1,484 @@
+package dev.capstan.engine;
+
+import dev.capstan.Blocks;
+import dev.capstan.CancelledException;
+import dev.capstan.CapstanException;
+import dev.capstan.CommandFailedException;
+import dev.capstan.CommandFailedException.HostFailure;
+import dev.capstan.CommandOptions;
+import dev.capstan.OnError;
+import dev.capstan.ParallelBranches;
+import dev.capstan.Server;
+import dev.capstan.TaskContext;
+import dev.capstan.TransactionBody;
+import dev.capstan.TransferOptions;
+import dev.capstan.event.Event;
+import dev.capstan.model.TaskDefinition;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.ShellQuote;
+import dev.capstan.transport.TransportException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The {@link TaskContext} of one task invocation, or of one {@code parallelize} block. Contexts form a
+ * chain through {@code parent}: an invoked task's context points at its caller's, a block's at the
+ * context that called {@code parallelize}. The open transaction is found along that chain, so invoked
+ * tasks and blocks join their caller's transaction without any thread-local state.
+ */
+final class ExecutionContext implements TaskContext {
+    private final Engine engine;
+    private final TaskDefinition task;
+    private final ExecutionContext parent;
+    private final int depth;
+    private final List<Server> targets;
+    /** Hosts dropped after a failure under {@code onError(CONTINUE)}; shared by the invocation. */
+    private final Set<Server> failedHosts;
+    /** Non-null for a parallelize block: where the block's rollback handlers are kept. */
+    private final Journal blockJournal;
+    /** Whether a block was started inside a caller's open transaction. */
+    private final boolean blockInTransaction;
+    private volatile Journal transaction;
+
+    ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets) {
+        this(engine, task, parent, depth, targets, ConcurrentHashMap.newKeySet(), null, false);
+    }
+
+    private ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets,
+                             Set<Server> failedHosts, Journal blockJournal, boolean blockInTransaction) {
+        this.engine = engine;
+        this.task = task;
+        this.parent = parent;
+        this.depth = depth;
+        this.targets = List.copyOf(targets);
+        this.failedHosts = failedHosts;
+        this.blockJournal = blockJournal;
+        this.blockInTransaction = blockInTransaction;
+    }
+
+    /** A context for one parallelize block: the caller's task and servers, its own rollback journal. */
+    ExecutionContext forBlock(Journal journal) {
+        return new ExecutionContext(engine, task, this, depth, targets, failedHosts, journal, openTransaction() != null);
+    }
+
+    /** A context for the same invocation restricted to some servers (rolling execution). */
+    ExecutionContext forServers(List<Server> servers) {
+        return new ExecutionContext(engine, task, parent, depth, servers, failedHosts, blockJournal, blockInTransaction);
+    }
+
+    TaskDefinition definition() {
+        return task;
+    }
+
+    int depth() {
+        return depth;
+    }
+
+    Engine engine() {
+        return engine;
+    }
+
+    // ---- transactions ----------------------------------------------------------------------
+
+    /** The journal of the open transaction this context belongs to, or null outside any transaction. */
+    Journal openTransaction() {
+        if (transaction != null) {
+            return transaction;
+        }
+        if (blockJournal != null) {
+            return blockInTransaction ? blockJournal : null;
+        }
+        return parent == null ? null : parent.openTransaction();
+    }
+
+    private Journal nearestBlockJournal() {
+        for (ExecutionContext c = this; c != null; c = c.parent) {
+            if (c.blockJournal != null) {
+                return c.blockJournal;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void transaction(TransactionBody body) {
+        if (openTransaction() != null) {
+            runBody(body); // nested transactions join the outer one
+            return;
+        }
+        Journal block = nearestBlockJournal();
+        Journal journal = block != null ? block : new Journal();
+        int mark = journal.size();
+        transaction = journal;
+        try {
+            runBody(body);
+        } catch (RuntimeException | Error e) {
+            engine.rollbacks().rollBack(task.name(), journal.snapshot(mark), e);
+            journal.markRolledBack();
+            throw e;
+        } finally {
+            transaction = null;
+        }
+    }
+
+    @Override
+    public void onRollback(TransactionBody handler) {
+        Journal journal = openTransaction();
+        if (journal == null) {
+            engine.log(Event.Level.DEBUG, task.name(), "onRollback outside a transaction: ignored");
+            return;
+        }
+        journal.add(this, handler);
+    }
+
+    private static void runBody(TransactionBody body) {
+        try {
+            body.run();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancelledException("interrupted");
+        } catch (Exception e) {
+            throw new CapstanException(e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- commands --------------------------------------------------------------------------
+
+    @Override
+    public void run(String command) {
+        run(command, o -> { });
+    }
+
+    @Override
+    public void run(String command, Consumer<CommandOptions> options) {
+        CommandRequest request = request(options);
+        execute(command, command, request, false);
+    }
+
+    @Override
+    public void sudo(String command) {
+        sudo(command, o -> { });
+    }
+
+    @Override
+    public void sudo(String command, Consumer<CommandOptions> options) {
+        CommandRequest request = request(options);
+        String line = "sudo -p " + ShellQuote.quote(Sudo.PROMPT) + (request.sudoUser == null ? "" : " -u " + ShellQuote.quote(request.sudoUser))
+                + " -- sh -c " + ShellQuote.quote(command);
+        execute(line, line, request, false);
+    }
+
+    @Override
+    public String capture(String command) {
+        return capture(command, o -> { });
+    }
+
+    @Override
+    public String capture(String command, Consumer<CommandOptions> options) {
+        CommandRequest request = request(options);
+        request.once = true;
+        List<CommandResult> results = execute(command, command, request, true);
+        return results.isEmpty() ? "" : results.get(0).stdout().stripTrailing();
+    }
+
+    @Override
+    public boolean test(String command) {
+        return test(command, o -> { });
+    }
+
+    @Override
+    public boolean test(String command, Consumer<CommandOptions> options) {
+        CommandRequest request = request(options);
+        Command cmd = command(command, request, false);
+        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, command);
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().run(task.name(), cmd, servers, 0);
+        List<HostFailure> unreachable = new ArrayList<>();
+        boolean all = true;
+        for (var outcome : outcomes) {
+            if (outcome.failed()) {
+                unreachable.add(hostFailure(outcome.job(), outcome.error()));
+            } else {
+                all &= outcome.value().succeeded();
+            }
+        }
+        if (!unreachable.isEmpty()) {
+            throw new CommandFailedException(command, unreachable);
+        }
+        return all;
+    }
+
+    private CommandRequest request(Consumer<CommandOptions> options) {
+        CommandRequest request = new CommandRequest();
+        options.accept(request);
+        return request;
+    }
+
+    private Command command(String line, CommandRequest request, boolean capture) {
+        byte[] stdin = request.stdin;
+        return new Command(line, request.env, stdin, request.pty, request.timeout, capture);
+    }
+
+    /** Runs a command on the chosen servers; failures throw, or drop hosts under {@code onError(CONTINUE)}. */
+    private List<CommandResult> execute(String line, String display, CommandRequest request, boolean capture) {
+        Command cmd = command(line, request, capture);
+        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, display);
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes =
+                engine.commands().run(task.name(), cmd, servers, task.spec().maxHosts());
+        List<CommandResult> results = new ArrayList<>();
+        List<HostFailure> failures = new ArrayList<>();
+        for (var outcome : outcomes) {
+            if (outcome.failed()) {
+                failures.add(hostFailure(outcome.job(), outcome.error()));
+            } else if (!outcome.value().succeeded()) {
+                CommandResult r = outcome.value();
+                failures.add(new HostFailure(r.server(), r.exitStatus(), "exit status " + r.exitStatus(), r.stderrTail()));
+            } else {
+                results.add(outcome.value());
+            }
+        }
+        handleFailures(display, failures);
+        return results;
+    }
+
+    private void handleFailures(String display, List<HostFailure> failures) {
+        if (failures.isEmpty()) {
+            return;
+        }
+        boolean cancelled = failures.stream().anyMatch(f -> f.reason().equals(CANCELLED));
+        if (cancelled) {
+            throw new CancelledException("interrupted while running `" + display + "`");
+        }
+        if (task.spec().onError() == OnError.CONTINUE) {
+            failures.forEach(f -> failedHosts.add(f.server()));
+            engine.log(Event.Level.WARN, task.name(), new CommandFailedException(display, failures).getMessage()
+                    + "\n  continuing without " + String.join(", ", failures.stream().map(f -> f.server().label()).toList()));
+            return;
+        }
+        throw new CommandFailedException(display, failures);
+    }
+
+    private static final String CANCELLED = "cancelled";
+
+    private static HostFailure hostFailure(Server server, RuntimeException error) {
+        if (error instanceof CancelledException) {
+            return new HostFailure(server, -1, CANCELLED, List.of());
+        }
+        String reason = error instanceof TransportException t ? t.getMessage() : error.toString();
+        return new HostFailure(server, -1, reason, List.of());
+    }
+
+    /** The servers one command runs on: its own hosts/roles options, else the task's targets. */
+    private List<Server> commandTargets(boolean once, List<String> hosts, List<String> roles, String what) {
+        List<Server> servers;
+        if (!hosts.isEmpty()) {
+            servers = engine.hostSelector().byHosts(hosts);
+        } else if (!roles.isEmpty()) {
+            servers = engine.hostSelector().byRoles(roles);
+        } else {
+            servers = servers();
+        }
+        if (servers.isEmpty()) {
+            throw new CapstanException("`" + what + "`: no servers match task " + task.name() + " ("
+                    + HostSelector.describe(task.spec()) + (failedHosts.isEmpty() ? "" : ", " + failedHosts.size() + " failed hosts dropped") + ")");
+        }
+        return once || task.spec().once() ? List.of(servers.get(0)) : servers;
+    }
+
+    // ---- files -----------------------------------------------------------------------------
+
+    @Override
+    public void upload(String local, String remote) {
+        upload(local, remote, o -> { });
+    }
+
+    @Override
+    public void upload(String local, String remote, Consumer<TransferOptions> options) {
+        TransferRequest request = transfer(options);
+        Path source = Path.of(local);
+        if (!engine.options().dryRun() && !Files.exists(source)) {
+            throw new CapstanException("upload: local file " + local + " does not exist");
+        }
+        transfer("upload " + local + " -> " + remote, request,
+                server -> engine.transports().forServer(server).upload(server, source, remote, request.mode, engine.progress()));
+    }
+
+    @Override
+    public void put(String content, String remote) {
+        put(content, remote, o -> { });
+    }
+
+    @Override
+    public void put(String content, String remote, Consumer<TransferOptions> options) {
+        TransferRequest request = transfer(options);
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        transfer("put " + remote + " (" + bytes.length + " bytes)", request,
+                server -> engine.transports().forServer(server).put(server, bytes, remote, request.mode));
+    }
+
+    @Override
+    public void download(String remote, String local) {
+        List<Server> servers = servers();
+        boolean many = servers.size() > 1;
+        transfer("download " + remote + " -> " + local, new TransferRequest(), server -> {
+            Path target = many ? Path.of(local, server.label().replace(':', '_')) : Path.of(local);
+            engine.transports().forServer(server).download(server, remote, target, engine.progress());
+        });
+    }
+
+    private TransferRequest transfer(Consumer<TransferOptions> options) {
+        TransferRequest request = new TransferRequest();
+        options.accept(request);
+        return request;
+    }
+
+    /** A file transfer to every chosen server at once, reported like a command. */
+    private interface Transfer {
+        void apply(Server server) throws InterruptedException;
+    }
+
+    private void transfer(String display, TransferRequest request, Transfer action) {
+        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, display);
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(task.name(), display, servers,
+                (server, id) -> {
+                    long started = System.nanoTime();
+                    action.apply(server);
+                    return new CommandResult(server, 0, "", List.of(), Duration.ofNanos(System.nanoTime() - started));
+                });
+        List<HostFailure> failures = new ArrayList<>();
+        for (var outcome : outcomes) {
+            if (outcome.failed()) {
+                failures.add(hostFailure(outcome.job(), outcome.error()));
+            }
+        }
+        handleFailures(display, failures);
+    }
+
+    @Override
+    public String runLocally(String command) {
+        Server localhost = new Server(null, "localhost", 0, Set.of(), java.util.Map.of("local", true));
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes =
+                engine.commands().runLocal(task.name(), Command.of(command).capturing(), localhost);
+        var outcome = outcomes.get(0);
+        if (outcome.failed()) {
+            throw new CommandFailedException(command, List.of(hostFailure(localhost, outcome.error())));
+        }
+        CommandResult r = outcome.value();
+        if (!r.succeeded()) {
+            throw new CommandFailedException(command,
+                    List.of(new HostFailure(localhost, r.exitStatus(), "exit status " + r.exitStatus(), r.stderrTail())));
+        }
+        return r.stdout();
+    }
+
+    // ---- composition -----------------------------------------------------------------------
+
+    @Override
+    public void invoke(String name) {
+        TaskDefinition definition = engine.configuration().require(name, task.namespace());
+        engine.invoke(definition, this);
+    }
+
+    @Override
+    public void parallel(Consumer<ParallelBranches> branches) {
+        ParallelPlan plan = new ParallelPlan();
+        branches.accept(plan);
+        List<ParallelPlan.Job> jobs = plan.jobs(servers());
+        if (jobs.isEmpty()) {
+            engine.log(Event.Level.INFO, task.name(), "parallel: no server matches any branch; nothing to run");
+            return;
+        }
+        List<ServerFanout.Outcome<ParallelPlan.Job, CommandResult>> outcomes = engine.commands().runJobs(task.name(), jobs);
+        List<HostFailure> failures = new ArrayList<>();
+        Set<String> failedCommands = new LinkedHashSet<>();
+        for (var outcome : outcomes) {
+            ParallelPlan.Job job = outcome.job();
+            if (outcome.failed()) {
+                failures.add(hostFailure(job.server(), outcome.error()));
+                failedCommands.add(job.command());
+            } else if (!outcome.value().succeeded()) {
+                CommandResult r = outcome.value();
+                failures.add(new HostFailure(r.server(), r.exitStatus(), "`" + job.command() + "` exit status " + r.exitStatus(), r.stderrTail()));
+                failedCommands.add(job.command());
+            }
+        }
+        handleFailures(String.join(" | ", failedCommands), failures);
+    }
+
+    @Override
+    public void parallelize(Consumer<Blocks> blocks) {
+        new Parallelizer(this, null).run(blocks);
+    }
+
+    @Override
+    public void parallelize(int chunkSize, Consumer<Blocks> blocks) {
+        new Parallelizer(this, chunkSize).run(blocks);
+    }
+
+    // ---- variables and facts ---------------------------------------------------------------
+
+    @Override
+    public <T> T fetch(String name) {
+        return engine.configuration().variables().fetch(name);
+    }
+
+    @Override
+    public <T> T fetch(String name, T defaultValue) {
+        return engine.configuration().variables().fetch(name, defaultValue);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T fetch(Server server, String name, T defaultValue) {
+        Object own = server.properties().get(name);
+        return own != null ? (T) own : fetch(name, defaultValue);
+    }
+
+    @Override
+    public void set(String name, Object value) {
+        engine.configuration().set(name, value);
+    }
+
+    @Override
+    public boolean exists(String name) {
+        return engine.configuration().exists(name);
+    }
+
+    @Override
+    public List<Server> servers() {
+        if (failedHosts.isEmpty()) {
+            return targets;
+        }
+        return targets.stream().filter(s -> !failedHosts.contains(s)).toList();
+    }
+
+    @Override
+    public String task() {
+        return task.name();
+    }
+
+    @Override
+    public boolean dryRun() {
+        return engine.options().dryRun();
+    }
+
+    @Override
+    public void log(String message) {
+        engine.log(Event.Level.INFO, task.name(), message);
+    }
+
+    Instant now() {
+        return Instant.now();
+    }
+}

@@ -1,0 +1,298 @@
+package dev.capstan.engine;
+
+import dev.capstan.BlockBody;
+import dev.capstan.Blocks;
+import dev.capstan.CancelledException;
+import dev.capstan.ConfigException;
+import dev.capstan.ParallelizeException;
+import dev.capstan.ParallelizeException.BlockFailure;
+import dev.capstan.Server;
+import dev.capstan.event.Event;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
+
+/**
+ * {@code parallelize}: each block on its own virtual thread with its own context, in chunks (the next
+ * chunk only after every block of the current one succeeded) or in a sliding window. When a block fails
+ * or rolls back: wait for (or, fail-fast, cancel) the rest, roll back every block run so far, then the
+ * caller's transaction, each handler once, and throw one {@link ParallelizeException}.
+ */
+final class Parallelizer {
+    static final int DEFAULT_CHUNK_SIZE = 10;
+
+    private final ExecutionContext caller;
+    private final Integer chunkArgument;
+
+    Parallelizer(ExecutionContext caller, Integer chunkArgument) {
+        this.caller = caller;
+        this.chunkArgument = chunkArgument;
+    }
+
+    /** The blocks a recipe declared, and how to run them. */
+    private static final class Declared implements Blocks {
+        final List<Block> blocks = new ArrayList<>();
+        boolean failFast;
+        boolean slidingWindow;
+
+        @Override
+        public Blocks run(BlockBody block) {
+            return run(null, block);
+        }
+
+        @Override
+        public Blocks run(String name, BlockBody block) {
+            int index = blocks.size() + 1;
+            blocks.add(new Block(index, name == null ? "block " + index : name, Objects.requireNonNull(block, "block")));
+            return this;
+        }
+
+        @Override
+        public Blocks failFast() {
+            failFast = true;
+            return this;
+        }
+
+        @Override
+        public Blocks slidingWindow() {
+            slidingWindow = true;
+            return this;
+        }
+    }
+
+    /** One block and what became of it. */
+    private static final class Block {
+        final int index;
+        final String name;
+        final BlockBody body;
+        final Journal journal = new Journal();
+        ExecutionContext context;
+        volatile Thread thread;
+        volatile boolean started;
+        volatile boolean finished;
+        volatile Throwable failure;
+
+        Block(int index, String name, BlockBody body) {
+            this.index = index;
+            this.name = name;
+            this.body = body;
+        }
+
+        boolean failed() {
+            return failure != null || journal.rolledBack();
+        }
+    }
+
+    void run(Consumer<Blocks> declaration) {
+        Declared declared = new Declared();
+        declaration.accept(declared);
+        Engine engine = caller.engine();
+        String task = caller.task();
+        List<Block> blocks = declared.blocks;
+        if (blocks.isEmpty()) {
+            engine.log(Event.Level.INFO, task, "parallelize: no blocks to run");
+            return;
+        }
+        int chunkSize = chunkSize();
+        long id = engine.nextId();
+        engine.log(Event.Level.INFO, task, "Running " + blocks.size() + (blocks.size() == 1 ? " block" : " blocks")
+                + (declared.slidingWindow ? " in a sliding window of " : " in chunks of ") + chunkSize);
+        engine.emit(new Event.ParallelizeStarted(Instant.now(), id, task, blocks.size(), chunkSize, declared.slidingWindow));
+        boolean cancelled = declared.slidingWindow
+                ? runWindow(id, blocks, chunkSize, declared.failFast)
+                : runChunks(id, blocks, chunkSize, declared.failFast);
+
+        List<Block> failed = blocks.stream().filter(Block::failed).toList();
+        int notStarted = (int) blocks.stream().filter(b -> !b.started).count();
+        engine.emit(new Event.ParallelizeFinished(Instant.now(), id, blocks.size() - failed.size() - notStarted, failed.size(), notStarted));
+        if (failed.isEmpty() && !cancelled) {
+            Journal open = caller.openTransaction();
+            if (open != null) {
+                // the blocks' handlers join the caller's transaction, for a failure after parallelize returns
+                blocks.forEach(b -> open.addAll(b.journal));
+            }
+            return;
+        }
+        ParallelizeException error = new ParallelizeException(failed.stream().map(this::describe).toList(), blocks.size());
+        rollBackAll(id, blocks, error);
+        if (cancelled && failed.isEmpty()) {
+            throw new CancelledException("interrupted during parallelize");
+        }
+        throw error;
+    }
+
+    private int chunkSize() {
+        Object value = chunkArgument != null ? chunkArgument
+                : caller.fetch("parallelize_thread_count", (Object) DEFAULT_CHUNK_SIZE);
+        int size;
+        if (value instanceof Integer || value instanceof Long || value instanceof Short) {
+            size = (int) ((Number) value).longValue();
+        } else if (value instanceof String s && s.matches("\\d{1,9}")) {
+            size = Integer.parseInt(s);
+        } else {
+            throw new ConfigException("parallelize: chunk size must be a positive integer, got '" + value + "'"
+                    + (chunkArgument == null ? " (variable parallelize_thread_count)" : ""));
+        }
+        if (size < 1) {
+            throw new ConfigException("parallelize: chunk size must be a positive integer, got " + size
+                    + (chunkArgument == null ? " (variable parallelize_thread_count)" : ""));
+        }
+        return size;
+    }
+
+    /** Chunk after chunk; returns whether the caller was interrupted. */
+    private boolean runChunks(long id, List<Block> blocks, int chunkSize, boolean failFast) {
+        int chunks = (blocks.size() + chunkSize - 1) / chunkSize;
+        for (int c = 0; c < chunks; c++) {
+            List<Block> chunk = blocks.subList(c * chunkSize, Math.min(blocks.size(), (c + 1) * chunkSize));
+            if (chunks > 1) {
+                caller.engine().log(Event.Level.INFO, caller.task(), "Running batch " + (c + 1) + " of " + chunks);
+            }
+            caller.engine().emit(new Event.ChunkStarted(Instant.now(), id, c + 1, chunks, chunk.size()));
+            Semaphore finished = new Semaphore(0);
+            chunk.forEach(b -> start(id, b, finished));
+            if (awaitAll(chunk, finished, failFast)) {
+                return true;
+            }
+            if (chunk.stream().anyMatch(Block::failed)) {
+                return false; // later chunks never start
+            }
+        }
+        return false;
+    }
+
+    /** At most {@code window} blocks at once, the next as soon as one ends; none after a failure. */
+    private boolean runWindow(long id, List<Block> blocks, int window, boolean failFast) {
+        caller.engine().emit(new Event.ChunkStarted(Instant.now(), id, 1, 1, blocks.size()));
+        Semaphore finished = new Semaphore(0);
+        List<Block> running = new ArrayList<>();
+        int next = 0;
+        try {
+            while (next < blocks.size() || running.stream().anyMatch(b -> !b.finished)) {
+                boolean anyFailed = running.stream().anyMatch(Block::failed);
+                long active = running.stream().filter(b -> !b.finished).count();
+                if (!anyFailed && next < blocks.size() && active < window) {
+                    Block b = blocks.get(next++);
+                    running.add(b);
+                    start(id, b, finished);
+                    continue;
+                }
+                if (anyFailed && failFast) {
+                    cancel(running);
+                }
+                if (active == 0) {
+                    break;
+                }
+                finished.acquire();
+            }
+        } catch (InterruptedException e) {
+            cancel(running);
+            awaitQuietly(running);
+            return true;
+        }
+        return false;
+    }
+
+    private void start(long id, Block block, Semaphore finished) {
+        block.context = caller.forBlock(block.journal);
+        block.started = true;
+        block.thread = Thread.ofVirtual().name("capstan-block-" + block.index).unstarted(() -> {
+            Engine engine = caller.engine();
+            long started = System.nanoTime();
+            engine.emit(new Event.BlockStarted(Instant.now(), id, block.index, block.name));
+            try {
+                block.body.run(block.context);
+            } catch (Throwable t) {
+                block.failure = t;
+            } finally {
+                String failure = block.failure != null ? Rollbacks.firstLine(block.failure)
+                        : block.journal.rolledBack() ? "rolled back" : null;
+                engine.emit(new Event.BlockFinished(Instant.now(), id, block.index, block.name,
+                        Duration.ofNanos(System.nanoTime() - started), failure));
+                block.finished = true;
+                finished.release();
+            }
+        });
+        block.thread.start();
+    }
+
+    /** Waits for every block of a chunk; returns whether the caller was interrupted. */
+    private boolean awaitAll(List<Block> chunk, Semaphore finished, boolean failFast) {
+        int done = 0;
+        try {
+            while (done < chunk.size()) {
+                finished.acquire();
+                done++;
+                if (failFast && chunk.stream().anyMatch(Block::failed)) {
+                    cancel(chunk);
+                }
+            }
+            return false;
+        } catch (InterruptedException e) {
+            cancel(chunk);
+            awaitQuietly(chunk);
+            return true;
+        }
+    }
+
+    /** Interrupts the blocks still running: their commands' channels close, so remote commands end. */
+    private static void cancel(List<Block> blocks) {
+        for (Block b : blocks) {
+            Thread t = b.thread;
+            if (t != null && !b.finished) {
+                t.interrupt();
+            }
+        }
+    }
+
+    /** Waits for cancelled blocks to end, keeping the caller's interrupt for later. */
+    private static void awaitQuietly(List<Block> blocks) {
+        for (Block b : blocks) {
+            Thread t = b.thread;
+            while (t != null && t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException again) {
+                    // a second interrupt does not abandon running blocks; they end soon after their interrupt
+                }
+            }
+        }
+        Thread.currentThread().interrupt();
+    }
+
+    /** Every block run so far, latest first, then the caller's transaction: each handler once. */
+    private void rollBackAll(long id, List<Block> blocks, ParallelizeException error) {
+        Engine engine = caller.engine();
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            Block block = blocks.get(i);
+            if (!block.started) {
+                continue;
+            }
+            int pending = block.journal.pending();
+            if (pending > 0) {
+                engine.emit(new Event.BlockRollback(Instant.now(), id, block.index, block.name, pending));
+                engine.rollbacks().rollBack(caller.task(), block.journal.snapshot(0), error);
+            }
+        }
+        Journal open = caller.openTransaction();
+        if (open != null) {
+            engine.rollbacks().rollBack(caller.task(), open.snapshot(0), error);
+        }
+    }
+
+    private BlockFailure describe(Block block) {
+        ExecutionContext context = block.context;
+        String task = context == null ? caller.task() : context.task();
+        List<Server> servers = context == null ? List.of() : context.servers();
+        if (block.failure instanceof ParallelizeException nested && !nested.failures().isEmpty()) {
+            BlockFailure inner = nested.failures().get(0);
+            task = inner.task();
+            servers = inner.servers();
+        }
+        return new BlockFailure(block.index, block.name, task, servers, block.failure);
+    }
+}

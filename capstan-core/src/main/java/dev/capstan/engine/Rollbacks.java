@@ -1,0 +1,64 @@
+package dev.capstan.engine;
+
+import dev.capstan.event.Event;
+import dev.capstan.event.EventSink;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Runs rollback handlers: latest first, each at most once, each in the context (and so with the servers)
+ * of the task invocation that registered it. A failing handler is reported and the next one still runs.
+ */
+final class Rollbacks {
+    private final EventSink events;
+
+    Rollbacks(EventSink events) {
+        this.events = events;
+    }
+
+    /** Rolls back {@code entries} (given in registration order) because of {@code cause}. */
+    void rollBack(String task, List<Journal.Entry> entries, Throwable cause) {
+        List<Journal.Entry> reversed = new ArrayList<>(entries);
+        Collections.reverse(reversed);
+        long pending = reversed.stream().filter(e -> !e.done().get()).count();
+        if (pending == 0) {
+            return;
+        }
+        // A rollback must finish even when Ctrl-C interrupted the task: clear the flag while it runs.
+        boolean interrupted = Thread.interrupted();
+        events.emit(new Event.RollbackStarted(Instant.now(), task, firstLine(cause), (int) pending));
+        int ran = 0;
+        int failed = 0;
+        try {
+            for (Journal.Entry entry : reversed) {
+                if (!entry.claim()) {
+                    continue;
+                }
+                ran++;
+                String owner = entry.owner().task();
+                try {
+                    entry.handler().run();
+                    events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), true, null));
+                } catch (Exception | Error e) {
+                    failed++;
+                    events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), false, firstLine(e)));
+                }
+            }
+        } finally {
+            events.emit(new Event.RollbackFinished(Instant.now(), task, ran, failed));
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    static String firstLine(Throwable t) {
+        if (t == null) {
+            return "";
+        }
+        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return message.lines().findFirst().orElse(message);
+    }
+}

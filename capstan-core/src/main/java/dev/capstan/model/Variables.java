@@ -1,0 +1,151 @@
+package dev.capstan.model;
+
+import dev.capstan.CapstanException;
+import dev.capstan.ConfigException;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The variables of a run. Safe under parallelize: values live in a concurrent map, and a lazy value is
+ * computed exactly once even when many threads fetch it at the same moment.
+ */
+public final class Variables {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern INTEGER = Pattern.compile("-?\\d{1,18}");
+
+    private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+    private final Set<String> secrets = ConcurrentHashMap.newKeySet();
+
+    /** A stored value: plain, or computed on first fetch. */
+    private sealed interface Slot permits Plain, Lazy {
+        Object get();
+    }
+
+    private record Plain(Object value) implements Slot {
+        @Override
+        public Object get() {
+            return value;
+        }
+    }
+
+    private static final class Lazy implements Slot {
+        private final Supplier<?> supplier;
+        private volatile boolean done;
+        private Object value;
+
+        Lazy(Supplier<?> supplier) {
+            this.supplier = supplier;
+        }
+
+        @Override
+        public Object get() {
+            if (!done) {
+                synchronized (this) {
+                    if (!done) {
+                        value = supplier.get();
+                        done = true;
+                    }
+                }
+            }
+            return value;
+        }
+    }
+
+    /** Checks that {@code name} is a valid variable name. */
+    public static String validName(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new ConfigException("invalid variable name '" + name + "': use letters, digits and _, not starting with a digit"
+                    + SourceLocation.suffix());
+        }
+        return name;
+    }
+
+    public void set(String name, Object value) {
+        slots.put(validName(name), new Plain(value));
+    }
+
+    public void setLazy(String name, Supplier<?> value) {
+        slots.put(validName(name), new Lazy(value));
+    }
+
+    public void secret(String name, Object value) {
+        set(name, value);
+        secrets.add(name);
+    }
+
+    public boolean exists(String name) {
+        return slots.containsKey(name);
+    }
+
+    /** The value, or a clear error naming the variable when it is not set. */
+    @SuppressWarnings("unchecked")
+    public <T> T fetch(String name) {
+        Slot slot = slots.get(name);
+        if (slot == null) {
+            throw new CapstanException("variable '" + name + "' is not set; set it with cap.set(\"" + name
+                    + "\", ...) or -s " + name + "=VALUE");
+        }
+        return (T) slot.get();
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T fetch(String name, T defaultValue) {
+        Slot slot = slots.get(name);
+        return slot == null ? defaultValue : (T) slot.get();
+    }
+
+    /** The value when set, else null; lazy values are computed. */
+    public Object get(String name) {
+        Slot slot = slots.get(name);
+        return slot == null ? null : slot.get();
+    }
+
+    /** The current values of the secret variables, longest first, for masking output. */
+    public Set<String> secretValues() {
+        Set<String> values = new TreeSet<>((a, b) -> a.length() != b.length() ? b.length() - a.length() : a.compareTo(b));
+        for (String name : secrets) {
+            Object value = get(name);
+            if (value != null && !value.toString().isEmpty()) {
+                values.add(value.toString());
+            }
+        }
+        return values;
+    }
+
+    public boolean isSecret(String name) {
+        return secrets.contains(name);
+    }
+
+    /**
+     * A command-line value as the type a user means: {@code true}/{@code false} as Boolean, an integer as
+     * Integer (Long when larger), anything else as the string itself.
+     */
+    public static Object coerce(String raw) {
+        if (raw.equals("true") || raw.equals("false")) {
+            return Boolean.parseBoolean(raw);
+        }
+        if (INTEGER.matcher(raw).matches()) {
+            long value = Long.parseLong(raw);
+            return value == (int) value ? (Object) (int) value : (Object) value;
+        }
+        return raw;
+    }
+
+    /** Parses {@code NAME=VALUE} from the command line, coercing the value. */
+    public static Map.Entry<String, Object> parseAssignment(String option, String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) {
+            throw new ConfigException(option + " " + assignment + ": expected NAME=VALUE");
+        }
+        String name = assignment.substring(0, eq);
+        if (!NAME.matcher(name).matches()) {
+            throw new ConfigException(option + " " + assignment + ": invalid variable name '" + name
+                    + "': use letters, digits and _, not starting with a digit");
+        }
+        return Map.entry(name, coerce(assignment.substring(eq + 1)));
+    }
+}

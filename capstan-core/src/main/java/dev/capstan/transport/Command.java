@@ -1,0 +1,49 @@
+package dev.capstan.transport;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * One shell command as a transport runs it.
+ *
+ * @param line    the shell command line, run by the remote user's shell ({@code sh -c} locally)
+ * @param env     environment variables exported before the command
+ * @param stdin   bytes written to the command's standard input, then closed; {@code null} for none
+ * @param pty     whether to request a pseudo-terminal
+ * @param timeout how long the command may run, or {@code null} for no limit
+ * @param capture whether the result keeps the whole standard output
+ */
+public record Command(String line, Map<String, String> env, byte[] stdin, boolean pty, Duration timeout, boolean capture) {
+
+    public Command {
+        Objects.requireNonNull(line, "line");
+        env = Map.copyOf(env);
+    }
+
+    /** A plain command: no environment, no stdin, no pty, no timeout, output not kept. */
+    public static Command of(String line) {
+        return new Command(line, Map.of(), null, false, null, false);
+    }
+
+    public Command capturing() {
+        return new Command(line, env, stdin, pty, timeout, true);
+    }
+
+    public Command withTimeout(Duration limit) {
+        return new Command(line, env, stdin, pty, limit, capture);
+    }
+
+    /**
+     * The line a POSIX shell runs: exported environment first, each value single-quoted.
+     */
+    public String shellLine() {
+        if (env.isEmpty()) {
+            return line;
+        }
+        StringBuilder sb = new StringBuilder("export");
+        new TreeMap<>(env).forEach((k, v) -> sb.append(' ').append(k).append('=').append(ShellQuote.quote(v)));
+        return sb.append("; ").append(line).toString();
+    }
+}
