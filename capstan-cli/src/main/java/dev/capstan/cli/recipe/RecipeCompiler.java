@@ -1,0 +1,200 @@
+package dev.capstan.cli.recipe;
+
+import dev.capstan.ConfigException;
+import dev.capstan.Recipe;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+
+/**
+ * Compiles a recipe file ({@code Capfile.java}) in-process with the JDK compiler against capstan's own
+ * classes, caches the classes by a hash of the source (and of capstan's and Java's versions), and loads
+ * the recipe class. A warm start loads straight from the cache and never starts the compiler.
+ */
+public final class RecipeCompiler {
+    private static final String MARKER = "recipe-class";
+
+    private final Path cacheRoot;
+
+    public RecipeCompiler(Path cacheRoot) {
+        this.cacheRoot = cacheRoot;
+    }
+
+    /** The default cache: {@code $XDG_CACHE_HOME/capstan/recipes}, else {@code ~/.cache/capstan/recipes}. */
+    public static RecipeCompiler withDefaultCache() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return new RecipeCompiler(base.resolve("capstan").resolve("recipes"));
+    }
+
+    /** Compiles (or finds in the cache) and instantiates the recipe in {@code file}. */
+    public Recipe load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("recipe file " + file + " not found"
+                    + (file.getFileName().toString().equals("Capfile.java") ? " (run capstan init to write one, or pass -f FILE)" : ""));
+        }
+        byte[] source;
+        try {
+            source = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read recipe " + file + ": " + e.getMessage());
+        }
+        Path classes = cacheRoot.resolve(hash(file, source));
+        if (!Files.isRegularFile(classes.resolve(MARKER))) {
+            compile(file, classes);
+        }
+        return instantiate(file, classes);
+    }
+
+    private void compile(Path file, Path target) {
+        JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
+        if (compiler == null) {
+            throw new ConfigException("no Java compiler in this runtime (" + System.getProperty("java.home")
+                    + "): capstan needs a JDK >= 21, not a JRE");
+        }
+        Path staging;
+        try {
+            Files.createDirectories(cacheRoot);
+            staging = Files.createTempDirectory(cacheRoot, ".compiling-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the recipe cache " + cacheRoot, e);
+        }
+        DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
+        try (StandardJavaFileManager files = compiler.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
+            List<String> options = List.of("-d", staging.toString(), "-classpath", System.getProperty("java.class.path"),
+                    "-proc:none", "-g", "-encoding", "UTF-8", "-Xlint:none");
+            boolean ok = compiler.getTask(null, files, diagnostics, options, null,
+                    files.getJavaFileObjects(file.toFile())).call();
+            if (!ok) {
+                throw new RecipeCompileException(describe(file, diagnostics));
+            }
+            String recipeClass = findRecipeClass(file, staging);
+            Files.writeString(staging.resolve(MARKER), recipeClass);
+            publish(staging, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write compiled recipe to " + target, e);
+        } finally {
+            deleteTree(staging);
+        }
+    }
+
+    private static List<String> describe(Path file, DiagnosticCollector<JavaFileObject> collected) {
+        List<String> lines = new ArrayList<>();
+        for (Diagnostic<? extends JavaFileObject> d : collected.getDiagnostics()) {
+            if (d.getKind() != Diagnostic.Kind.ERROR) {
+                continue;
+            }
+            String where = d.getSource() == null ? file.toString() : Path.of(d.getSource().toUri()).toString();
+            String message = d.getMessage(Locale.ROOT).lines().findFirst().orElse("");
+            lines.add(relative(where) + ":" + d.getLineNumber() + ":" + d.getColumnNumber() + ": error: " + message);
+        }
+        return lines.isEmpty() ? List.of(file + ": does not compile") : lines;
+    }
+
+    private static String relative(String path) {
+        Path p = Path.of(path);
+        Path cwd = Path.of("").toAbsolutePath();
+        return p.startsWith(cwd) ? cwd.relativize(p).toString() : path;
+    }
+
+    /** The class to instantiate: the public class named like the file, else the only Recipe class. */
+    private static String findRecipeClass(Path file, Path classes) throws IOException {
+        String expected = file.getFileName().toString().replaceFirst("\\.java$", "");
+        List<String> names;
+        try (Stream<Path> walk = Files.walk(classes)) {
+            names = walk.filter(p -> p.toString().endsWith(".class"))
+                    .map(p -> classes.relativize(p).toString().replace('/', '.').replaceFirst("\\.class$", ""))
+                    .toList();
+        }
+        return names.stream().filter(n -> n.equals(expected) || n.endsWith("." + expected)).findFirst()
+                .orElseGet(() -> names.stream().filter(n -> !n.contains("$")).findFirst()
+                        .orElseThrow(() -> new ConfigException(file + ": declares no class")));
+    }
+
+    /** Moves freshly compiled classes into place; a concurrent capstan may have won the race, which is fine. */
+    private static void publish(Path staging, Path target) throws IOException {
+        try {
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+            // another process compiled the same source first
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(staging, target);
+        }
+    }
+
+    private static Recipe instantiate(Path file, Path classes) {
+        try {
+            String name = Files.readString(classes.resolve(MARKER)).strip();
+            URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, RecipeCompiler.class.getClassLoader());
+            Class<?> type = loader.loadClass(name);
+            if (!Recipe.class.isAssignableFrom(type)) {
+                throw new ConfigException(file + ": class " + name + " does not implement dev.capstan.Recipe");
+            }
+            return (Recipe) type.getDeclaredConstructor().newInstance();
+        } catch (MalformedURLException | ReflectiveOperationException e) {
+            throw new ConfigException(file + ": cannot load the recipe class: " + e, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String hash(Path file, byte[] source) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            digest.update(source);
+            digest.update((byte) 0);
+            digest.update(capstanFingerprint().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest.digest(), 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Recompile when capstan or Java changes: the classpath entries' sizes and times, and Java's version. */
+    private static String capstanFingerprint() {
+        StringBuilder sb = new StringBuilder(Runtime.version().toString());
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry);
+            try {
+                sb.append('|').append(entry).append(':').append(Files.size(p)).append(':').append(Files.getLastModifiedTime(p).toMillis());
+            } catch (IOException e) {
+                sb.append('|').append(entry);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a leftover staging directory is harmless
+        }
+    }
+}
