@@ -132,7 +132,7 @@ public final class Main implements Callable<Integer> {
 
     /** Compiles and loads the recipe, applies {@code -S}, the stage and {@code -s}. */
     RecipeLoader.Loaded loadRecipe(List<String> words) {
-        Recipe recipe = RecipeCompiler.withDefaultCache().load(file);
+        Recipe recipe = RecipeCompiler.withDefaultCache(environment).load(file);
         return RecipeLoader.load(recipe, file.getFileName().toString(), assignments("-S", earlyVariables),
                 assignments("-s", lateVariables), words);
     }

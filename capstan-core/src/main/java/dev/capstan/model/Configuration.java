@@ -40,7 +40,6 @@ public final class Configuration implements Config {
     private final List<Callback> onFinish = new ArrayList<>();
     private final Map<String, Consumer<Config>> stages = new LinkedHashMap<>();
     private final Set<String> loadedBuiltins = new LinkedHashSet<>();
-    private final Set<String> builtinOrigins = new LinkedHashSet<>();
     private String origin = "recipe";
     private String pendingDescription;
     private String stage;
@@ -109,7 +108,6 @@ public final class Configuration implements Config {
                     + "; available: " + (builtinProviders().isEmpty() ? "none" : String.join(", ", builtinProviders().keySet())));
         }
         loadedBuiltins.add(builtin);
-        builtinOrigins.add("builtin:" + builtin);
         define("builtin:" + builtin, provider.recipe());
     }
 
@@ -297,7 +295,7 @@ public final class Configuration implements Config {
                 throw new ConfigException("duplicate task '" + full + "'" + (location == null ? "" : " at " + location)
                         + (existing.location() == null ? "" : ", first declared at " + existing.location()));
             }
-            if (builtinOrigins.contains(origin)) {
+            if (origin.startsWith("builtin:")) {
                 return; // a recipe's own task overrides the built-in one, whichever was declared first
             }
         }
@@ -318,6 +316,15 @@ public final class Configuration implements Config {
     /** Every task, sorted by name. */
     public Collection<TaskDefinition> tasks() {
         return tasks.values();
+    }
+
+    /** Every name a task can be invoked by: task names, and namespaces that have a default task. */
+    public List<String> invocableNames() {
+        List<String> names = new ArrayList<>();
+        for (String name : tasks.keySet()) {
+            names.add(name.endsWith(":default") ? name.substring(0, name.length() - ":default".length()) : name);
+        }
+        return names;
     }
 
     /**
@@ -348,7 +355,7 @@ public final class Configuration implements Config {
     /** The task, or an {@link dev.capstan.UnknownTaskException} with the closest names. */
     public TaskDefinition require(String name, String namespace) {
         return resolve(name, namespace).orElseThrow(() -> new dev.capstan.UnknownTaskException(name,
-                TaskNames.closest(name, tasks.keySet())));
+                TaskNames.closest(name, invocableNames())));
     }
 
     // ---- callbacks -------------------------------------------------------------------------

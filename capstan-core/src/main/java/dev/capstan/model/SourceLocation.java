@@ -9,8 +9,8 @@ public final class SourceLocation {
 
     /** {@code Capfile.java:17}, for the recipe code that called into capstan, if any. */
     public static Optional<String> ofCaller() {
-        return StackWalker.getInstance().walk(frames -> frames
-                .filter(f -> !isCapstanInternal(f.getClassName()))
+        return WALKER.walk(frames -> frames
+                .filter(f -> !isCapstanInternal(f.getDeclaringClass()))
                 .filter(f -> f.getFileName() != null)
                 .findFirst()
                 .map(f -> f.getFileName() + ":" + f.getLineNumber()));
@@ -21,9 +21,16 @@ public final class SourceLocation {
         return ofCaller().map(where -> " (" + where + ")").orElse("");
     }
 
-    private static boolean isCapstanInternal(String className) {
-        return className.startsWith("dev.capstan.model.") || className.startsWith("dev.capstan.engine.")
-                || className.startsWith("java.") || className.startsWith("jdk.") || className.startsWith("sun.")
-                || className.startsWith("dev.capstan.cli.");
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    private static final java.security.CodeSource CORE = SourceLocation.class.getProtectionDomain().getCodeSource();
+
+    /** The JDK, capstan's model and engine, and the CLI: frames that are never the recipe's own code. */
+    private static boolean isCapstanInternal(Class<?> type) {
+        String name = type.getName();
+        if (type.getModule().isNamed() || name.startsWith("dev.capstan.cli.")) {
+            return true;
+        }
+        boolean core = java.util.Objects.equals(type.getProtectionDomain().getCodeSource(), CORE);
+        return core && (name.startsWith("dev.capstan.model.") || name.startsWith("dev.capstan.engine."));
     }
 }

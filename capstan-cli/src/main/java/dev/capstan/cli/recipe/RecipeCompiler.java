@@ -42,8 +42,8 @@ public final class RecipeCompiler {
     }
 
     /** The default cache: {@code $XDG_CACHE_HOME/capstan/recipes}, else {@code ~/.cache/capstan/recipes}. */
-    public static RecipeCompiler withDefaultCache() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
+    public static RecipeCompiler withDefaultCache(java.util.Map<String, String> environment) {
+        String xdg = environment.get("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return new RecipeCompiler(base.resolve("capstan").resolve("recipes"));
     }
@@ -82,7 +82,7 @@ public final class RecipeCompiler {
         }
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         try (StandardJavaFileManager files = compiler.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
-            List<String> options = List.of("-d", staging.toString(), "-classpath", System.getProperty("java.class.path"),
+            List<String> options = List.of("-d", staging.toString(), "-classpath", compileClasspath(),
                     "-proc:none", "-g", "-encoding", "UTF-8", "-Xlint:none");
             boolean ok = compiler.getTask(null, files, diagnostics, options, null,
                     files.getJavaFileObjects(file.toFile())).call();
@@ -97,6 +97,20 @@ public final class RecipeCompiler {
         } finally {
             deleteTree(staging);
         }
+    }
+
+    /** The running classpath, plus wherever capstan's API classes were loaded from (test runners hide them). */
+    private static String compileClasspath() {
+        String classpath = System.getProperty("java.class.path");
+        try {
+            java.security.CodeSource source = Recipe.class.getProtectionDomain().getCodeSource();
+            if (source != null) {
+                classpath = Path.of(source.getLocation().toURI()) + java.io.File.pathSeparator + classpath;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // keep the plain classpath
+        }
+        return classpath;
     }
 
     private static List<String> describe(Path file, DiagnosticCollector<JavaFileObject> collected) {

@@ -1,0 +1,55 @@
+package dev.capstan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ServerTest {
+
+    @Test
+    void parsesUserHostAndPort() {
+        Server s = Server.parse("deploy@web1.example.com:2222");
+        assertThat(s.user()).isEqualTo("deploy");
+        assertThat(s.host()).isEqualTo("web1.example.com");
+        assertThat(s.port()).isEqualTo(2222);
+        assertThat(s.spec()).isEqualTo("deploy@web1.example.com:2222");
+        assertThat(s.label()).isEqualTo("web1.example.com:2222");
+    }
+
+    @Test
+    void userAndPortAreOptional() {
+        Server s = Server.parse("web2");
+        assertThat(s.user()).isNull();
+        assertThat(s.port()).isZero();
+        assertThat(s.spec()).isEqualTo("web2");
+    }
+
+    @Test
+    void bracketedIpv6WithPort() {
+        Server s = Server.parse("[::1]:22");
+        assertThat(s.host()).isEqualTo("::1");
+        assertThat(s.port()).isEqualTo(22);
+        assertThat(s.spec()).isEqualTo("[::1]:22");
+    }
+
+    @Test
+    void malformedHostsAreRejectedWithTheSpecInTheMessage() {
+        assertThatThrownBy(() -> Server.parse("web1:abc")).hasMessageContaining("malformed host 'web1:abc'");
+        assertThatThrownBy(() -> Server.parse("a@@b")).hasMessageContaining("malformed host 'a@@b'");
+        assertThatThrownBy(() -> Server.parse("web 1")).hasMessageContaining("malformed host 'web 1'");
+        assertThatThrownBy(() -> Server.parse("web1:70000")).hasMessageContaining("out of range");
+        assertThatThrownBy(() -> Server.parse("")).hasMessageContaining("empty host");
+    }
+
+    @Test
+    void predicatesOnRolesHostsAndProperties() {
+        Server s = Server.parse("web1").withRoles(java.util.Set.of("web")).withProperty("primary", true);
+        assertThat(Server.in("web").test(s)).isTrue();
+        assertThat(Server.in("db").test(s)).isFalse();
+        assertThat(Server.hostMatches("^web\\d").test(s)).isTrue();
+        assertThat(Server.property("primary", true).test(s)).isTrue();
+        assertThat(s.flag("primary")).isTrue();
+        assertThat(s.flag("no_release")).isFalse();
+    }
+}

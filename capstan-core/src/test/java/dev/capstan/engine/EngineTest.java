@@ -1,0 +1,310 @@
+package dev.capstan.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capstan.CommandFailedException;
+import dev.capstan.ConfigException;
+import dev.capstan.OnError;
+import dev.capstan.Server;
+import dev.capstan.UnknownTaskException;
+import dev.capstan.event.Event;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EngineTest {
+    private final List<String> trace = Collections.synchronizedList(new ArrayList<>());
+
+    @Test
+    void callbacksFireAroundEveryExecutionInRegistrationOrder() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.task("check", ctx -> trace.add("check"));
+            cap.task("notify", ctx -> trace.add("notify"));
+            cap.task("restart", ctx -> trace.add("restart"));
+            cap.task("deploy", ctx -> {
+                trace.add("deploy");
+                ctx.invoke("restart");
+                ctx.invoke("restart");
+            });
+            cap.before("restart", "check");
+            cap.before("restart", ctx -> trace.add("inline-before"));
+            cap.after("restart", "notify");
+            cap.onStart("check");
+            cap.onFinish("notify");
+        });
+        f.run("deploy");
+        assertThat(trace).containsExactly(
+                "check",                                            // on start (top-level only)
+                "deploy",
+                "check", "inline-before", "restart", "notify",      // every execution
+                "check", "inline-before", "restart", "notify",
+                "notify");                                          // on finish
+    }
+
+    @Test
+    void afterCallbacksDoNotRunWhenTheTaskFails() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.task("notify", ctx -> trace.add("notify"));
+            cap.task("deploy", ctx -> {
+                throw new IllegalStateException("boom");
+            });
+            cap.after("deploy", "notify");
+        });
+        assertThatThrownBy(() -> f.run("deploy")).hasMessage("boom");
+        assertThat(trace).isEmpty();
+        Event.TaskFinished finished = f.events.of(Event.TaskFinished.class).get(0);
+        assertThat(finished.succeeded()).isFalse();
+        assertThat(finished.failure()).isEqualTo("boom");
+    }
+
+    @Test
+    void unknownTopLevelTaskFailsBeforeAnythingRuns() {
+        EngineFixture f = new EngineFixture(cap -> cap.task("deploy", ctx -> trace.add("deploy")));
+        assertThatThrownBy(() -> f.run("deploy", "deplyo")).isInstanceOf(UnknownTaskException.class)
+                .hasMessage("unknown task 'deplyo'; did you mean 'deploy'?");
+        assertThat(trace).isEmpty();
+    }
+
+    // ---- host selection ----------------------------------------------------------------------
+
+    private EngineFixture fleet() {
+        return new EngineFixture(cap -> {
+            cap.server("web1", "web").set("primary", true);
+            cap.server("web2", "web");
+            cap.server("db1", "db").set("no_release", true);
+            cap.task("everywhere", ctx -> ctx.run("true"));
+            cap.task("web_task", t -> t.roles("web"), ctx -> ctx.run("true"));
+            cap.task("host_task", t -> t.hosts("db1"), ctx -> ctx.run("true"));
+            cap.task("primary_web", t -> t.roles("web").only("primary"), ctx -> ctx.run("true"));
+            cap.task("releases", t -> t.except("no_release"), ctx -> ctx.run("true"));
+        });
+    }
+
+    private static List<String> targets(EngineFixture f) {
+        return f.events.of(Event.CommandStarted.class).get(0).servers().stream().map(Server::host).toList();
+    }
+
+    @Test
+    void taskRolesAndHostsChooseServers() {
+        EngineFixture f = fleet();
+        f.dryRun("everywhere");
+        assertThat(targets(f)).containsExactly("web1", "web2", "db1");
+        f = fleet();
+        f.dryRun("web_task");
+        assertThat(targets(f)).containsExactly("web1", "web2");
+        f = fleet();
+        f.dryRun("host_task");
+        assertThat(targets(f)).containsExactly("db1");
+    }
+
+    @Test
+    void onlyAndExceptNarrowOnServerProperties() {
+        EngineFixture f = fleet();
+        f.dryRun("primary_web");
+        assertThat(targets(f)).containsExactly("web1");
+        f = fleet();
+        f.dryRun("releases");
+        assertThat(targets(f)).containsExactly("web1", "web2");
+    }
+
+    @Test
+    void commandLineRolesBeatTaskRolesButNotTaskHosts() {
+        RunOptions roles = new RunOptions(true, List.of(), List.of("db"));
+        EngineFixture f = fleet();
+        f.run(roles, "web_task");
+        assertThat(targets(f)).containsExactly("db1");
+        f = fleet();
+        f.run(new RunOptions(true, List.of(), List.of("web")), "host_task");
+        assertThat(targets(f)).containsExactly("db1");
+    }
+
+    @Test
+    void commandLineHostsBeatEverything() {
+        EngineFixture f = fleet();
+        f.run(new RunOptions(true, List.of("web2"), List.of("db")), "host_task");
+        assertThat(targets(f)).containsExactly("web2");
+        f = fleet();
+        f.run(new RunOptions(true, List.of("other.example.com"), List.of()), "everywhere");
+        assertThat(targets(f)).containsExactly("other.example.com");
+    }
+
+    @Test
+    void unknownRoleOnTheCommandLineIsAConfigError() {
+        EngineFixture f = fleet();
+        assertThatThrownBy(() -> f.run(new RunOptions(true, List.of(), List.of("dbb")), "everywhere"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("unknown role 'dbb'; roles: web, db");
+    }
+
+    @Test
+    void commandOptionsOnceHostsAndRoles() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("web1", "web");
+            cap.server("web2", "web");
+            cap.server("db1", "db");
+            cap.task("t", ctx -> {
+                ctx.run("a", o -> o.once());
+                ctx.run("b", o -> o.roles("db"));
+                ctx.run("c", o -> o.hosts("web2"));
+            });
+        });
+        f.dryRun("t");
+        List<Event.CommandStarted> started = f.events.of(Event.CommandStarted.class);
+        assertThat(started.get(0).servers()).extracting(Server::host).containsExactly("web1");
+        assertThat(started.get(1).servers()).extracting(Server::host).containsExactly("db1");
+        assertThat(started.get(2).servers()).extracting(Server::host).containsExactly("web2");
+    }
+
+    @Test
+    void aCommandWithNoMatchingServerIsAClearError() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("db1", "db");
+            cap.server("web1", "web");
+            cap.task("t", o -> o.roles("web").only("primary"), ctx -> ctx.run("true"));
+            cap.task("skip", o -> o.roles("web").only("primary").skipWhenNoServers(), ctx -> ctx.run("true"));
+        });
+        assertThatThrownBy(() -> f.dryRun("t")).hasMessageContaining("`true`: no servers match task t (roles web; only primary)");
+        f.dryRun("skip");
+        assertThat(f.events.commands()).isEmpty();
+    }
+
+    // ---- running real local processes ----------------------------------------------------------
+
+    private static EngineFixture local(java.util.function.Consumer<dev.capstan.Config> tasks) {
+        return new EngineFixture(cap -> {
+            cap.server("alpha", "app").set("local", true);
+            cap.server("beta", "app").set("local", true);
+            tasks.accept(cap);
+        });
+    }
+
+    @Test
+    void localServersRunRealProcessesAndReportEachLine() {
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.run("echo one; echo two >&2", o -> o.env("GREETING", "hi"))));
+        f.run("t");
+        assertThat(f.events.output()).contains("alpha: one", "alpha: two", "beta: one", "beta: two");
+        assertThat(f.events.of(Event.CommandFinished.class)).hasSize(2).allMatch(e -> e.exitStatus() == 0);
+    }
+
+    @Test
+    void failureNamesEveryFailedHostWithExitStatusAndStderr() {
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.run("echo oops >&2; exit 3")));
+        assertThatThrownBy(() -> f.run("t"))
+                .isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining("`echo oops >&2; exit 3` failed on 2 hosts: alpha, beta")
+                .hasMessageContaining("alpha: exit status 3\n    oops")
+                .satisfies(e -> assertThat(((CommandFailedException) e).hosts()).extracting(Server::host).containsExactly("alpha", "beta"));
+    }
+
+    @Test
+    void envStdinCaptureAndTest(@TempDir Path dir) {
+        List<Object> seen = new ArrayList<>();
+        EngineFixture f = local(cap -> cap.task("t", ctx -> {
+            seen.add(ctx.capture("printf %s \"$GREETING\"", o -> o.env("GREETING", "it's me")));
+            seen.add(ctx.capture("cat", o -> o.stdin("from stdin\n")));
+            seen.add(ctx.test("test -d " + dir));
+            seen.add(ctx.test("test -d " + dir.resolve("missing")));
+            seen.add(ctx.runLocally("echo local").strip());
+        }));
+        f.run("t");
+        assertThat(seen).containsExactly("it's me", "from stdin", true, false, "local");
+    }
+
+    @Test
+    void onErrorContinueDropsFailedHostsForTheRestOfTheTask() {
+        List<List<String>> remaining = new ArrayList<>();
+        EngineFixture f = local(cap -> cap.task("t", o -> o.onError(OnError.CONTINUE), ctx -> {
+            ctx.run("test \"$(hostname)\" = never || case $$ in *) [ " + "$(echo x)" + " = x ] ; esac; exit 0");
+            ctx.run("exit 1", o -> o.hosts("beta"));
+            remaining.add(ctx.servers().stream().map(Server::host).toList());
+            ctx.run("true");
+        }));
+        f.run("t");
+        assertThat(remaining).containsExactly(List.of("alpha"));
+        List<Event.CommandStarted> started = f.events.of(Event.CommandStarted.class);
+        assertThat(started.get(started.size() - 1).servers()).extracting(Server::host).containsExactly("alpha");
+        assertThat(f.events.of(Event.Log.class)).anyMatch(l -> l.level() == Event.Level.WARN && l.message().contains("continuing without beta"));
+    }
+
+    @Test
+    void maxHostsRunsCommandsInBatches() {
+        EngineFixture f = new EngineFixture(cap -> {
+            for (int i = 1; i <= 5; i++) {
+                cap.server("h" + i).set("local", true);
+            }
+            cap.task("t", o -> o.maxHosts(2), ctx -> ctx.run("true"));
+        });
+        f.run("t");
+        assertThat(f.events.of(Event.CommandStarted.class)).extracting(e -> e.servers().size()).containsExactly(2, 2, 1);
+    }
+
+    @Test
+    void inGroupsRunsTheWholeBodyGroupAfterGroup() {
+        EngineFixture f = new EngineFixture(cap -> {
+            for (int i = 1; i <= 5; i++) {
+                cap.server("h" + i).set("local", true);
+            }
+            cap.task("restart", o -> o.inGroups(2, Duration.ZERO), ctx -> {
+                trace.add("stop " + ctx.servers().stream().map(Server::host).toList());
+                ctx.run("true");
+                trace.add("start " + ctx.servers().stream().map(Server::host).toList());
+            });
+        });
+        f.run("restart");
+        assertThat(trace).containsExactly("stop [h1, h2]", "start [h1, h2]", "stop [h3, h4]", "start [h3, h4]", "stop [h5]", "start [h5]");
+    }
+
+    @Test
+    void dryRunShowsEveryCommandAndRunsNothing(@TempDir Path dir) {
+        Path marker = dir.resolve("marker");
+        List<Object> seen = new ArrayList<>();
+        EngineFixture f = local(cap -> cap.task("t", ctx -> {
+            ctx.run("touch " + marker);
+            seen.add(ctx.capture("echo real"));
+            seen.add(ctx.test("false"));
+            seen.add(ctx.runLocally("echo real"));
+        }));
+        f.dryRun("t");
+        assertThat(marker).doesNotExist();
+        assertThat(seen).containsExactly("", true, "");
+        assertThat(f.events.of(Event.CommandStarted.class)).first()
+                .satisfies(e -> {
+                    assertThat(e.line()).isEqualTo("touch " + marker);
+                    assertThat(e.servers()).extracting(Server::host).containsExactly("alpha", "beta");
+                });
+    }
+
+    @Test
+    void uploadPutAndDownloadOnLocalServers(@TempDir Path dir) throws Exception {
+        Path source = Files.writeString(dir.resolve("app.conf"), "port=8080\n");
+        Path target = dir.resolve("deployed.conf");
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.task("t", ctx -> {
+                ctx.upload(source.toString(), target.toString(), o -> o.mode(0640));
+                ctx.put("secret=1\n", dir.resolve("put.txt").toString());
+                ctx.download(target.toString(), dir.resolve("back.conf").toString());
+            });
+        });
+        f.run("t");
+        assertThat(target).hasContent("port=8080");
+        assertThat(Files.getPosixFilePermissions(target)).hasSize(3);
+        assertThat(dir.resolve("put.txt")).hasContent("secret=1");
+        assertThat(dir.resolve("back.conf")).hasContent("port=8080");
+    }
+
+    @Test
+    void secretsAreMaskedInEveryEvent() {
+        EngineFixture f = local(cap -> {
+            cap.secret("db_password", "s3cr3t-value");
+            cap.task("t", ctx -> ctx.run("echo " + ctx.fetch("db_password") + "; echo s3cr3t-value >&2; exit 1"));
+        });
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(CommandFailedException.class);
+        assertThat(f.events.all().toString()).doesNotContain("s3cr3t-value").contains("****");
+    }
+}
