@@ -1,0 +1,248 @@
+package dev.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+    @TempDir
+    Path dir;
+    Path cache;
+
+    @BeforeEach
+    void cacheDir() throws IOException {
+        cache = Files.createDirectories(dir.resolve("cache"));
+    }
+
+    private Path recipe(String body) throws IOException {
+        return recipe("Capfile.java", "import dev.capstan.*;\n\npublic class Capfile implements Recipe {\n"
+                + "    @Override\n    public void define(Config cap) {\n" + body + "\n    }\n}\n");
+    }
+
+    private Path recipe(String name, String source) throws IOException {
+        return Files.writeString(dir.resolve(name), source);
+    }
+
+    private CliRun capstan(Path recipe, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "-f";
+        all[1] = recipe.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return CliRun.of(cache, all);
+    }
+
+    private static final String LOCAL_FLEET = """
+                    cap.server("alpha", "web").set("local", true);
+                    cap.server("beta", "web", "db").set("local", true);
+            """;
+
+    @Test
+    void listsDocumentedTasksAligned() throws IOException {
+        Path file = recipe("""
+                cap.desc("Deploy the application. Then restart it.");
+                cap.namespace("deploy", d -> d.task("default", ctx -> { }));
+                cap.desc("Roll back to the previous release");
+                cap.task("rollback_now", ctx -> { });
+                cap.task("hidden", ctx -> { });
+                """);
+        CliRun run = capstan(file, "-T");
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains(
+                "capstan deploy        # Deploy the application.\n",
+                "capstan rollback_now  # Roll back to the previous release\n",
+                "(1 undocumented task not shown");
+        assertThat(run.out()).doesNotContain("hidden");
+    }
+
+    @Test
+    void explainsOneTask() throws IOException {
+        Path file = recipe("""
+                cap.desc("Restart the web tier.\\nGracefully, one group at a time.");
+                cap.task("restart", t -> t.roles("web").maxHosts(2), ctx -> { });
+                """);
+        CliRun run = capstan(file, "-e", "restart");
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("capstan restart", "  Restart the web tier.", "  Gracefully, one group at a time.",
+                "  runs on: roles web", "  max hosts: 2 at a time", "  declared at: Capfile.java:");
+    }
+
+    @Test
+    void unknownTaskExitsTwoWithSuggestionsAndRunsNothing() throws IOException {
+        Path marker = dir.resolve("ran");
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("deploy", ctx -> ctx.run("touch %s"));
+                """.formatted(marker));
+        CliRun run = capstan(file, "deploy", "deplyo");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("capstan: unknown task 'deplyo'; did you mean 'deploy'?\n");
+        assertThat(marker).doesNotExist();
+    }
+
+    @Test
+    void unknownOptionExitsTwoWithUsage() throws IOException {
+        CliRun run = capstan(recipe(""), "--frobnicate");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).startsWith("capstan: Unknown option: '--frobnicate'").contains("Usage: capstan");
+    }
+
+    @Test
+    void compileErrorExitsTwoWithFileLineColumnAndMessage() throws IOException {
+        Path file = recipe("""
+                        cap.task("x", ctx -> ctx.runn("true"));
+                """);
+        CliRun run = capstan(file, "x");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).matches("(?s)capstan: .*Capfile\\.java:6:\\d+: error: cannot find symbol\\n");
+    }
+
+    @Test
+    void missingRecipeFileExitsTwo() {
+        CliRun run = CliRun.of(cache, "-f", dir.resolve("nope/Capfile.java").toString(), "-T");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("capstan: recipe file " + dir.resolve("nope/Capfile.java") + " not found"
+                + " (run capstan init to write one, or pass -f FILE)\n");
+    }
+
+    @Test
+    void badInputInTheRecipeIsOneLineNamingWhatAndWhere() throws IOException {
+        assertThat(capstan(recipe("cap.server(\"web1:notaport\", \"web\");"), "-T"))
+                .satisfies(r -> {
+                    assertThat(r.status()).isEqualTo(2);
+                    assertThat(r.err()).isEqualTo("capstan: malformed host 'web1:notaport': expected [user@]host[:port] (Capfile.java:6)\n");
+                });
+        assertThat(capstan(recipe("cap.set(\"bad-name\", 1);"), "-T").err())
+                .isEqualTo("capstan: invalid variable name 'bad-name': use letters, digits and _, not starting with a digit (Capfile.java:6)\n");
+        assertThat(capstan(recipe("cap.task(\"a\", ctx -> { });\n        cap.task(\"a\", ctx -> { });"), "-T").err())
+                .isEqualTo("capstan: duplicate task 'a' at Capfile.java:7, first declared at Capfile.java:6\n");
+        assertThat(capstan(recipe("cap.task(\"a\", ctx -> { });\n        cap.task(\"b\", ctx -> { });\n"
+                + "        cap.before(\"a\", \"b\");\n        cap.before(\"b\", \"a\");"), "-T").err())
+                .isEqualTo("capstan: callback cycle: a -> b -> a (each runs the next as a before/after callback)\n");
+    }
+
+    @Test
+    void localServersRunRealProcesses() throws IOException {
+        Path out = dir.resolve("out");
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("hello", ctx -> ctx.run("echo hello from $0 >> %s"));
+                """.formatted(out));
+        CliRun run = capstan(file, "hello");
+        assertThat(run.status()).isZero();
+        assertThat(Files.readAllLines(out)).hasSize(2);
+        assertThat(run.out()).contains("* hello  (alpha, beta)", "$ echo hello from $0 >> " + out);
+    }
+
+    @Test
+    void aFailedTaskExitsOneNamingTheHosts() throws IOException {
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("broken", ctx -> ctx.run("echo bad >&2; exit 7", o -> o.roles("db")));
+                """);
+        CliRun run = capstan(file, "broken");
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.err()).contains("capstan: `echo bad >&2; exit 7` failed on 1 host: beta", "beta: exit status 7", "bad");
+        assertThat(run.out()).contains("beta ! bad");
+    }
+
+    @Test
+    void dryRunPrintsEveryCommandPerHostAndRunsNothing() throws IOException {
+        Path marker = dir.resolve("marker");
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("deploy", ctx -> ctx.run("touch %s"));
+                """.formatted(marker));
+        CliRun run = capstan(file, "-n", "deploy");
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("would run touch " + marker + "  [alpha, beta]");
+        assertThat(marker).doesNotExist();
+    }
+
+    @Test
+    void variablesFromTheCommandLineAreTypedAndOrdered() throws IOException {
+        Path out = dir.resolve("vars");
+        Path file = recipe(LOCAL_FLEET + """
+                cap.set("branch", "main");
+                cap.set("keep", cap.fetch("keep", 1));
+                cap.task("show", t -> t.hosts("alpha"), ctx -> {
+                    Object keep = ctx.fetch("keep");
+                    Object verbose = ctx.fetch("verbose", false);
+                    ctx.run("echo " + ctx.fetch("branch") + " " + keep.getClass().getSimpleName() + ":" + keep
+                            + " " + verbose.getClass().getSimpleName() + ":" + verbose + " > %s");
+                });
+                """.formatted(out));
+        // -S is set before the recipe (which reads it), -s after (and wins over the recipe)
+        CliRun run = capstan(file, "-S", "keep=7", "-s", "branch=release", "-s", "verbose=true", "show");
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(out).hasContent("release Integer:7 Boolean:true");
+    }
+
+    @Test
+    void hostsAndRolesFromEnvironmentAndOptions() throws IOException {
+        Path out = dir.resolve("hosts");
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("who", ctx -> ctx.run("echo " + ctx.servers().stream().map(Server::host).toList() + " > %s"));
+                """.formatted(out));
+        assertThat(CliRun.of(cache, Map.of("ROLES", "db"), "-f", file.toString(), "who").status()).isZero();
+        assertThat(out).hasContent("[beta]");
+        assertThat(CliRun.of(cache, Map.of("HOSTS", "alpha"), "-f", file.toString(), "who").status()).isZero();
+        assertThat(out).hasContent("[alpha]");
+        assertThat(capstan(file, "--roles", "web", "who").status()).isZero();
+        assertThat(out).hasContent("[alpha, beta]");
+    }
+
+    @Test
+    void stageNamedFirstOnTheCommandLine() throws IOException {
+        Path out = dir.resolve("stage");
+        Path file = recipe("""
+                cap.stage("production", st -> st.server("prod1").set("local", true));
+                cap.stage("staging", st -> st.server("stage1").set("local", true));
+                cap.task("where", ctx -> ctx.run("echo " + ctx.fetch("stage") + " " + ctx.servers().get(0).host() + " > %s"));
+                """.formatted(out));
+        assertThat(capstan(file, "staging", "where").status()).isZero();
+        assertThat(out).hasContent("staging stage1");
+        CliRun none = capstan(file, "where");
+        assertThat(none.status()).isEqualTo(2);
+        assertThat(none.err()).contains("this recipe has stages (production, staging): name one first");
+    }
+
+    @Test
+    void execRunsOneAdHocCommandOnTheSelectedServers() throws IOException {
+        Path out = dir.resolve("exec");
+        Path file = recipe(LOCAL_FLEET);
+        CliRun run = capstan(file, "exec", "echo adhoc >> " + out, "--roles", "db");
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(Files.readAllLines(out)).containsExactly("adhoc");
+    }
+
+    @Test
+    void theCompiledRecipeIsCachedByContent() throws IOException {
+        Path file = recipe("cap.desc(\"x\"); cap.task(\"x\", ctx -> { });");
+        assertThat(capstan(file, "-T").status()).isZero();
+        try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
+            assertThat(entries.filter(p -> !p.getFileName().toString().startsWith("."))).hasSize(1);
+        }
+        Path compiled;
+        try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
+            compiled = entries.findFirst().orElseThrow().resolve("Capfile.class");
+        }
+        long before = Files.getLastModifiedTime(compiled).toMillis();
+        assertThat(capstan(file, "-T").status()).isZero();
+        assertThat(Files.getLastModifiedTime(compiled).toMillis()).isEqualTo(before);
+        // a changed recipe compiles into a new entry
+        recipe("cap.desc(\"y\"); cap.task(\"y\", ctx -> { });");
+        assertThat(capstan(file, "-T").out()).contains("capstan y");
+        try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
+            assertThat(entries).hasSize(2);
+        }
+    }
+
+    @Test
+    void noTaskNamedIsAUsageError() throws IOException {
+        CliRun run = capstan(recipe(""));
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("capstan: no task named: capstan -T lists the documented tasks\n");
+    }
+}
