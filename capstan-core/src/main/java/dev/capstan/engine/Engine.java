@@ -42,6 +42,7 @@ public final class Engine implements AutoCloseable {
     private final CommandRunner commands;
     private final Rollbacks rollbacks;
     private volatile Thread runner;
+    private final java.util.Set<Journal> openJournals = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param remote creates the transport for remote servers, on first use only
@@ -95,6 +96,31 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * The rollback handlers of open transactions that have not run, as "task on hosts" lines: what a
+     * second Ctrl-C, which aborts at once, leaves undone.
+     */
+    public List<String> pendingRollbacks() {
+        List<String> pending = new ArrayList<>();
+        for (Journal journal : openJournals) {
+            for (Journal.Entry entry : journal.snapshot(0)) {
+                if (!entry.done().get()) {
+                    pending.add(entry.owner().task() + " on " + String.join(", ",
+                            entry.owner().servers().stream().map(Server::label).toList()));
+                }
+            }
+        }
+        return pending;
+    }
+
+    void opened(Journal journal) {
+        openJournals.add(journal);
+    }
+
+    void closed(Journal journal) {
+        openJournals.remove(journal);
+    }
+
     /** {@code text} with every secret value masked, for error messages printed outside events. */
     public String mask(String text) {
         return events.mask(text);
@@ -126,6 +152,7 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             emit(new Event.TaskFinished(Instant.now(), task.name(), depth, Duration.ofNanos(System.nanoTime() - started), false,
                     Rollbacks.firstLine(e)));
+            context.noteFailure(task.name(), targets);
             throw e;
         }
         emit(new Event.TaskFinished(Instant.now(), task.name(), depth, Duration.ofNanos(System.nanoTime() - started), true, null));

@@ -49,6 +49,11 @@ final class ExecutionContext implements TaskContext {
     /** Whether a block was started inside a caller's open transaction. */
     private final boolean blockInTransaction;
     private volatile Journal transaction;
+    /** For a block context: the innermost task that failed inside the block, for the error report. */
+    private final java.util.concurrent.atomic.AtomicReference<Failure> blockFailure = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** Where inside a block a failure happened. */
+    record Failure(String task, List<Server> servers) { }
 
     ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets) {
         this(engine, task, parent, depth, targets, ConcurrentHashMap.newKeySet(), null, false);
@@ -74,6 +79,21 @@ final class ExecutionContext implements TaskContext {
     /** A context for the same invocation restricted to some servers (rolling execution). */
     ExecutionContext forServers(List<Server> servers) {
         return new ExecutionContext(engine, task, parent, depth, servers, failedHosts, blockJournal, blockInTransaction);
+    }
+
+    /** Records that {@code failedTask} failed; the innermost failure inside a block is kept. */
+    void noteFailure(String failedTask, List<Server> servers) {
+        for (ExecutionContext c = this; c != null; c = c.parent) {
+            if (c.blockJournal != null) {
+                c.blockFailure.compareAndSet(null, new Failure(failedTask, List.copyOf(servers)));
+                return;
+            }
+        }
+    }
+
+    /** For a block context: the innermost failed task, or null. */
+    Failure blockFailure() {
+        return blockFailure.get();
     }
 
     TaskDefinition definition() {
@@ -120,6 +140,7 @@ final class ExecutionContext implements TaskContext {
         Journal journal = block != null ? block : new Journal();
         int mark = journal.size();
         transaction = journal;
+        engine.opened(journal);
         try {
             runBody(body);
         } catch (RuntimeException | Error e) {
@@ -128,6 +149,7 @@ final class ExecutionContext implements TaskContext {
             throw e;
         } finally {
             transaction = null;
+            engine.closed(journal);
         }
     }
 

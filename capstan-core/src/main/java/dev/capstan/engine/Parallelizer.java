@@ -75,6 +75,7 @@ final class Parallelizer {
         volatile boolean started;
         volatile boolean finished;
         volatile Throwable failure;
+        volatile boolean cancelledBySibling;
 
         Block(int index, String name, BlockBody body) {
             this.index = index;
@@ -108,8 +109,20 @@ final class Parallelizer {
 
         List<Block> failed = blocks.stream().filter(Block::failed).toList();
         int notStarted = (int) blocks.stream().filter(b -> !b.started).count();
+        try {
+            finish(id, blocks, failed, notStarted, cancelled);
+        } finally {
+            blocks.forEach(b -> engine.closed(b.journal));
+        }
+    }
+
+    private void finish(long id, List<Block> blocks, List<Block> failed, int notStarted, boolean cancelled) {
+        Engine engine = caller.engine();
         engine.emit(new Event.ParallelizeFinished(Instant.now(), id, blocks.size() - failed.size() - notStarted, failed.size(), notStarted));
         if (failed.isEmpty() && !cancelled) {
+            if (engine.options().dryRun()) {
+                showRollbackPlan(blocks);
+            }
             Journal open = caller.openTransaction();
             if (open != null) {
                 // the blocks' handlers join the caller's transaction, for a failure after parallelize returns
@@ -150,7 +163,8 @@ final class Parallelizer {
         for (int c = 0; c < chunks; c++) {
             List<Block> chunk = blocks.subList(c * chunkSize, Math.min(blocks.size(), (c + 1) * chunkSize));
             if (chunks > 1) {
-                caller.engine().log(Event.Level.INFO, caller.task(), "Running batch " + (c + 1) + " of " + chunks);
+                caller.engine().log(Event.Level.INFO, caller.task(), "Running batch " + (c + 1) + " of " + chunks + ": "
+                        + String.join(", ", chunk.stream().map(b -> b.name).toList()));
             }
             caller.engine().emit(new Event.ChunkStarted(Instant.now(), id, c + 1, chunks, chunk.size()));
             Semaphore finished = new Semaphore(0);
@@ -200,6 +214,7 @@ final class Parallelizer {
     private void start(long id, Block block, Semaphore finished) {
         block.context = caller.forBlock(block.journal);
         block.started = true;
+        caller.engine().opened(block.journal);
         block.thread = Thread.ofVirtual().name("capstan-block-" + block.index).unstarted(() -> {
             Engine engine = caller.engine();
             long started = System.nanoTime();
@@ -244,6 +259,7 @@ final class Parallelizer {
         for (Block b : blocks) {
             Thread t = b.thread;
             if (t != null && !b.finished) {
+                b.cancelledBySibling = true;
                 t.interrupt();
             }
         }
@@ -262,6 +278,33 @@ final class Parallelizer {
             }
         }
         Thread.currentThread().interrupt();
+    }
+
+    /**
+     * Under {@code -n}: the chunk schedule was logged as it ran; now show what a failure would roll back,
+     * by running every block's handlers (their commands only print), latest block first.
+     */
+    private void showRollbackPlan(List<Block> blocks) {
+        Engine engine = caller.engine();
+        int total = blocks.stream().mapToInt(b -> b.journal.pending()).sum();
+        Journal open = caller.openTransaction();
+        int callers = open == null ? 0 : open.pending();
+        if (total == 0 && callers == 0) {
+            engine.log(Event.Level.INFO, caller.task(), "rollback plan: no block registered a rollback handler");
+            return;
+        }
+        engine.log(Event.Level.INFO, caller.task(), "rollback plan: if a block fails, every block started so far is rolled back,"
+                + " latest first, then the caller's transaction (" + callers + " handler" + (callers == 1 ? "" : "s") + ")");
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            Block block = blocks.get(i);
+            int pending = block.journal.pending();
+            if (pending > 0) {
+                engine.log(Event.Level.INFO, caller.task(), "rollback plan: " + block.name + ": " + pending + " handler"
+                        + (pending == 1 ? "" : "s"));
+                engine.rollbacks().rollBack(caller.task(), block.journal.snapshot(0),
+                        new CancelledException("dry run: what a failure would roll back"));
+            }
+        }
     }
 
     /** Every block run so far, latest first, then the caller's transaction: each handler once. */
@@ -288,11 +331,16 @@ final class Parallelizer {
         ExecutionContext context = block.context;
         String task = context == null ? caller.task() : context.task();
         List<Server> servers = context == null ? List.of() : context.servers();
+        ExecutionContext.Failure inner = context == null ? null : context.blockFailure();
         if (block.failure instanceof ParallelizeException nested && !nested.failures().isEmpty()) {
-            BlockFailure inner = nested.failures().get(0);
+            task = nested.failures().get(0).task();
+            servers = nested.failures().get(0).servers();
+        } else if (inner != null) {
             task = inner.task();
             servers = inner.servers();
         }
-        return new BlockFailure(block.index, block.name, task, servers, block.failure);
+        Throwable cause = block.cancelledBySibling && block.failure instanceof CancelledException
+                ? new CancelledException("cancelled (fail-fast) after a sibling block failed") : block.failure;
+        return new BlockFailure(block.index, block.name, task, servers, cause);
     }
 }
