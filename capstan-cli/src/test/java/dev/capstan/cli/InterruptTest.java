@@ -1,0 +1,70 @@
+package dev.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ctrl-C on a real capstan process: the open transaction rolls back and capstan exits 1. */
+class InterruptTest {
+
+    @Test
+    void ctrlCDuringATransactionRollsBackAndExitsOne(@TempDir Path dir) throws Exception {
+        Path started = dir.resolve("started");
+        Path rolledBack = dir.resolve("rolled-back");
+        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
+                import dev.capstan.*;
+
+                public class Capfile implements Recipe {
+                    @Override
+                    public void define(Config cap) {
+                        cap.server("here").set("local", true);
+                        cap.task("deploy", ctx -> ctx.transaction(() -> {
+                            ctx.onRollback(() -> ctx.run("echo undone > %s"));
+                            ctx.run("touch %s; sleep 30");
+                        }));
+                    }
+                }
+                """.formatted(rolledBack, started));
+        Process capstan = start(dir, recipe, "deploy");
+        waitFor(started, capstan);
+        long signalled = System.nanoTime();
+        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended after Ctrl-C").isTrue();
+        String err = new String(capstan.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        String out = new String(capstan.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(capstan.exitValue()).as(err).isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(20));
+        assertThat(rolledBack).hasContent("undone");
+        assertThat(err).contains("interrupted: stopping commands and rolling back");
+        assertThat(out).contains("ROLLBACK of deploy");
+    }
+
+    private static Process start(Path dir, Path recipe, String... tasks) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "dev.capstan.cli.Main", "-f", recipe.toString()));
+        command.addAll(List.of(tasks));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return builder.start();
+    }
+
+    private static void waitFor(Path file, Process process) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(file)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("capstan never started the command (alive: " + process.isAlive() + ")");
+            }
+            Thread.sleep(20);
+        }
+    }
+}
