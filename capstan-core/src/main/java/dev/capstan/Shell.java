@@ -1,11 +1,14 @@
-package dev.capstan.transport;
+package dev.capstan;
 
-/** Quoting for POSIX shells. */
-public final class ShellQuote {
-    private ShellQuote() {
+/**
+ * Quoting for POSIX shells, for recipes that build command lines from values:
+ * {@code ctx.run("mkdir -p " + Shell.quote(path))}.
+ */
+public final class Shell {
+    private Shell() {
     }
 
-    /** {@code value} as one single-quoted shell word. */
+    /** {@code value} as one shell word: unchanged when it is plainly safe, else single-quoted. */
     public static String quote(String value) {
         if (!value.isEmpty() && value.chars().allMatch(c -> Character.isLetterOrDigit(c) || "@%+=:,./_-".indexOf(c) >= 0)) {
             return value;

@@ -2,6 +2,7 @@ package dev.capstan;
 
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The context of one task invocation (or of one {@code parallelize} block): runs commands on the
@@ -23,6 +24,16 @@ public interface TaskContext {
     /** {@link #run(String)} with options. */
     void run(String command, Consumer<CommandOptions> options);
 
+    /**
+     * Runs a command built for each server, for values that differ per server (server-level variables):
+     * {@code ctx.run(s -> "mkdir -p " + ctx.fetch(s, "deploy_to", "/srv/app"))}. Servers that get the same
+     * line are reported together.
+     */
+    void run(Function<Server, String> command);
+
+    /** {@link #run(Function)} with options. */
+    void run(Function<Server, String> command, Consumer<CommandOptions> options);
+
     /** Runs {@code command} with sudo; a password prompt is answered from {@code sudo_password} or asked once. */
     void sudo(String command);
 
@@ -41,11 +52,17 @@ public interface TaskContext {
     /** {@link #test(String)} with options. */
     boolean test(String command, Consumer<CommandOptions> options);
 
+    /** Whether the command built for each server exits 0 on every target server. */
+    boolean test(Function<Server, String> command);
+
     /** Uploads a local file or directory to {@code remote} on every target server at once. */
     void upload(String local, String remote);
 
     /** {@link #upload(String, String)} with options such as a file mode. */
     void upload(String local, String remote, Consumer<TransferOptions> options);
+
+    /** Uploads to a path that differs per server; the local file is read once and sent to all at once. */
+    void upload(String local, Function<Server, String> remote, Consumer<TransferOptions> options);
 
     /** Writes {@code content} to the file {@code remote} on every target server. */
     void put(String content, String remote);

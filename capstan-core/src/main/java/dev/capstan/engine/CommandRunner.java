@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs commands on many servers at once and reports them: a start event naming the servers, each output
- * line, and an end (exit status and duration, or why it failed) per server.
+ * Runs commands on many servers at once and reports them: a start event per distinct command line naming
+ * its servers, each output line, and an end (exit status and duration, or why it failed) per server.
  */
 final class CommandRunner {
     private final TransportRouter transports;
@@ -35,37 +35,38 @@ final class CommandRunner {
         this.ids = ids;
     }
 
-    /** One command on every server, in batches of {@code maxHosts} when that is positive. */
-    List<ServerFanout.Outcome<Server, CommandResult>> run(String task, Command command, List<Server> servers, int maxHosts) {
-        int batch = maxHosts > 0 ? maxHosts : Math.max(1, servers.size());
-        List<ServerFanout.Outcome<Server, CommandResult>> all = new ArrayList<>();
-        for (int from = 0; from < servers.size(); from += batch) {
-            List<Server> slice = servers.subList(from, Math.min(servers.size(), from + batch));
-            all.addAll(step(task, command.line(), slice,
-                    (server, id) -> execute(server, id, command, transports.forServer(server))));
+    /**
+     * Runs every job at once (each on its own channel), in batches of {@code maxHosts} jobs when that is
+     * positive; jobs with the same command line are reported as one command on several servers.
+     */
+    List<ServerFanout.Outcome<Job, CommandResult>> run(String task, List<Job> jobs, int maxHosts) {
+        int batch = maxHosts > 0 ? maxHosts : Math.max(1, jobs.size());
+        List<ServerFanout.Outcome<Job, CommandResult>> all = new ArrayList<>();
+        for (int from = 0; from < jobs.size(); from += batch) {
+            all.addAll(runAtOnce(task, jobs.subList(from, Math.min(jobs.size(), from + batch)), false));
         }
         return all;
     }
 
     /** A command on this machine, for {@code runLocally}. */
-    List<ServerFanout.Outcome<Server, CommandResult>> runLocal(String task, Command command, Server localhost) {
-        return step(task, command.line(), List.of(localhost), (server, id) -> execute(server, id, command, transports.local()));
+    ServerFanout.Outcome<Job, CommandResult> runLocal(String task, Command command, Server localhost) {
+        return runAtOnce(task, List.of(new Job(localhost, command)), true).get(0);
     }
 
-    /** Different commands on different servers at once ({@code parallel}): each pair on its own channel. */
-    List<ServerFanout.Outcome<ParallelPlan.Job, CommandResult>> runJobs(String task, List<ParallelPlan.Job> jobs) {
-        Map<String, List<Server>> byCommand = new LinkedHashMap<>();
-        jobs.forEach(j -> byCommand.computeIfAbsent(j.command(), k -> new ArrayList<>()).add(j.server()));
+    private List<ServerFanout.Outcome<Job, CommandResult>> runAtOnce(String task, List<Job> jobs, boolean local) {
+        Map<String, List<Server>> byLine = new LinkedHashMap<>();
+        jobs.forEach(j -> byLine.computeIfAbsent(j.command().line(), k -> new ArrayList<>()).add(j.server()));
         Map<String, Long> idOf = new LinkedHashMap<>();
-        byCommand.forEach((line, servers) -> {
+        byLine.forEach((line, servers) -> {
             long id = ids.incrementAndGet();
             idOf.put(line, id);
             events.emit(new Event.CommandStarted(Instant.now(), id, task, line, servers));
         });
-        return ServerFanout.run(jobs, job -> {
-            long id = idOf.get(job.command());
-            return finish(id, job.server(), (server, i) -> execute(server, i, Command.of(job.command()), transports.forServer(server)));
-        });
+        return ServerFanout.run(jobs, job -> finish(idOf.get(job.command().line()), job.server(), (server, id) -> {
+            Transport transport = local ? transports.local() : transports.forServer(server);
+            return transport.execute(server, job.command(),
+                    (s, stream, line) -> events.emit(new Event.OutputLine(Instant.now(), id, s, stream, line)));
+        }));
     }
 
     /** Something done on every server at once, reported as one step named {@code display}. */
@@ -89,10 +90,5 @@ final class CommandRunner {
             events.emit(new Event.CommandFailed(Instant.now(), id, server, "interrupted", Duration.ofNanos(System.nanoTime() - started)));
             throw e;
         }
-    }
-
-    private CommandResult execute(Server server, long id, Command command, Transport transport) throws InterruptedException {
-        return transport.execute(server, command,
-                (s, stream, line) -> events.emit(new Event.OutputLine(Instant.now(), id, s, stream, line)));
     }
 }

@@ -16,7 +16,7 @@ import dev.capstan.event.Event;
 import dev.capstan.model.TaskDefinition;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
-import dev.capstan.transport.ShellQuote;
+import dev.capstan.Shell;
 import dev.capstan.transport.TransportException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The {@link TaskContext} of one task invocation, or of one {@code parallelize} block. Contexts form a
@@ -185,8 +187,17 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public void run(String command, Consumer<CommandOptions> options) {
-        CommandRequest request = request(options);
-        execute(command, command, request, false);
+        execute(command, server -> command, request(options), false);
+    }
+
+    @Override
+    public void run(Function<Server, String> command) {
+        run(command, o -> { });
+    }
+
+    @Override
+    public void run(Function<Server, String> command, Consumer<CommandOptions> options) {
+        execute(null, command, request(options), false);
     }
 
     @Override
@@ -197,9 +208,9 @@ final class ExecutionContext implements TaskContext {
     @Override
     public void sudo(String command, Consumer<CommandOptions> options) {
         CommandRequest request = request(options);
-        String line = "sudo -p " + ShellQuote.quote(Sudo.PROMPT) + (request.sudoUser == null ? "" : " -u " + ShellQuote.quote(request.sudoUser))
-                + " -- sh -c " + ShellQuote.quote(command);
-        execute(line, line, request, false);
+        String line = "sudo -p " + Shell.quote(Sudo.PROMPT) + (request.sudoUser == null ? "" : " -u " + Shell.quote(request.sudoUser))
+                + " -- sh -c " + Shell.quote(command);
+        execute(line, server -> line, request, false);
     }
 
     @Override
@@ -211,7 +222,7 @@ final class ExecutionContext implements TaskContext {
     public String capture(String command, Consumer<CommandOptions> options) {
         CommandRequest request = request(options);
         request.once = true;
-        List<CommandResult> results = execute(command, command, request, true);
+        List<CommandResult> results = execute(command, server -> command, request, true);
         return results.isEmpty() ? "" : results.get(0).stdout().stripTrailing();
     }
 
@@ -222,21 +233,28 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public boolean test(String command, Consumer<CommandOptions> options) {
-        CommandRequest request = request(options);
-        Command cmd = command(command, request, false);
-        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, command);
-        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().run(task.name(), cmd, servers, 0);
+        return test(command, server -> command, request(options));
+    }
+
+    @Override
+    public boolean test(Function<Server, String> command) {
+        return test(null, command, new CommandRequest());
+    }
+
+    private boolean test(String display, Function<Server, String> command, CommandRequest request) {
+        List<Job> jobs = jobs(display, command, request, false);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(task.name(), jobs, 0);
         List<HostFailure> unreachable = new ArrayList<>();
         boolean all = true;
         for (var outcome : outcomes) {
             if (outcome.failed()) {
-                unreachable.add(hostFailure(outcome.job(), outcome.error()));
+                unreachable.add(hostFailure(outcome.job().server(), outcome.error()));
             } else {
                 all &= outcome.value().succeeded();
             }
         }
         if (!unreachable.isEmpty()) {
-            throw new CommandFailedException(command, unreachable);
+            throw new CommandFailedException(jobs.get(0).command().line(), unreachable);
         }
         return all;
     }
@@ -247,22 +265,26 @@ final class ExecutionContext implements TaskContext {
         return request;
     }
 
-    private Command command(String line, CommandRequest request, boolean capture) {
-        byte[] stdin = request.stdin;
-        return new Command(line, request.env, stdin, request.pty, request.timeout, capture);
+    /** The command for each chosen server; {@code display} names it in errors (null: built per server). */
+    private List<Job> jobs(String display, Function<Server, String> command, CommandRequest request, boolean capture) {
+        List<Server> servers = commandTargets(request.once, request.hosts, request.roles,
+                () -> display != null ? display : "command built per server");
+        List<Job> jobs = new ArrayList<>(servers.size());
+        for (Server server : servers) {
+            jobs.add(new Job(server, new Command(command.apply(server), request.env, request.stdin, request.pty, request.timeout, capture)));
+        }
+        return jobs;
     }
 
     /** Runs a command on the chosen servers; failures throw, or drop hosts under {@code onError(CONTINUE)}. */
-    private List<CommandResult> execute(String line, String display, CommandRequest request, boolean capture) {
-        Command cmd = command(line, request, capture);
-        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, display);
-        List<ServerFanout.Outcome<Server, CommandResult>> outcomes =
-                engine.commands().run(task.name(), cmd, servers, task.spec().maxHosts());
+    private List<CommandResult> execute(String display, Function<Server, String> command, CommandRequest request, boolean capture) {
+        List<Job> jobs = jobs(display, command, request, capture);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(task.name(), jobs, task.spec().maxHosts());
         List<CommandResult> results = new ArrayList<>();
         List<HostFailure> failures = new ArrayList<>();
         for (var outcome : outcomes) {
             if (outcome.failed()) {
-                failures.add(hostFailure(outcome.job(), outcome.error()));
+                failures.add(hostFailure(outcome.job().server(), outcome.error()));
             } else if (!outcome.value().succeeded()) {
                 CommandResult r = outcome.value();
                 failures.add(new HostFailure(r.server(), r.exitStatus(), "exit status " + r.exitStatus(), r.stderrTail()));
@@ -270,7 +292,7 @@ final class ExecutionContext implements TaskContext {
                 results.add(outcome.value());
             }
         }
-        handleFailures(display, failures);
+        handleFailures(jobs.get(0).command().line(), failures);
         return results;
     }
 
@@ -302,7 +324,7 @@ final class ExecutionContext implements TaskContext {
     }
 
     /** The servers one command runs on: its own hosts/roles options, else the task's targets. */
-    private List<Server> commandTargets(boolean once, List<String> hosts, List<String> roles, String what) {
+    private List<Server> commandTargets(boolean once, List<String> hosts, List<String> roles, Supplier<String> what) {
         List<Server> servers;
         if (!hosts.isEmpty()) {
             servers = engine.hostSelector().byHosts(hosts);
@@ -312,7 +334,7 @@ final class ExecutionContext implements TaskContext {
             servers = servers();
         }
         if (servers.isEmpty()) {
-            throw new CapstanException("`" + what + "`: no servers match task " + task.name() + " ("
+            throw new CapstanException("`" + what.get() + "`: no servers match task " + task.name() + " ("
                     + HostSelector.describe(task.spec()) + (failedHosts.isEmpty() ? "" : ", " + failedHosts.size() + " failed hosts dropped") + ")");
         }
         return once || task.spec().once() ? List.of(servers.get(0)) : servers;
@@ -327,13 +349,20 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public void upload(String local, String remote, Consumer<TransferOptions> options) {
+        upload(local, server -> remote, options);
+    }
+
+    @Override
+    public void upload(String local, Function<Server, String> remote, Consumer<TransferOptions> options) {
         TransferRequest request = transfer(options);
         Path source = Path.of(local);
         if (!engine.options().dryRun() && !Files.exists(source)) {
             throw new CapstanException("upload: local file " + local + " does not exist");
         }
-        transfer("upload " + local + " -> " + remote, request,
-                server -> engine.transports().forServer(server).upload(server, source, remote, request.mode, engine.progress()));
+        List<Server> first = servers();
+        String shown = first.isEmpty() ? "" : remote.apply(first.get(0));
+        transfer("upload " + local + " -> " + shown, request, server -> engine.transports().forServer(server)
+                .upload(server, source, remote.apply(server), request.mode, engine.progress()));
     }
 
     @Override
@@ -371,7 +400,7 @@ final class ExecutionContext implements TaskContext {
     }
 
     private void transfer(String display, TransferRequest request, Transfer action) {
-        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, display);
+        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, () -> display);
         List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(task.name(), display, servers,
                 (server, id) -> {
                     long started = System.nanoTime();
@@ -390,9 +419,7 @@ final class ExecutionContext implements TaskContext {
     @Override
     public String runLocally(String command) {
         Server localhost = new Server(null, "localhost", 0, Set.of(), java.util.Map.of("local", true));
-        List<ServerFanout.Outcome<Server, CommandResult>> outcomes =
-                engine.commands().runLocal(task.name(), Command.of(command).capturing(), localhost);
-        var outcome = outcomes.get(0);
+        var outcome = engine.commands().runLocal(task.name(), Command.of(command).capturing(), localhost);
         if (outcome.failed()) {
             throw new CommandFailedException(command, List.of(hostFailure(localhost, outcome.error())));
         }
@@ -416,23 +443,23 @@ final class ExecutionContext implements TaskContext {
     public void parallel(Consumer<ParallelBranches> branches) {
         ParallelPlan plan = new ParallelPlan();
         branches.accept(plan);
-        List<ParallelPlan.Job> jobs = plan.jobs(servers());
+        List<Job> jobs = plan.jobs(servers());
         if (jobs.isEmpty()) {
             engine.log(Event.Level.INFO, task.name(), "parallel: no server matches any branch; nothing to run");
             return;
         }
-        List<ServerFanout.Outcome<ParallelPlan.Job, CommandResult>> outcomes = engine.commands().runJobs(task.name(), jobs);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(task.name(), jobs, 0);
         List<HostFailure> failures = new ArrayList<>();
         Set<String> failedCommands = new LinkedHashSet<>();
         for (var outcome : outcomes) {
-            ParallelPlan.Job job = outcome.job();
+            String line = outcome.job().command().line();
             if (outcome.failed()) {
-                failures.add(hostFailure(job.server(), outcome.error()));
-                failedCommands.add(job.command());
+                failures.add(hostFailure(outcome.job().server(), outcome.error()));
+                failedCommands.add(line);
             } else if (!outcome.value().succeeded()) {
                 CommandResult r = outcome.value();
-                failures.add(new HostFailure(r.server(), r.exitStatus(), "`" + job.command() + "` exit status " + r.exitStatus(), r.stderrTail()));
-                failedCommands.add(job.command());
+                failures.add(new HostFailure(r.server(), r.exitStatus(), "`" + line + "` exit status " + r.exitStatus(), r.stderrTail()));
+                failedCommands.add(line);
             }
         }
         handleFailures(String.join(" | ", failedCommands), failures);

@@ -2,6 +2,7 @@ package dev.capstan.engine;
 
 import dev.capstan.ParallelBranches;
 import dev.capstan.Server;
+import dev.capstan.transport.Command;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -15,9 +16,6 @@ import java.util.function.Predicate;
 final class ParallelPlan implements ParallelBranches {
 
     private record Branch(Predicate<Server> condition, String command, boolean last) { }
-
-    /** One command on one server. */
-    record Job(Server server, String command) { }
 
     private final List<Branch> branches = new ArrayList<>();
     private String otherwise;
@@ -46,7 +44,7 @@ final class ParallelPlan implements ParallelBranches {
             boolean matched = false;
             for (Branch branch : branches) {
                 if (branch.condition().test(server)) {
-                    jobs.add(new Job(server, branch.command()));
+                    jobs.add(new Job(server, Command.of(branch.command())));
                     matched = true;
                     if (branch.last()) {
                         break;
@@ -54,7 +52,7 @@ final class ParallelPlan implements ParallelBranches {
                 }
             }
             if (!matched && otherwise != null) {
-                jobs.add(new Job(server, otherwise));
+                jobs.add(new Job(server, Command.of(otherwise)));
             }
         }
         return jobs;

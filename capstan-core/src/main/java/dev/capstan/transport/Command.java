@@ -1,5 +1,6 @@
 package dev.capstan.transport;
 
+import dev.capstan.Shell;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -43,7 +44,7 @@ public record Command(String line, Map<String, String> env, byte[] stdin, boolea
             return line;
         }
         StringBuilder sb = new StringBuilder("export");
-        new TreeMap<>(env).forEach((k, v) -> sb.append(' ').append(k).append('=').append(ShellQuote.quote(v)));
+        new TreeMap<>(env).forEach((k, v) -> sb.append(' ').append(k).append('=').append(Shell.quote(v)));
         return sb.append("; ").append(line).toString();
     }
 }

@@ -75,6 +75,8 @@ class LocalTransportTest {
         runner.interrupt();
         runner.join(Duration.ofSeconds(10));
         assertThat(runner.isAlive()).isFalse();
+        // the kill is immediate; reaping the process may take the JDK a moment
+        ProcessHandle.of(pid).ifPresent(h -> h.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join());
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     }
 
