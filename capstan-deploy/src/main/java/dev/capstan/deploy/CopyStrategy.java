@@ -1,0 +1,143 @@
+package dev.capstan.deploy;
+
+import static dev.capstan.Shell.quote;
+
+import dev.capstan.CapstanException;
+import dev.capstan.TaskContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The {@code copy} strategy: optionally build locally ({@code build_command}), take the artifact (a jar,
+ * war or tar.gz) or pack the directory named by {@code repository}, upload it once to every server at
+ * once, and unpack it into the release.
+ */
+final class CopyStrategy implements Strategy {
+
+    /** The file to upload and how to put it into a release. */
+    record Artifact(Path file, boolean tarball, String name) { }
+
+    @Override
+    public List<String> checkLocal(TaskContext ctx) {
+        List<String> missing = new ArrayList<>();
+        Object repository = ctx.fetch("repository", null);
+        if (repository == null) {
+            missing.add("variable repository is not set: name the local directory or artifact (jar, war, tar.gz) to deploy");
+        } else if (!Files.exists(Path.of(repository.toString()))) {
+            missing.add("repository " + repository + " does not exist on this machine");
+        }
+        return missing;
+    }
+
+    @Override
+    public String remoteRequirement() {
+        return "command -v tar >/dev/null";
+    }
+
+    @Override
+    public String revision(TaskContext ctx) {
+        Object given = ctx.fetch("copy_revision", null);
+        if (given != null) {
+            return given.toString();
+        }
+        if (ctx.dryRun()) {
+            return "(dry run)";
+        }
+        return digest(artifact(ctx).file()).substring(0, 12);
+    }
+
+    /** Builds and packs once per run; the result is kept in variable {@code copy_artifact}. */
+    static Artifact artifact(TaskContext ctx) {
+        synchronized (CopyStrategy.class) {
+            Artifact existing = ctx.fetch("copy_artifact", null);
+            if (existing != null) {
+                return existing;
+            }
+            Path source = Path.of(ctx.fetch("repository").toString()).toAbsolutePath();
+            Object build = ctx.fetch("build_command", null);
+            if (build != null) {
+                ctx.runLocally("cd " + quote(Files.isDirectory(source) ? source.toString() : source.getParent().toString())
+                        + " && " + build);
+            }
+            Artifact artifact;
+            String name = source.getFileName().toString();
+            if (Files.isDirectory(source)) {
+                Path tarball = tempFile(ctx.fetch("application") + "-release", ".tar.gz");
+                ctx.runLocally("tar czf " + quote(tarball.toString()) + " -C " + quote(source.toString()) + " .");
+                artifact = new Artifact(tarball, true, name + ".tar.gz");
+            } else {
+                artifact = new Artifact(source, name.endsWith(".tar.gz") || name.endsWith(".tgz"), name);
+            }
+            ctx.set("copy_artifact", artifact);
+            return artifact;
+        }
+    }
+
+    @Override
+    public void deploy(TaskContext ctx) {
+        if (ctx.dryRun()) {
+            ctx.log("copy: would pack " + ctx.fetch("repository") + " and upload it once to every server");
+            ctx.run(s -> "mkdir -p " + quote(Layout.of(ctx, s).releasePath()));
+            return;
+        }
+        Artifact artifact = artifact(ctx);
+        // one upload per server, all servers at once; the staging name is per release, under deploy_to
+        ctx.upload(artifact.file().toString(), s -> staging(ctx, s, artifact), o -> { });
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            String staged = quote(staging(ctx, s, artifact));
+            String release = quote(layout.releasePath());
+            return artifact.tarball()
+                    ? "mkdir -p " + release + " && tar xzf " + staged + " -C " + release + " && rm -f " + staged
+                    : "mkdir -p " + release + " && mv " + staged + " " + release + "/" + quote(artifact.name());
+        });
+    }
+
+    private static String staging(TaskContext ctx, dev.capstan.Server server, Artifact artifact) {
+        Layout layout = Layout.of(ctx, server);
+        return layout.releases() + "/.upload-" + layout.release() + "-" + artifact.name();
+    }
+
+    private static Path tempFile(String prefix, String suffix) {
+        try {
+            Path file = Files.createTempFile(prefix, suffix);
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String digest(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                sha.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            throw new CapstanException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static long size(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}

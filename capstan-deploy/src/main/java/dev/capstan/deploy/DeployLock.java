@@ -1,0 +1,93 @@
+package dev.capstan.deploy;
+
+import static dev.capstan.Shell.quote;
+
+import dev.capstan.CapstanException;
+import dev.capstan.CommandFailedException;
+import dev.capstan.Server;
+import dev.capstan.TaskContext;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The deploy lock: a file {@code deploy_to/deploy.lock} on every server saying who holds it and since
+ * when. Taking it is all-or-nothing: when any server is locked by someone else, the locks just taken are
+ * released again, so two deploys never each hold half of the servers.
+ */
+final class DeployLock {
+    private DeployLock() {
+    }
+
+    /** Who is deploying: the local user and machine. */
+    static String who() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.nio.file.Files.readString(java.nio.file.Path.of("/etc/hostname")).strip();
+            } catch (java.io.IOException e) {
+                host = "localhost";
+            }
+        }
+        return System.getProperty("user.name") + "@" + host;
+    }
+
+    static void lock(TaskContext ctx) {
+        if (ctx.fetch("lock_token", null) != null) {
+            return; // this run holds it already
+        }
+        String token = UUID.randomUUID().toString();
+        String holder = token + " " + who() + " since " + Instant.now().truncatedTo(ChronoUnit.SECONDS)
+                + " (release " + ctx.fetch("release_name") + ")";
+        int wait = Integer.parseInt(ctx.fetch("lock_wait", 0).toString());
+        try {
+            ctx.run(s -> acquireScript(Layout.of(ctx, s), holder, wait));
+        } catch (CommandFailedException e) {
+            List<Server> locked = e.hosts();
+            List<String> taken = ctx.servers().stream().filter(s -> !locked.contains(s)).map(Server::spec).toList();
+            if (!taken.isEmpty()) {
+                ctx.run(s -> releaseScript(Layout.of(ctx, s), token, false), o -> o.hosts(taken.toArray(String[]::new)));
+            }
+            StringBuilder message = new StringBuilder("deploy is locked on " + locked.size() + " of " + ctx.servers().size()
+                    + (ctx.servers().size() == 1 ? " server" : " servers") + (wait > 0 ? " (waited " + wait + " s)" : "") + ":");
+            for (CommandFailedException.HostFailure f : e.failures()) {
+                String line = f.stderrTail().isEmpty() ? f.reason() : f.stderrTail().get(f.stderrTail().size() - 1);
+                message.append("\n  ").append(f.server().label()).append(": ").append(line);
+            }
+            message.append("\nIf no deploy is running (a killed capstan leaves its lock behind), clear it with:"
+                    + " capstan deploy:unlock -s force_unlock=true");
+            throw new CapstanException(message.toString(), e);
+        }
+        ctx.set("lock_token", token);
+    }
+
+    static void unlock(TaskContext ctx) {
+        boolean force = Boolean.parseBoolean(String.valueOf(ctx.fetch("force_unlock", false)));
+        String token = ctx.fetch("lock_token", null);
+        if (token == null && !force) {
+            ctx.log("deploy:unlock: this run holds no lock (use -s force_unlock=true to remove another one)");
+            return;
+        }
+        ctx.run(s -> releaseScript(Layout.of(ctx, s), token, force));
+        ctx.set("lock_token", null);
+    }
+
+    /** Creates the lock file only if it does not exist (noclobber), retrying for {@code wait} seconds. */
+    private static String acquireScript(Layout layout, String holder, int wait) {
+        String lock = quote(layout.lockFile());
+        String attempt = "( set -C; printf '%s\\n' " + quote(holder) + " > " + lock + " ) 2>/dev/null";
+        return "mkdir -p " + quote(layout.deployTo()) + " && i=0; while ! " + attempt + "; do"
+                + " if [ $i -ge " + wait + " ]; then echo \"locked by $(cut -d' ' -f2- " + lock + " 2>/dev/null)\" >&2; exit 3; fi;"
+                + " sleep 1; i=$((i+1)); done";
+    }
+
+    /** Removes the lock when it is ours (or when forced). */
+    private static String releaseScript(Layout layout, String token, boolean force) {
+        String lock = quote(layout.lockFile());
+        if (force) {
+            return "rm -f " + lock;
+        }
+        return "if [ -f " + lock + " ] && [ \"$(cut -d' ' -f1 " + lock + ")\" = " + quote(token) + " ]; then rm -f " + lock + "; fi";
+    }
+}

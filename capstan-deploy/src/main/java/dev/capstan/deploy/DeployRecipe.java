@@ -1,0 +1,353 @@
+package dev.capstan.deploy;
+
+import static dev.capstan.Shell.quote;
+
+import dev.capstan.CapstanException;
+import dev.capstan.Config;
+import dev.capstan.ConfigException;
+import dev.capstan.Recipe;
+import dev.capstan.Server;
+import dev.capstan.TaskContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The built-in deploy recipe ({@code cap.load("deploy")}): releases under {@code deploy_to/releases},
+ * shared files, an atomic switch of {@code current}, rollback, cleanup and locking. Written only against
+ * capstan's public API, like any user recipe.
+ *
+ * <p>Variables (defaults in brackets): {@code application} (required), {@code deploy_to}
+ * [/var/www/APPLICATION, may be set per server], {@code keep_releases} [5], {@code linked_files},
+ * {@code linked_dirs} [none], {@code strategy} [copy], {@code repository}, {@code branch} [main],
+ * {@code build_command}, {@code restart_command}, {@code restart_limit} [all at once],
+ * {@code restart_wait} [0 s], {@code health_check} (a command) or {@code health_check_url},
+ * {@code health_check_retries} [5], {@code health_check_delay} [2 s], {@code lock_wait} [0 s],
+ * {@code rollback_release} (or ROLLBACK_RELEASE).
+ */
+public final class DeployRecipe implements Recipe {
+    static final DateTimeFormatter RELEASE_NAME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+
+    @Override
+    public void define(Config cap) {
+        defaults(cap);
+        cap.namespace("deploy", deploy -> {
+            deploy.desc("Create releases/ and shared/ (with linked dirs) under deploy_to on every server");
+            deploy.task("setup", t -> t.except("no_release"), this::setup);
+
+            deploy.desc("Check directories, permissions, linked files and what the strategy needs; list what is missing");
+            deploy.task("check", t -> t.except("no_release"), this::check);
+
+            deploy.desc("Deploy: lock, update the code and switch current (rolled back together on failure), restart, clean up");
+            deploy.task("default", this::deploy);
+
+            deploy.desc("Put the new release's files in place and link shared files (rollback: remove the release)");
+            deploy.task("update_code", t -> t.except("no_release"), this::updateCode);
+
+            deploy.desc("Point current at the new release atomically (rollback: point it back)");
+            deploy.task("symlink", t -> t.except("no_release"), this::symlink);
+
+            deploy.desc("Run restart_command, in rolling groups of restart_limit with an optional health check");
+            deploy.task("restart", t -> t.except("no_release"), this::restart);
+
+            deploy.desc("Roll back to the previous release (or ROLLBACK_RELEASE) and mark the bad one");
+            deploy.task("rollback", t -> t.except("no_release"), this::rollback);
+
+            deploy.desc("Keep the newest keep_releases releases; remove older and half-made ones, never current");
+            deploy.task("cleanup", t -> t.except("no_release"), this::cleanup);
+
+            deploy.desc("Take the deploy lock on every server, or fail naming the holder");
+            deploy.task("lock", t -> t.except("no_release"), DeployLock::lock);
+
+            deploy.desc("Release the deploy lock (-s force_unlock=true removes anyone's)");
+            deploy.task("unlock", t -> t.except("no_release"), DeployLock::unlock);
+
+            deploy.desc("List the releases on every server, current marked");
+            deploy.task("releases", t -> t.except("no_release"), this::releases);
+
+            deploy.desc("Show the commits that a deploy would add (git strategy)");
+            deploy.task("pending", t -> t.except("no_release").once(), this::pending);
+        });
+    }
+
+    private static void defaults(Config cap) {
+        setIfAbsent(cap, "keep_releases", 5);
+        setIfAbsent(cap, "strategy", "copy");
+        setIfAbsent(cap, "branch", "main");
+        setIfAbsent(cap, "lock_wait", 0);
+        if (!cap.exists("release_name")) {
+            cap.set("release_name", (Supplier<String>) () -> RELEASE_NAME.format(Instant.now()));
+        }
+    }
+
+    private static void setIfAbsent(Config cap, String name, Object value) {
+        if (!cap.exists(name)) {
+            cap.set(name, value);
+        }
+    }
+
+    // ---- tasks -----------------------------------------------------------------------------
+
+    private void setup(TaskContext ctx) {
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            List<String> dirs = new ArrayList<>(List.of(layout.releases(), layout.shared()));
+            list(ctx, "linked_dirs").forEach(d -> dirs.add(layout.shared() + "/" + d));
+            list(ctx, "linked_files").forEach(f -> dirs.add(parent(layout.shared() + "/" + f)));
+            return "mkdir -p " + String.join(" ", dirs.stream().distinct().map(dev.capstan.Shell::quote).toList());
+        });
+    }
+
+    private void check(TaskContext ctx) {
+        Strategy strategy = strategy(ctx);
+        List<String> local = strategy.checkLocal(ctx);
+        if (!local.isEmpty()) {
+            throw new CapstanException("deploy:check: missing on this machine:\n  " + String.join("\n  ", local));
+        }
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            StringBuilder script = new StringBuilder("m=0; miss() { echo \"missing: $*\" >&2; m=1; };");
+            for (String dir : List.of(layout.releases(), layout.shared())) {
+                script.append(" if [ ! -d ").append(quote(dir)).append(" ]; then miss directory ").append(quote(dir))
+                        .append(" '(run deploy:setup)'; elif [ ! -w ").append(quote(dir)).append(" ]; then miss write permission on ")
+                        .append(quote(dir)).append("; fi;");
+            }
+            for (String dir : list(ctx, "linked_dirs")) {
+                String path = layout.shared() + "/" + dir;
+                script.append(" [ -d ").append(quote(path)).append(" ] || miss linked dir ").append(quote(path)).append(';');
+            }
+            for (String file : list(ctx, "linked_files")) {
+                String path = layout.shared() + "/" + file;
+                script.append(" [ -e ").append(quote(path)).append(" ] || miss linked file ").append(quote(path)).append(';');
+            }
+            script.append(" ").append(strategy.remoteRequirement()).append(" || miss 'a tool the ")
+                    .append(ctx.fetch("strategy").toString()).append(" strategy needs: ").append(strategy.remoteRequirement().replace("'", ""))
+                    .append("';");
+            return script.append(" exit $m").toString();
+        });
+    }
+
+    private void deploy(TaskContext ctx) {
+        ctx.invoke("deploy:lock");
+        boolean done = false;
+        try {
+            ctx.transaction(() -> {
+                ctx.invoke("deploy:update_code");
+                ctx.invoke("deploy:symlink");
+            });
+            ctx.invoke("deploy:restart");
+            ctx.invoke("deploy:cleanup");
+            recordRevision(ctx);
+            done = true;
+        } finally {
+            try {
+                ctx.invoke("deploy:unlock");
+            } catch (RuntimeException e) {
+                if (done) {
+                    throw e;
+                }
+                ctx.log("could not release the deploy lock: " + e.getMessage());
+            }
+        }
+    }
+
+    private void updateCode(TaskContext ctx) {
+        Strategy strategy = strategy(ctx);
+        String revision = strategy.revision(ctx);
+        ctx.onRollback(() -> ctx.run(s -> "rm -rf " + quote(Layout.of(ctx, s).releasePath())));
+        strategy.deploy(ctx);
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            StringBuilder script = new StringBuilder("set -e;");
+            for (String file : list(ctx, "linked_files")) {
+                script.append(link(layout, file));
+            }
+            for (String dir : list(ctx, "linked_dirs")) {
+                script.append(link(layout, dir));
+            }
+            // REVISION last: a release without it is half-made, and cleanup removes it
+            script.append(" printf '%s\\n' ").append(quote(revision)).append(" > ").append(quote(layout.releasePath() + "/REVISION"));
+            return script.toString();
+        });
+    }
+
+    private static String link(Layout layout, String relative) {
+        String target = quote(layout.releasePath() + "/" + relative);
+        return " mkdir -p " + quote(parent(layout.releasePath() + "/" + relative)) + "; rm -rf " + target + "; ln -s "
+                + quote(layout.shared() + "/" + relative) + " " + target + ";";
+    }
+
+    private void symlink(TaskContext ctx) {
+        ctx.onRollback(() -> ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            String previous = quote(layout.releasePath() + "/.previous");
+            return "if [ -s " + previous + " ]; then " + switchTo(layout, "\"$(cat " + previous + ")\"") + "; else rm -f "
+                    + quote(layout.current()) + "; fi";
+        }));
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            return "test -f " + quote(layout.releasePath() + "/REVISION") + " && { readlink " + quote(layout.current()) + " > "
+                    + quote(layout.releasePath() + "/.previous") + " || true; } && " + switchTo(layout, quote(layout.releasePath()));
+        });
+    }
+
+    /** Points current at {@code target} atomically: a new link beside it, renamed over it. */
+    static String switchTo(Layout layout, String target) {
+        String temporary = quote(layout.current() + ".tmp-" + layout.release());
+        return "ln -sfn " + target + " " + temporary + " && mv -T " + temporary + " " + quote(layout.current());
+    }
+
+    private void restart(TaskContext ctx) {
+        Object command = ctx.fetch("restart_command", null);
+        if (command == null) {
+            ctx.log("restart_command is not set: nothing to restart");
+            return;
+        }
+        List<Server> servers = ctx.servers();
+        int limit = Integer.parseInt(ctx.fetch("restart_limit", servers.size()).toString());
+        if (limit < 1) {
+            throw new ConfigException("restart_limit must be a positive integer, got " + limit);
+        }
+        Duration wait = Duration.ofSeconds(Long.parseLong(ctx.fetch("restart_wait", 0).toString()));
+        for (int from = 0; from < servers.size(); from += limit) {
+            String[] group = servers.subList(from, Math.min(servers.size(), from + limit)).stream().map(Server::spec).toArray(String[]::new);
+            if (from > 0 && !wait.isZero()) {
+                sleep(wait);
+            }
+            ctx.run(command.toString(), o -> o.hosts(group));
+            healthCheck(ctx, group);
+        }
+    }
+
+    private static void healthCheck(TaskContext ctx, String[] group) {
+        Object command = ctx.fetch("health_check", null);
+        Object url = ctx.fetch("health_check_url", null);
+        if (command == null && url == null) {
+            return;
+        }
+        String check = command != null ? command.toString() : "curl -fsS --max-time 5 -o /dev/null " + quote(url.toString());
+        int retries = Integer.parseInt(ctx.fetch("health_check_retries", 5).toString());
+        Duration delay = Duration.ofSeconds(Long.parseLong(ctx.fetch("health_check_delay", 2).toString()));
+        for (int attempt = 1; ; attempt++) {
+            if (ctx.test(check, o -> o.hosts(group))) {
+                return;
+            }
+            if (attempt >= retries) {
+                throw new CapstanException("health check `" + check + "` still failing on " + String.join(", ", group)
+                        + " after " + retries + " attempts; later groups were not restarted");
+            }
+            ctx.log("health check failed (attempt " + attempt + " of " + retries + "), retrying in " + delay.toSeconds() + " s");
+            sleep(delay);
+        }
+    }
+
+    private void rollback(TaskContext ctx) {
+        String wanted = String.valueOf(ctx.fetch("rollback_release", System.getenv().getOrDefault("ROLLBACK_RELEASE", "")));
+        if (!wanted.isEmpty() && !wanted.matches("\\d{14}")) {
+            throw new ConfigException("rollback_release '" + wanted + "' is not a release name (yyyyMMddHHmmss)");
+        }
+        String marker = "rolled back by " + DeployLock.who() + " at " + Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            String releases = quote(layout.releases());
+            String choose = wanted.isEmpty()
+                    ? "t=$(ls -1 " + releases + " | grep -E '^[0-9]{14}$' | sort | awk -v c=\"$c\" '$0 < c' | while read r; do"
+                    + " [ -f " + releases + "/$r/REVISION ] && [ ! -f " + releases + "/$r/BAD_RELEASE ] && echo $r; done | tail -n 1)"
+                    : "t=" + wanted + "; [ -f " + releases + "/$t/REVISION ] || t=";
+            return "c=$(basename \"$(readlink " + quote(layout.current()) + ")\"); " + choose + ";"
+                    + " if [ -z \"$t\" ]; then echo \"no " + (wanted.isEmpty() ? "earlier complete release" : "complete release " + wanted)
+                    + " to roll back to (current: ${c:-none})\" >&2; exit 1; fi;"
+                    + " if [ -n \"$c\" ] && [ \"$c\" != \"$t\" ]; then printf '%s\\n' " + quote(marker) + " > " + releases + "/$c/BAD_RELEASE; fi;"
+                    + " " + switchTo(layout, releases + "/$t") + " && echo \"current: $c -> $t\"";
+        });
+        ctx.invoke("deploy:restart");
+    }
+
+    private void cleanup(TaskContext ctx) {
+        int keep = Integer.parseInt(ctx.fetch("keep_releases", 5).toString());
+        if (keep < 1) {
+            throw new ConfigException("keep_releases must be at least 1, got " + keep);
+        }
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            String releases = quote(layout.releases());
+            return "cd " + releases + " 2>/dev/null || exit 0; c=$(basename \"$(readlink " + quote(layout.current()) + ")\");"
+                    + " for r in $(ls -1 | grep -E '^[0-9]{14}$'); do"
+                    + " if [ \"$r\" != \"$c\" ] && [ ! -f \"$r/REVISION\" ]; then rm -rf \"$r\" && echo \"removed half-made release $r\"; fi; done;"
+                    + " for r in $(ls -1 | grep -E '^[0-9]{14}$' | sort -r | tail -n +" + (keep + 1) + "); do"
+                    + " if [ \"$r\" != \"$c\" ]; then rm -rf \"$r\" && echo \"removed old release $r\"; fi; done;"
+                    + " rm -f .upload-* 2>/dev/null; true";
+        });
+    }
+
+    private void releases(TaskContext ctx) {
+        ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            String releases = quote(layout.releases());
+            return "c=$(basename \"$(readlink " + quote(layout.current()) + " 2>/dev/null)\"); for r in $(ls -1 " + releases
+                    + " 2>/dev/null | grep -E '^[0-9]{14}$' | sort); do m=' '; [ \"$r\" = \"$c\" ] && m='*';"
+                    + " s=''; [ -f " + releases + "/$r/REVISION ] || s=' (incomplete)'; [ -f " + releases + "/$r/BAD_RELEASE ] && s=' (rolled back)';"
+                    + " echo \"$m $r $(cat " + releases + "/$r/REVISION 2>/dev/null)$s\"; done";
+        });
+    }
+
+    private void pending(TaskContext ctx) {
+        if (!"git".equals(ctx.fetch("strategy"))) {
+            throw new CapstanException("deploy:pending needs strategy git (strategy is " + ctx.fetch("strategy") + ")");
+        }
+        Server first = ctx.servers().get(0);
+        String deployed = ctx.capture("cat " + quote(Layout.of(ctx, first).current() + "/REVISION") + " 2>/dev/null || true");
+        String repository = ctx.fetch("repository").toString();
+        String branch = ctx.fetch("branch").toString();
+        List<String> commits = GitStrategy.log(repository, deployed.isBlank() ? null : deployed.strip(), branch);
+        if (commits == null) {
+            ctx.run(s -> "git --git-dir=" + quote(Layout.of(ctx, s).repoMirror()) + " log --oneline "
+                    + (deployed.isBlank() ? "" : quote(deployed.strip()) + "..") + quote(branch), o -> o.once());
+            return;
+        }
+        ctx.log(commits.isEmpty() ? "nothing pending: " + branch + " is deployed"
+                : commits.size() + " commit" + (commits.size() == 1 ? "" : "s") + " pending on " + branch + ":\n  " + String.join("\n  ", commits));
+    }
+
+    /** Appends who deployed which release and revision to revisions.log on every server. */
+    private static void recordRevision(TaskContext ctx) {
+        String line = Instant.now().truncatedTo(ChronoUnit.SECONDS) + " " + DeployLock.who() + " deployed release "
+                + ctx.fetch("release_name") + " revision " + strategy(ctx).revision(ctx);
+        ctx.run(s -> "printf '%s\\n' " + quote(line) + " >> " + quote(Layout.of(ctx, s).revisionsLog()));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private static Strategy strategy(TaskContext ctx) {
+        return Strategy.named(ctx.fetch("strategy").toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<String> list(TaskContext ctx, String name) {
+        Object value = ctx.fetch(name, List.of());
+        if (value instanceof List<?> items) {
+            return ((List<Object>) items).stream().map(Object::toString).toList();
+        }
+        String text = value.toString().strip();
+        return text.isEmpty() ? List.of() : List.of(text.split("\\s*,\\s*"));
+    }
+
+    private static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? "/" : path.substring(0, slash);
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new dev.capstan.CancelledException("interrupted");
+        }
+    }
+}

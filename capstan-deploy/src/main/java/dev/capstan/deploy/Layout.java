@@ -1,0 +1,52 @@
+package dev.capstan.deploy;
+
+import dev.capstan.Server;
+import dev.capstan.TaskContext;
+
+/**
+ * Where things live on one server: {@code deploy_to/{releases/<name>, shared/, current}}. A server may
+ * set its own {@code deploy_to} (a server-level value), so every path is computed per server.
+ *
+ * @param deployTo the application's directory
+ * @param release  this run's release name (UTC yyyyMMddHHmmss)
+ */
+record Layout(String deployTo, String release) {
+
+    static Layout of(TaskContext ctx, Server server) {
+        String application = ctx.fetch("application");
+        String deployTo = ctx.fetch(server, "deploy_to", ctx.fetch("deploy_to", "/var/www/" + application)).toString();
+        return new Layout(stripSlash(deployTo), ctx.fetch("release_name"));
+    }
+
+    private static String stripSlash(String path) {
+        return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+
+    String releases() {
+        return deployTo + "/releases";
+    }
+
+    String shared() {
+        return deployTo + "/shared";
+    }
+
+    String current() {
+        return deployTo + "/current";
+    }
+
+    String releasePath() {
+        return releases() + "/" + release;
+    }
+
+    String lockFile() {
+        return deployTo + "/deploy.lock";
+    }
+
+    String revisionsLog() {
+        return deployTo + "/revisions.log";
+    }
+
+    String repoMirror() {
+        return shared() + "/repo";
+    }
+}

@@ -1,0 +1,272 @@
+package dev.capstan.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capstan.CapstanException;
+import dev.capstan.CommandFailedException;
+import dev.capstan.event.Event;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The deploy recipe on local servers, each with its own deploy_to: real commands, real files. */
+class DeployRecipeTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void setupDeployLayoutRevisionAndSharedFiles() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            cap.set("linked_files", List.of("config/app.properties"));
+            cap.set("linked_dirs", List.of("log"));
+            cap.set("copy_revision", "rev-1");
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+        Files.writeString(f.deployTo(0).resolve("shared/config/app.properties"), "port=1\n");
+        Files.writeString(f.deployTo(1).resolve("shared/config/app.properties"), "port=2\n");
+        assertThat(f.run("deploy:check", "deploy")).isNull();
+        for (int host = 0; host < 2; host++) {
+            Path current = f.deployTo(host).resolve("current");
+            assertThat(f.current(host)).matches("\\d{14}");
+            assertThat(current.resolve("index.html")).hasContent("v1");
+            assertThat(current.resolve("REVISION")).hasContent("rev-1");
+            assertThat(current.resolve("config/app.properties")).hasContent("port=" + (host + 1));
+            assertThat(Files.isSymbolicLink(current.resolve("log"))).isTrue();
+            assertThat(Files.readString(f.deployTo(host).resolve("revisions.log"))).contains("deployed release " + f.current(host) + " revision rev-1");
+            assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist();
+        }
+        assertThat(f.current(0)).isEqualTo(f.current(1));
+    }
+
+    @Test
+    void checkListsWhatIsMissing() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("linked_files", List.of("config/db.yml")));
+        RuntimeException error = f.run("deploy:check");
+        assertThat(error).isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining("missing: directory " + f.deployTo(0).resolve("releases") + " (run deploy:setup)")
+                .hasMessageContaining("missing: linked file " + f.deployTo(0).resolve("shared/config/db.yml"));
+    }
+
+    @Test
+    void rollbackReturnsToThePreviousReleaseAndMarksTheBadOne() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        Files.writeString(f.app.resolve("index.html"), "v2\n");
+        assertThat(f.run("deploy")).isNull();
+        String second = f.current(0);
+        assertThat(second).isNotEqualTo(first);
+        assertThat(f.deployTo(0).resolve("current/index.html")).hasContent("v2");
+
+        assertThat(f.run("deploy:rollback")).isNull();
+        for (int host = 0; host < 2; host++) {
+            assertThat(f.current(host)).isEqualTo(first);
+            assertThat(f.deployTo(host).resolve("current/index.html")).hasContent("v1");
+            assertThat(f.deployTo(host).resolve("releases/" + second + "/BAD_RELEASE")).exists();
+        }
+        // a second rollback has nowhere to go: a clear failure, current untouched
+        assertThat(f.run("deploy:rollback")).hasMessageContaining("no earlier complete release to roll back to");
+        assertThat(f.current(0)).isEqualTo(first);
+    }
+
+    @Test
+    void rollbackToANamedRelease() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        f.run("deploy");
+        DeployFixture.nextSecond();
+        f.run("deploy");
+        assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", first)).run("deploy:rollback")).isNull();
+        assertThat(f.current(0)).isEqualTo(first);
+        assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", "yesterday")).run("deploy:rollback"))
+                .hasMessageContaining("rollback_release 'yesterday' is not a release name");
+    }
+
+    @Test
+    void cleanupKeepsTheNewestReleasesAndNeverCurrent() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("keep_releases", 2));
+        f.run("deploy:setup");
+        for (int i = 0; i < 4; i++) {
+            if (i > 0) {
+                DeployFixture.nextSecond();
+            }
+            assertThat(f.run("deploy")).isNull();
+        }
+        List<String> kept = f.releases(0);
+        assertThat(kept).hasSize(2).contains(f.current(0));
+        // something that is not a release is never touched
+        Files.createDirectories(f.deployTo(0).resolve("releases/not-a-release"));
+        assertThat(f.run("deploy:cleanup")).isNull();
+        assertThat(f.deployTo(0).resolve("releases/not-a-release")).exists();
+    }
+
+    @Test
+    void aFailureInUpdateCodeOnOneHostOfFourRollsBackAllFour() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 4, cap -> { });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        List<String> before = List.of(f.current(0), f.current(1), f.current(2), f.current(3));
+        // host 3 cannot create the new release: a file stands where its directory would go
+        String release = "20991231000000";
+        Files.writeString(f.deployTo(2).resolve("releases/" + release), "in the way");
+        DeployFixture failing = new DeployFixture(dir, 4, cap -> cap.set("release_name", release));
+        RuntimeException error = failing.run("deploy");
+        assertThat(error).isInstanceOf(CommandFailedException.class).hasMessageContaining("failed on 1 host: host3");
+        for (int host = 0; host < 4; host++) {
+            assertThat(f.current(host)).isEqualTo(before.get(host));
+            assertThat(f.releases(host)).containsExactly(before.get(host));   // the new release is gone everywhere
+            assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist(); // the lock is released on failure
+        }
+        assertThat(f.events).anyMatch(e -> e instanceof Event.RollbackStarted);
+    }
+
+    @Test
+    void aFailureInSymlinkPointsCurrentBackOnEveryHost() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        // a check hooked after symlink, still inside the transaction, fails
+        DeployFixture h = new DeployFixture(dir, 2, cap -> {
+            cap.task("boom", ctx -> {
+                throw new IllegalStateException("post-switch check failed");
+            });
+            cap.after("deploy:symlink", "boom");
+        });
+        assertThat(h.run("deploy")).hasMessage("post-switch check failed");
+        assertThat(f.current(0)).isEqualTo(first);
+        assertThat(f.current(1)).isEqualTo(first);
+        assertThat(f.releases(0)).containsExactly(first);
+    }
+
+    @Test
+    void aSecondDeployFailsAtOnceNamingTheLockHolder() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String current = f.current(0);
+        // someone else holds the lock on host 2 only
+        Files.writeString(f.deployTo(1).resolve("deploy.lock"), "token-x alice@laptop since 2026-11-26T08:00:00Z (release 20261126080000)\n");
+        DeployFixture.nextSecond();
+        RuntimeException error = f.run("deploy");
+        assertThat(error).isInstanceOf(CapstanException.class)
+                .hasMessageContaining("deploy is locked on 1 of 2 servers")
+                .hasMessageContaining("host2: locked by alice@laptop since 2026-11-26T08:00:00Z")
+                .hasMessageContaining("capstan deploy:unlock -s force_unlock=true");
+        // all or nothing: the lock taken on host 1 was released again; nothing was deployed
+        assertThat(f.deployTo(0).resolve("deploy.lock")).doesNotExist();
+        assertThat(f.deployTo(1).resolve("deploy.lock")).exists();
+        assertThat(f.current(0)).isEqualTo(current);
+        // force-unlock clears it
+        assertThat(new DeployFixture(dir, 2, cap -> cap.set("force_unlock", true)).run("deploy:unlock")).isNull();
+        assertThat(f.deployTo(1).resolve("deploy.lock")).doesNotExist();
+        assertThat(f.run("deploy")).isNull();
+    }
+
+    @Test
+    void lockWaitWaitsForTheHolder() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("lock_wait", 10));
+        f.run("deploy:setup");
+        Path lock = f.deployTo(0).resolve("deploy.lock");
+        Files.writeString(lock, "t bob@ci since then\n");
+        Thread remover = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(1500);
+                Files.delete(lock);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(f.run("deploy")).isNull();
+        remover.join();
+        assertThat(f.current(0)).isNotNull();
+    }
+
+    @Test
+    void cleanupRemovesAHalfMadeRelease() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String current = f.current(0);
+        // what a killed deploy leaves: a release directory without REVISION
+        Path half = Files.createDirectories(f.deployTo(0).resolve("releases/29991231235959"));
+        Files.writeString(half.resolve("index.html"), "partial");
+        assertThat(f.run("deploy:cleanup")).isNull();
+        assertThat(half).doesNotExist();
+        assertThat(f.current(0)).isEqualTo(current);
+    }
+
+    @Test
+    void artifactsAreUploadedAsIs() throws Exception {
+        Path jar = Files.write(dir.resolve("service.jar"), new byte[] {'P', 'K', 3, 4});
+        DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("repository", jar.toString()));
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        assertThat(f.deployTo(1).resolve("current/service.jar")).hasBinaryContent(new byte[] {'P', 'K', 3, 4});
+        // one upload per host, reported as one step on both
+        assertThat(f.events).filteredOn(e -> e instanceof Event.CommandStarted s && s.line().startsWith("upload "))
+                .singleElement().satisfies(e -> assertThat(((Event.CommandStarted) e).servers()).hasSize(2));
+    }
+
+    @Test
+    void restartInRollingGroupsWithAHealthCheck() throws Exception {
+        Path log = dir.resolve("restarts.log");
+        DeployFixture f = new DeployFixture(dir, 3, cap -> {
+            cap.set("restart_command", "echo restart $(pwd) >> " + log);
+            cap.set("restart_limit", 2);
+            cap.set("health_check", "test -f " + log);
+            cap.set("health_check_delay", 0);
+        });
+        f.run("deploy:setup");
+        assertThat(f.run("deploy:restart")).isNull();
+        assertThat(Files.readAllLines(log)).hasSize(3);
+        List<Event.CommandStarted> restarts = f.events.stream().filter(e -> e instanceof Event.CommandStarted s && s.line().startsWith("echo restart"))
+                .map(Event.CommandStarted.class::cast).toList();
+        assertThat(restarts).extracting(e -> e.servers().size()).containsExactly(2, 1);
+    }
+
+    @Test
+    void aFailingHealthCheckStopsLaterGroups() throws Exception {
+        Path log = dir.resolve("restarts.log");
+        DeployFixture f = new DeployFixture(dir, 3, cap -> {
+            cap.set("restart_command", "echo restart >> " + log);
+            cap.set("restart_limit", 1);
+            cap.set("health_check", "false");
+            cap.set("health_check_retries", 2);
+            cap.set("health_check_delay", 0);
+        });
+        RuntimeException error = f.run("deploy:restart");
+        assertThat(error).hasMessageContaining("health check `false` still failing on host1 after 2 attempts");
+        assertThat(Files.readAllLines(log)).hasSize(1);
+    }
+
+    @Test
+    void gitStrategyDeploysTheResolvedRevision() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        exec(repo, "git init -q -b main . && git config user.email t@t && git config user.name t"
+                + " && echo hello > README && git add README && git commit -qm first");
+        String head = exec(repo, "git rev-parse HEAD").strip();
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            cap.set("strategy", "git");
+            cap.set("repository", repo.toString());
+        });
+        assertThat(f.run("deploy:setup", "deploy:check", "deploy")).isNull();
+        assertThat(f.deployTo(0).resolve("current/README")).hasContent("hello");
+        assertThat(f.deployTo(1).resolve("current/REVISION")).hasContent(head);
+        assertThat(f.deployTo(0).resolve("shared/repo")).isDirectory();
+        exec(repo, "echo two >> README && git commit -qam second");
+        assertThat(f.run("deploy:pending")).isNull();
+        assertThat(f.events).anyMatch(e -> e instanceof Event.Log l && l.message().contains("1 commit pending on main") && l.message().contains("second"));
+    }
+
+    private static String exec(Path dir, String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(command + ": " + out);
+        }
+        return out;
+    }
+}
