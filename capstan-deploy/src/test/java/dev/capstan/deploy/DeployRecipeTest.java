@@ -114,7 +114,7 @@ class DeployRecipeTest {
         // host 3 cannot create the new release: a file stands where its directory would go
         String release = "20991231000000";
         Files.writeString(f.deployTo(2).resolve("releases/" + release), "in the way");
-        DeployFixture failing = new DeployFixture(dir, 4, cap -> cap.set("release_name", release));
+        final DeployFixture failing = new DeployFixture(dir, 4, cap -> cap.set("release_name", release));
         RuntimeException error = failing.run("deploy");
         assertThat(error).isInstanceOf(CommandFailedException.class).hasMessageContaining("failed on 1 host: host3");
         for (int host = 0; host < 4; host++) {
@@ -122,7 +122,7 @@ class DeployRecipeTest {
             assertThat(f.releases(host)).containsExactly(before.get(host));   // the new release is gone everywhere
             assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist(); // the lock is released on failure
         }
-        assertThat(f.events).anyMatch(e -> e instanceof Event.RollbackStarted);
+        assertThat(failing.events).anyMatch(e -> e instanceof Event.RollbackStarted);
     }
 
     @Test
