@@ -27,12 +27,19 @@ final class DeployFixture {
     final List<Event> events = Collections.synchronizedList(new ArrayList<>());
     private final Supplier<Transport> remote;
     private final Consumer<Config> extra;
+    private final java.util.function.IntFunction<Path> deployTo;
 
     DeployFixture(Path root, int count, Consumer<Config> extra) throws IOException {
         this(root, hosts(count), null, extra);
     }
 
     DeployFixture(Path root, List<String> hosts, Supplier<Transport> remote, Consumer<Config> extra) throws IOException {
+        this(root, hosts, remote, extra, i -> root.resolve("srv-" + (i + 1)));
+    }
+
+    DeployFixture(Path root, List<String> hosts, Supplier<Transport> remote, Consumer<Config> extra,
+                  java.util.function.IntFunction<Path> deployTo) throws IOException {
+        this.deployTo = deployTo;
         this.root = root;
         this.hosts = hosts;
         this.remote = remote;
@@ -50,7 +57,7 @@ final class DeployFixture {
     }
 
     Path deployTo(int host) {
-        return root.resolve("srv-" + (host + 1));
+        return deployTo.apply(host);
     }
 
     /** Runs tasks in a fresh run, like one capstan invocation; returns the error, if any. */
