@@ -1,0 +1,87 @@
+package dev.capstan.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capstan.CommandFailedException;
+import dev.capstan.event.EventSink;
+import dev.capstan.testkit.openssh.OpenSshHosts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end: the deploy recipe against real OpenSSH servers on 127.0.0.2-4, started by
+ * {@code .ci/e2e-sshd} (./run-tests does that as root). Skipped, loudly, when they are not running.
+ */
+class OpenSshDeployTest {
+    @TempDir
+    Path dir;
+    OpenSshHosts hosts;
+    Path base;
+
+    @BeforeEach
+    void requireOpenSsh() throws Exception {
+        Optional<OpenSshHosts> found = OpenSshHosts.discover();
+        if (found.isEmpty()) {
+            System.err.println("WARNING: " + OpenSshHosts.unavailableReason());
+        }
+        Assumptions.assumeTrue(found.isPresent(), OpenSshHosts::unavailableReason);
+        hosts = found.get();
+        base = Path.of("/home", hosts.user(), "e2e-" + UUID.randomUUID());
+    }
+
+    @AfterEach
+    void removeDeployments() throws Exception {
+        if (base != null && Files.exists(base)) {
+            new ProcessBuilder("rm", "-rf", base.toString()).start().waitFor();
+        }
+    }
+
+    private DeployFixture fixture(java.util.function.Consumer<dev.capstan.Config> extra) throws Exception {
+        List<String> specs = hosts.hostSpecs();
+        return new DeployFixture(dir, specs, SshSettingsForTests.transport(hosts.knownHostsFile(), hosts.identityFile(),
+                Files.createDirectories(dir.resolve("home")), EventSink.NONE), extra,
+                i -> base.resolve(specs.get(i).replaceAll(".*@|:.*", "")).resolve("shop"));
+    }
+
+    @Test
+    void deployRollbackCleanupAndFailureOnRealOpenSsh() throws Exception {
+        // the app must be readable by the remote user: it is uploaded, so only this JVM reads it
+        DeployFixture f = fixture(cap -> cap.set("keep_releases", 2));
+        assertThat(f.run("deploy:setup", "deploy:check", "deploy")).isNull();
+        String first = f.current(0);
+        for (int host = 0; host < 3; host++) {
+            assertThat(f.deployTo(host).resolve("current/index.html")).hasContent("v1");
+            assertThat(f.deployTo(host).resolve("current/REVISION")).exists();
+        }
+        DeployFixture.nextSecond();
+        Files.writeString(f.app.resolve("index.html"), "v2\n");
+        assertThat(f.run("deploy")).isNull();
+        assertThat(f.deployTo(2).resolve("current/index.html")).hasContent("v2");
+        assertThat(f.run("deploy:rollback")).isNull();
+        for (int host = 0; host < 3; host++) {
+            assertThat(f.current(host)).isEqualTo(first);
+        }
+        // a failure on one host rolls back all three
+        String release = "20991231000000";
+        Path blocker = f.deployTo(1).resolve("releases/" + release);
+        new ProcessBuilder("su", hosts.user(), "-s", "/bin/sh", "-c", "echo x > " + blocker).start().waitFor();
+        assertThat(fixture(cap -> cap.set("release_name", release)).run("deploy"))
+                .isInstanceOf(CommandFailedException.class).hasMessageContaining("failed on 1 host: 127.0.0.3:2222");
+        for (int host = 0; host < 3; host++) {
+            assertThat(f.current(host)).isEqualTo(first);
+            assertThat(f.releases(host)).doesNotContain(release);
+            assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist();
+        }
+        DeployFixture.nextSecond();
+        assertThat(f.run("deploy", "deploy:cleanup")).isNull();
+        assertThat(f.releases(0)).hasSize(2).contains(f.current(0));
+    }
+}
