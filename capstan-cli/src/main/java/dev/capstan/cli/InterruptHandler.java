@@ -27,7 +27,11 @@ final class InterruptHandler implements AutoCloseable {
                 err.println("capstan: interrupted: stopping commands and rolling back open transactions (Ctrl-C again to abort at once)");
                 engine.cancel();
             } else {
-                err.println("capstan: aborted: rollbacks still pending were NOT run; check the servers");
+                java.util.List<String> pending = engine.pendingRollbacks();
+                err.println("capstan: aborted at once" + (pending.isEmpty() ? "; no rollback was pending"
+                        : "; these rollback handlers did NOT run (check those servers):"));
+                pending.forEach(p -> err.println("  not rolled back: " + p));
+                err.flush();
                 Runtime.getRuntime().halt(1);
             }
         });
