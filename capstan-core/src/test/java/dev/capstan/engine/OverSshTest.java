@@ -1,0 +1,174 @@
+package dev.capstan.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.capstan.CommandFailedException;
+import dev.capstan.OnError;
+import dev.capstan.ParallelizeException;
+import dev.capstan.Server;
+import dev.capstan.event.Event;
+import dev.capstan.testkit.SshTestFleet;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Task options, parallel and parallelize over real SSH, against embedded hosts. */
+class OverSshTest {
+    @TempDir
+    Path home;
+    SshTestFleet fleet;
+    SshEngineFixture f;
+
+    @BeforeEach
+    void start() throws Exception {
+        fleet = SshTestFleet.start(3);
+        f = new SshEngineFixture(fleet, home);
+    }
+
+    @AfterEach
+    void stop() {
+        fleet.close();
+    }
+
+    @Test
+    void tenBlocksOnOneHostAreTenChannelsOnOneConnection() {
+        // every command waits until all ten are running at once, so ten must be open together
+        String rendezvous = "touch \"$HOME/block-$$\"; i=0; while [ $(ls \"$HOME\" | grep -c '^block-') -lt 10 ]; do"
+                + " i=$((i+1)); [ $i -gt 400 ] && exit 1; sleep 0.05; done";
+        f.run(cap -> {
+            cap.server(f.spec(0), "app");
+            cap.task("t", ctx -> ctx.parallelize(s -> {
+                for (int i = 0; i < 10; i++) {
+                    s.run(c -> c.run(rendezvous));
+                }
+            }));
+        }, "t");
+        assertThat(f.host(0).connectionsAccepted()).isEqualTo(1);
+        assertThat(f.host(0).peakChannels()).isEqualTo(10);
+    }
+
+    @Test
+    void blocksOnSeveralHostsShareOneConnectionPerHost() {
+        f.run(cap -> {
+            cap.server(f.spec(0), "web");
+            cap.server(f.spec(1), "web");
+            cap.server(f.spec(2), "daemon");
+            cap.namespace("web", w -> w.task("restart", t -> t.roles("web"), ctx -> ctx.run("echo web")));
+            cap.namespace("daemons", d -> d.task("restart", t -> t.roles("daemon"), ctx -> ctx.run("echo daemons")));
+            cap.task("restart_all", ctx -> ctx.parallelize(s -> {
+                for (int i = 0; i < 4; i++) {
+                    s.run(c -> c.invoke("web:restart"));
+                    s.run(c -> c.invoke("daemons:restart"));
+                }
+            }));
+        }, "restart_all");
+        assertThat(fleet.hosts()).allMatch(h -> h.connectionsAccepted() == 1);
+        assertThat(f.events.output()).filteredOn(l -> l.endsWith(": web")).hasSize(8);
+    }
+
+    @Test
+    void failFastEndsARemoteSleepWithinASecond() throws Exception {
+        String marker = "sleep 30.4711";
+        assertThatThrownBy(() -> f.run(cap -> {
+            cap.server(f.spec(0), "app");
+            cap.task("t", ctx -> ctx.parallelize(s -> {
+                s.failFast();
+                s.run("sleeper", c -> c.run(marker));
+                s.run("failer", c -> {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    while (!f.host(0).commandsRun().contains(marker) && System.nanoTime() < deadline) {
+                        Thread.sleep(10);
+                    }
+                    Thread.sleep(200); // the remote sleep is surely running
+                    throw new IllegalStateException("deploy check failed");
+                });
+            }));
+        }, "t")).isInstanceOf(ParallelizeException.class).hasMessageContaining("failer (task t on");
+        Event.BlockFinished failer = f.events.of(Event.BlockFinished.class).stream().filter(e -> e.name().equals("failer")).findFirst().orElseThrow();
+        Event.BlockFinished sleeper = f.events.of(Event.BlockFinished.class).stream().filter(e -> e.name().equals("sleeper")).findFirst().orElseThrow();
+        assertThat(Duration.between(failer.at(), sleeper.at())).isLessThan(Duration.ofSeconds(1));
+        Process pgrep = new ProcessBuilder("pgrep", "-f", marker).start();
+        pgrep.waitFor(5, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        boolean gone = pgrep.exitValue() != 0;
+        while (!gone && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            Process again = new ProcessBuilder("pgrep", "-f", marker).start();
+            again.waitFor(5, TimeUnit.SECONDS);
+            gone = again.exitValue() != 0;
+        }
+        assertThat(gone).as("the remote `" + marker + "` process ended").isTrue();
+    }
+
+    @Test
+    void onErrorContinueDropsTheFailedHostOverSsh() {
+        List<List<String>> remaining = new java.util.ArrayList<>();
+        f.run(cap -> {
+            for (int i = 0; i < 3; i++) {
+                cap.server(f.spec(i), "app");
+            }
+            String bad = fleet.host(1).spec();
+            cap.task("t", o -> o.onError(OnError.CONTINUE), ctx -> {
+                ctx.run(s -> s.spec().equals(bad) ? "exit 4" : "true");
+                remaining.add(ctx.servers().stream().map(Server::spec).toList());
+                ctx.run("echo still here");
+            });
+        }, "t");
+        assertThat(remaining.get(0)).containsExactly(fleet.host(0).spec(), fleet.host(2).spec());
+        assertThat(f.events.output()).hasSize(2);
+    }
+
+    @Test
+    void maxHostsLimitsHowManyServersRunAtOnce() {
+        String wait = "sleep 0.2";
+        f.run(cap -> {
+            for (int i = 0; i < 3; i++) {
+                cap.server(f.spec(i), "app");
+            }
+            cap.task("t", o -> o.maxHosts(1), ctx -> ctx.run(wait));
+        }, "t");
+        // batches of one: no two hosts ran the command at the same time
+        List<Event> steps = f.events.all().stream()
+                .filter(e -> e instanceof Event.CommandStarted || e instanceof Event.CommandFinished).toList();
+        for (int i = 0; i < steps.size(); i += 2) {
+            assertThat(steps.get(i)).isInstanceOf(Event.CommandStarted.class);
+            assertThat(steps.get(i + 1)).isInstanceOf(Event.CommandFinished.class);
+        }
+        assertThat(steps).hasSize(6);
+    }
+
+    @Test
+    void inSequenceRunsTheBodyHostAfterHost() {
+        List<String> order = new java.util.ArrayList<>();
+        f.run(cap -> {
+            for (int i = 0; i < 3; i++) {
+                cap.server(f.spec(i), "app");
+            }
+            cap.task("t", o -> o.inSequence(Duration.ZERO), ctx -> {
+                order.add(ctx.capture("echo $PWD").strip());
+            });
+        }, "t");
+        assertThat(order).containsExactly(fleet.host(0).root().toString(), fleet.host(1).root().toString(), fleet.host(2).root().toString());
+    }
+
+    @Test
+    void failuresNameEveryHostOverSsh() {
+        assertThatThrownBy(() -> f.run(cap -> {
+            for (int i = 0; i < 3; i++) {
+                cap.server(f.spec(i), "app");
+            }
+            cap.task("t", ctx -> ctx.run("echo nope >&2; exit 2"));
+        }, "t")).isInstanceOf(CommandFailedException.class)
+                .satisfies(e -> assertThat(((CommandFailedException) e).failures()).hasSize(3)
+                        .allSatisfy(h -> {
+                            assertThat(h.exitStatus()).isEqualTo(2);
+                            assertThat(h.stderrTail()).containsExactly("nope");
+                        }));
+    }
+}
