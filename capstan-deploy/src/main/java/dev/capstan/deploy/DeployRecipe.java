@@ -58,7 +58,7 @@ public final class DeployRecipe implements Recipe {
             deploy.desc("Roll back to the previous release (or ROLLBACK_RELEASE) and mark the bad one");
             deploy.task("rollback", t -> t.except("no_release"), this::rollback);
 
-            deploy.desc("Keep the newest keep_releases releases; remove older and half-made ones, never current");
+            deploy.desc("Keep the newest keep_releases releases; remove older, half-made and never-activated ones, never current");
             deploy.task("cleanup", t -> t.except("no_release"), this::cleanup);
 
             deploy.desc("Take the deploy lock on every server, or fail naming the holder");
@@ -268,17 +268,39 @@ public final class DeployRecipe implements Recipe {
         ctx.invoke("deploy:restart");
     }
 
+    /**
+     * Removes what no one can roll back to: releases without REVISION (half-made), releases newer than
+     * current (a deploy died before its switch, or they were rolled back), and all but the newest
+     * {@code keep_releases}. Never current. Under the deploy lock, so that it never removes a release that a
+     * running deploy is making.
+     */
     private void cleanup(TaskContext ctx) {
         int keep = Integer.parseInt(ctx.fetch("keep_releases", 5).toString());
         if (keep < 1) {
             throw new ConfigException("keep_releases must be at least 1, got " + keep);
         }
+        boolean ownLock = ctx.fetch("lock_token", null) == null;
+        if (ownLock) {
+            ctx.invoke("deploy:lock");
+        }
+        try {
+            removeReleases(ctx, keep);
+        } finally {
+            if (ownLock) {
+                ctx.invoke("deploy:unlock");
+            }
+        }
+    }
+
+    private static void removeReleases(TaskContext ctx, int keep) {
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             String releases = quote(layout.releases());
             return "cd " + releases + " 2>/dev/null || exit 0; c=$(basename \"$(readlink " + quote(layout.current()) + ")\");"
-                    + " for r in $(ls -1 | grep -E '^[0-9]{14}$'); do"
-                    + " if [ \"$r\" != \"$c\" ] && [ ! -f \"$r/REVISION\" ]; then rm -rf \"$r\" && echo \"removed half-made release $r\"; fi; done;"
+                    + " for r in $(ls -1 | grep -E '^[0-9]{14}$'); do if [ \"$r\" != \"$c\" ]; then"
+                    + " if [ ! -f \"$r/REVISION\" ]; then rm -rf \"$r\" && echo \"removed half-made release $r\";"
+                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ]; then rm -rf \"$r\" && echo \"removed release $r, newer than current and never made current\"; fi;"
+                    + " fi; done;"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$' | sort -r | tail -n +" + (keep + 1) + "); do"
                     + " if [ \"$r\" != \"$c\" ]; then rm -rf \"$r\" && echo \"removed old release $r\"; fi; done;"
                     + " rm -f .upload-* 2>/dev/null; true";

@@ -1,0 +1,129 @@
+package dev.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capstan.testkit.SshTestFleet;
+import dev.capstan.testkit.SshTestHost;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * capstan killed with SIGKILL in the middle of a deploy, over SSH to embedded hosts: the next deploy
+ * reports the stale lock and how to clear it, current is still a complete release, and cleanup removes
+ * the release the killed deploy left behind.
+ */
+class KilledDeployTest {
+
+    @Test
+    void aKilledDeployLeavesAStaleLockAndACompleteCurrent(@TempDir Path dir) throws Exception {
+        try (SshTestFleet fleet = SshTestFleet.start(2)) {
+            Path started = dir.resolve("paused");
+            Path app = Files.createDirectories(dir.resolve("app"));
+            Files.writeString(app.resolve("index.html"), "v1\n");
+            StringBuilder servers = new StringBuilder();
+            for (SshTestHost host : fleet.hosts()) {
+                servers.append("        cap.server(\"").append(host.spec()).append("\", \"app\").set(\"deploy_to\", \"")
+                        .append(host.root().resolve("shop")).append("\");\n");
+            }
+            Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
+                    import dev.capstan.*;
+
+                    public class Capfile implements Recipe {
+                        @Override
+                        public void define(Config cap) {
+                            cap.load("deploy");
+                            cap.set("application", "shop");
+                            cap.set("repository", "%s");
+                    %s
+                            cap.task("pause", ctx -> {
+                                if (ctx.fetch("pause", false)) {
+                                    java.nio.file.Files.writeString(java.nio.file.Path.of("%s"), "paused");
+                                    Thread.sleep(60_000);
+                                }
+                            });
+                            cap.before("deploy:symlink", "pause");
+                        }
+                    }
+                    """.formatted(app, servers, started));
+            List<String> ssh = List.of("-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
+                    "-s", "ssh_config=none");
+
+            assertThat(capstan(dir, recipe, ssh, "deploy:setup", "deploy").process().waitFor()).isZero();
+            String good = current(fleet.host(0));
+            Thread.sleep(1100 - System.currentTimeMillis() % 1000);
+
+            List<String> paused = new ArrayList<>(ssh);
+            paused.addAll(List.of("-s", "pause=true"));
+            Process victim = capstan(dir, recipe, paused, "deploy").process();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(started)) {
+                assertThat(victim.isAlive()).as("the deploy reached its pause").isTrue();
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            victim.destroyForcibly(); // SIGKILL: no rollback, no unlock
+            victim.waitFor(10, TimeUnit.SECONDS);
+
+            for (SshTestHost host : fleet.hosts()) {
+                assertThat(current(host)).isEqualTo(good);
+                assertThat(host.root().resolve("shop/current/REVISION")).exists();
+                assertThat(host.root().resolve("shop/deploy.lock")).exists();
+                assertThat(releases(host)).hasSize(2);
+            }
+
+            Launched next = capstan(dir, recipe, ssh, "deploy");
+            assertThat(next.process().waitFor()).isEqualTo(1);
+            String err = Files.readString(next.err());
+            assertThat(err).contains("deploy is locked on 2 of 2 servers", "locked by ", "since ",
+                    "capstan deploy:unlock -s force_unlock=true");
+
+            List<String> force = new ArrayList<>(ssh);
+            force.addAll(List.of("-s", "force_unlock=true"));
+            assertThat(capstan(dir, recipe, force, "deploy:unlock").process().waitFor()).isZero();
+            Launched cleanup = capstan(dir, recipe, ssh, "deploy:cleanup");
+            assertThat(cleanup.process().waitFor()).isZero();
+            String out = Files.readString(cleanup.out());
+            assertThat(out).contains("never made current");
+            for (SshTestHost host : fleet.hosts()) {
+                assertThat(releases(host)).containsExactly(good);
+                assertThat(current(host)).isEqualTo(good);
+            }
+        }
+    }
+
+    private static String current(SshTestHost host) throws IOException {
+        return Files.readSymbolicLink(host.root().resolve("shop/current")).getFileName().toString();
+    }
+
+    private static List<String> releases(SshTestHost host) throws IOException {
+        try (Stream<Path> list = Files.list(host.root().resolve("shop/releases"))) {
+            return list.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d{14}")).sorted().toList();
+        }
+    }
+
+    /** A capstan process and the files its output goes to (never a pipe that could fill up). */
+    private record Launched(Process process, Path out, Path err) { }
+
+    private static Launched capstan(Path dir, Path recipe, List<String> options, String... tasks) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "dev.capstan.cli.Main", "-f", recipe.toString()));
+        command.addAll(options);
+        command.addAll(List.of(tasks));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Path out = Files.createTempFile(dir, "capstan-", ".out");
+        Path err = Files.createTempFile(dir, "capstan-", ".err");
+        builder.redirectOutput(out.toFile());
+        builder.redirectError(err.toFile());
+        return new Launched(builder.start(), out, err);
+    }
+}
