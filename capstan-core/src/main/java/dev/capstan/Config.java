@@ -21,7 +21,11 @@ public interface Config extends Scope {
     /** Sets a variable whose value is masked in every output and log. */
     void secret(String name, Object value);
 
-    /** The value of a variable, typed by the caller; an unset variable is an error naming it. */
+    /**
+     * The value of a variable, typed by the caller; an unset variable is an error naming it. Passing a
+     * fetched value straight to {@code set}, name its type, or Java picks the lazy overload:
+     * {@code cap.set("repository", cap.<String>fetch("app_dir"))}.
+     */
     <T> T fetch(String name);
 
     /** The value of a variable, or {@code defaultValue} when it is not set. */

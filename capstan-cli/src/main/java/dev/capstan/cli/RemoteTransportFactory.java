@@ -3,6 +3,10 @@ package dev.capstan.cli;
 import dev.capstan.event.EventSink;
 import dev.capstan.model.Configuration;
 import dev.capstan.transport.Transport;
+import dev.capstan.transport.ssh.PassphrasePrompt;
+import dev.capstan.transport.ssh.SshSettings;
+import dev.capstan.transport.ssh.SshTransport;
+import java.io.Console;
 import java.util.function.Supplier;
 
 /** Creates the SSH transport from the recipe's variables, on first use. */
@@ -11,8 +15,13 @@ final class RemoteTransportFactory {
     }
 
     static Supplier<Transport> forConfig(Configuration config, EventSink events) {
-        return () -> {
-            throw new UnsupportedOperationException("SSH transport not wired yet");
-        };
+        return () -> new SshTransport(SshSettings.from(config.variables()::get), events, RemoteTransportFactory::askPassphrase);
     }
+
+    /** Asks on the terminal, without echo; without a terminal there is no one to ask. */
+    private static char[] askPassphrase(String prompt) {
+        Console console = System.console();
+        return console == null ? null : console.readPassword("%s", prompt);
+    }
+
 }

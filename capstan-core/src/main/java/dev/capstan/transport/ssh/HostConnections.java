@@ -1,0 +1,305 @@
+package dev.capstan.transport.ssh;
+
+import dev.capstan.Server;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.TransportException.Reason;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.sshd.client.channel.ClientChannel;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.channel.exception.SshChannelOpenException;
+
+/**
+ * Every connection to one {@link SshTarget}, shared by all threads. The first is opened on first use, by one thread
+ * while the others wait for it; another is opened only when every open connection has all its channel slots in use,
+ * up to {@code max_connections_per_host}. Channels are leased from the connections; a channel open the server
+ * refuses is retried with backoff (for up to {@link #REFUSAL_BUDGET}) so that OpenSSH's MaxSessions churn never
+ * becomes a failure.
+ */
+final class HostConnections {
+
+    /** Opens and authenticates one more connection to the target. */
+    @FunctionalInterface
+    interface Opener {
+        /** @throws TransportException naming why the target cannot be reached */
+        Connection open(Server server) throws InterruptedException;
+    }
+
+    /** Opens something that occupies one channel (an exec channel, an SFTP client) on a session. */
+    interface ChannelOpener<C extends AutoCloseable> {
+        C open(ClientSession session) throws IOException;
+
+        /** The SSH channel {@code opened} runs on. */
+        ClientChannel channelOf(C opened);
+    }
+
+    static final Duration REFUSAL_BUDGET = Duration.ofSeconds(10);
+    private static final long FIRST_BACKOFF_MILLIS = 5;
+    private static final long MAX_BACKOFF_MILLIS = 320;
+
+    private final SshTarget target;
+    private final int maxConnections;
+    private final Opener opener;
+    private final EventLog log;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever a slot frees up or a connection opens, fails or closes. */
+    private final Condition changed = lock.newCondition();
+    private final List<Connection> connections = new ArrayList<>();
+    /** The connection being opened right now, if any: at most one at a time. */
+    private CompletableFuture<Connection> opening;
+    /** {@code max_connections_per_host}, lowered when the server refuses one more connection. */
+    private int connectionLimit;
+    private boolean closed;
+
+    HostConnections(SshTarget target, int maxConnections, Opener opener, EventLog log) {
+        this.target = target;
+        this.maxConnections = maxConnections;
+        this.connectionLimit = maxConnections;
+        this.opener = opener;
+        this.log = log;
+    }
+
+    /**
+     * Opens a channel on a connection with a free slot, connecting first if needed.
+     *
+     * @throws TransportException when the target cannot be reached, the connection is lost, or the server keeps
+     *                            refusing channels for longer than {@link #REFUSAL_BUDGET}
+     */
+    <C extends AutoCloseable> ChannelLease<C> lease(Server server, ChannelOpener<C> channels) throws InterruptedException {
+        long firstRefusal = 0;
+        long backoff = FIRST_BACKOFF_MILLIS;
+        int refusals = 0;
+        boolean retriedStale = false;
+        while (true) {
+            Connection connection = connection(server, true);
+            C channel;
+            try {
+                channel = channels.open(connection.session());
+            } catch (IOException | RuntimeException e) {
+                boolean refused = isRefusal(e);
+                release(connection, refused);
+                if (e instanceof InterruptedIOException) {
+                    throw interrupted(e);
+                }
+                if (refused) {
+                    firstRefusal = refusals++ == 0 ? System.nanoTime() : firstRefusal;
+                    if (System.nanoTime() - firstRefusal > REFUSAL_BUDGET.toNanos()) {
+                        throw new TransportException(server, Reason.OTHER, target.address() + " kept refusing new"
+                                + " channels for " + REFUSAL_BUDGET.toSeconds() + " s (" + refusals + " refusals, "
+                                + connection.limiter() + "): is the server's MaxSessions lower than max_sessions?", e);
+                    }
+                    Thread.sleep(backoff);
+                    backoff = Math.min(2 * backoff, MAX_BACKOFF_MILLIS);
+                    continue;
+                }
+                if (!connection.isOpen() && !retriedStale) {
+                    // The connection died before the channel opened, so nothing ran: try once on a fresh one.
+                    retriedStale = true;
+                    continue;
+                }
+                throw channelFailure(server, connection, e);
+            }
+            opened(connection);
+            return new ChannelLease<>(channel, channels.channelOf(channel), connection,
+                    () -> release(connection, false));
+        }
+    }
+
+    /**
+     * An open connection to the target without taking a channel slot (what a jump host's forwards need),
+     * connecting first if there is none.
+     */
+    Connection connection(Server server) throws InterruptedException {
+        return connection(server, false);
+    }
+
+    /** Refuses new leases from now on and hands over the open connections for the caller to close. */
+    List<Connection> shutDown() {
+        lock.lock();
+        try {
+            closed = true;
+            List<Connection> all = List.copyOf(connections);
+            connections.clear();
+            changed.signalAll();
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Connection connection(Server server, boolean takeSlot) throws InterruptedException {
+        while (true) {
+            CompletableFuture<Connection> pending;
+            boolean mine = false;
+            lock.lock();
+            try {
+                if (closed) {
+                    throw new TransportException(server, Reason.OTHER, "the SSH transport is closed");
+                }
+                dropDead();
+                for (Connection c : connections) {
+                    if (!takeSlot || c.limiter().tryAcquire()) {
+                        return c;
+                    }
+                }
+                if (opening == null && connections.size() < connectionLimit) {
+                    opening = new CompletableFuture<>();
+                    mine = true;
+                }
+                pending = opening;
+                if (pending == null) {
+                    changed.await(); // every slot of every allowed connection is busy
+                    continue;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (mine) {
+                open(server, pending);
+            }
+            awaitOpening(server, pending);
+        }
+    }
+
+    private void open(Server server, CompletableFuture<Connection> pending) throws InterruptedException {
+        Connection opened = null;
+        RuntimeException failure = null;
+        try {
+            opened = opener.open(server);
+        } catch (RuntimeException e) {
+            failure = e;
+        } finally {
+            lock.lock();
+            try {
+                opening = null;
+                if (opened != null && closed) {
+                    opened.close();
+                } else if (opened != null) {
+                    connections.add(opened);
+                }
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            // Interrupted (no connection, no failure): the waiters loop and one of them opens instead.
+            if (failure != null) {
+                pending.completeExceptionally(failure);
+            } else {
+                pending.complete(opened);
+            }
+        }
+    }
+
+    /** Waits for a connection attempt; its failure is the caller's too unless another connection still serves. */
+    private void awaitOpening(Server server, CompletableFuture<Connection> pending) throws InterruptedException {
+        try {
+            pending.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            lock.lock();
+            try {
+                dropDead();
+                if (!connections.isEmpty()) {
+                    // One more connection failed while others serve: make do with those, and stop trying.
+                    lowerConnectionLimit(cause);
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (cause instanceof TransportException t) {
+                // A fresh exception per caller: one instance must not be thrown on many threads.
+                throw new TransportException(server, t.reason(), t.getMessage(), t);
+            }
+            throw new TransportException(server, Reason.OTHER, "cannot connect to " + target + ": " + cause, cause);
+        }
+    }
+
+    /** Caller holds the lock. */
+    private void lowerConnectionLimit(Throwable cause) {
+        if (connectionLimit > connections.size()) {
+            connectionLimit = connections.size();
+            log.debug("staying with " + connectionLimit + " connection(s) to " + target.address()
+                    + ": another one failed (" + cause.getMessage() + ")");
+        }
+    }
+
+    private void opened(Connection connection) {
+        lock.lock();
+        try {
+            connection.limiter().opened();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release(Connection connection, boolean refused) {
+        int lowered = 0;
+        lock.lock();
+        try {
+            ChannelLimiter limiter = connection.limiter();
+            limiter.release();
+            if (refused) {
+                int before = limiter.limit();
+                limiter.refused();
+                lowered = limiter.limit() < before ? limiter.limit() : 0;
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (lowered > 0) {
+            log.debug(target.address() + " refused a channel: using at most " + lowered
+                    + " channels at once on that connection for now");
+        }
+    }
+
+    /** Forgets connections that died; the next lease reconnects. Caller holds the lock. */
+    private void dropDead() {
+        connections.removeIf(c -> {
+            if (c.isOpen()) {
+                return false;
+            }
+            c.close();
+            return true;
+        });
+    }
+
+    /** Whether the server answered the channel open with a refusal (MaxSessions), as opposed to a broken link. */
+    private static boolean isRefusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SshChannelOpenException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private TransportException channelFailure(Server server, Connection connection, Exception e) {
+        if (!connection.isOpen()) {
+            return new TransportException(server, Reason.CONNECTION_LOST,
+                    "connection to " + target.address() + " lost", e);
+        }
+        return new TransportException(server, Reason.OTHER,
+                "cannot open a channel on " + target.address() + ": " + e.getMessage(), e);
+    }
+
+    private static InterruptedException interrupted(Exception cause) {
+        InterruptedException e = new InterruptedException("interrupted while opening an SSH channel");
+        e.initCause(cause);
+        return e;
+    }
+
+    @Override
+    public String toString() {
+        return "HostConnections[" + target + ", up to " + maxConnections + " connections]";
+    }
+}

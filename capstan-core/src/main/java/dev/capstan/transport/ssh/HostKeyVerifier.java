@@ -1,0 +1,143 @@
+package dev.capstan.transport.ssh;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.security.PublicKey;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.sshd.client.config.hosts.KnownHostHashValue;
+import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
+
+/**
+ * Decides whether to trust a server's host key: known in the user's known_hosts or an {@code ssh_known_hosts} file
+ * means yes; a changed or revoked key means no, always; an unknown key depends on {@code host_key_checking}. A refusal
+ * is recorded on the session, so that the connector can explain it ({@link #problem(ClientSession)}) instead of
+ * MINA's "Server key did not validate".
+ */
+final class HostKeyVerifier implements ServerKeyVerifier {
+
+    /**
+     * The host and port the user asked for, set in the connection context: behind a jump host the socket only
+     * knows the local end of the tunnel.
+     */
+    static final AttributeKey<SshdSocketAddress> TARGET = new AttributeKey<>();
+
+    private static final AttributeKey<String> PROBLEM = new AttributeKey<>();
+
+    private final HostKeyChecking checking;
+    private final List<KnownHostsFile> files;
+    private final KnownHostsAppender appender;
+    private final EventLog log;
+    private final AtomicBoolean warnedOff = new AtomicBoolean();
+
+    HostKeyVerifier(SshSettings settings, EventLog log) {
+        this.checking = settings.hostKeyChecking();
+        this.files = settings.allKnownHostsFiles().stream().map(KnownHostsFile::new).toList();
+        this.appender = new KnownHostsAppender(settings.knownHostsToUpdate());
+        this.log = log;
+    }
+
+    /** The connection context that tells this verifier which host a new session is meant to reach. */
+    static AttributeRepository contextFor(SshTarget target) {
+        return AttributeRepository.ofKeyValuePair(TARGET, new SshdSocketAddress(target.host(), target.port()));
+    }
+
+    /** Why this verifier refused the session's host key, if it did. */
+    static Optional<String> problem(ClientSession session) {
+        return Optional.ofNullable(session.getAttribute(PROBLEM));
+    }
+
+    @Override
+    public boolean verifyServerKey(ClientSession session, SocketAddress remoteAddress, PublicKey key) {
+        SshdSocketAddress target = targetOf(session, remoteAddress);
+        try {
+            return verify(session, target, key);
+        } catch (RuntimeException e) {
+            return refuse(session, "cannot check the host key of " + display(target) + ": " + e.getMessage());
+        }
+    }
+
+    private boolean verify(ClientSession session, SshdSocketAddress target, PublicKey key) {
+        if (checking == HostKeyChecking.OFF) {
+            if (warnedOff.compareAndSet(false, true)) {
+                log.warn("host key checking is off: no host key is verified, so a connection can be intercepted"
+                        + " without notice (host_key_checking=off)");
+            }
+            return true;
+        }
+        KnownHostsFile.Verdict changed = null;
+        for (KnownHostsFile file : files) {
+            KnownHostsFile.Verdict verdict = file.check(session, target, key);
+            switch (verdict.outcome()) {
+                case KNOWN -> {
+                    return true;
+                }
+                case REVOKED -> {
+                    return refuse(session, "host key of " + display(target) + " (" + fingerprint(key)
+                            + ") is marked @revoked in " + SshSettings.displayPath(verdict.file())
+                            + ": refusing to connect");
+                }
+                case CHANGED -> changed = changed != null ? changed : verdict;
+                case UNKNOWN -> { }
+            }
+        }
+        if (changed != null) {
+            return refuse(session, changedMessage(target, changed, key));
+        }
+        if (checking == HostKeyChecking.ACCEPT_NEW) {
+            return trustOnFirstUse(session, target, key);
+        }
+        return refuse(session, "host key of " + display(target) + " is not known (" + fingerprint(key)
+                + "); verify it, then add it: ssh-keyscan " + (target.getPort() == SshTarget.DEFAULT_PORT ? ""
+                : "-p " + target.getPort() + " ") + target.getHostName() + " >> "
+                + SshSettings.displayPath(appender.file()) + "  (or set host_key_checking=accept-new)");
+    }
+
+    private boolean trustOnFirstUse(ClientSession session, SshdSocketAddress target, PublicKey key) {
+        try {
+            if (appender.append(target, key)) {
+                log.info("added the host key of " + display(target) + " (" + fingerprint(key) + ") to "
+                        + SshSettings.displayPath(appender.file()) + " (host_key_checking=accept-new)");
+            }
+            return true;
+        } catch (IOException e) {
+            return refuse(session, "cannot record the host key of " + display(target) + " in "
+                    + SshSettings.displayPath(appender.file()) + ": " + e.getMessage());
+        }
+    }
+
+    private static String changedMessage(SshdSocketAddress target, KnownHostsFile.Verdict changed, PublicKey key) {
+        String pattern = KnownHostHashValue.createHostPattern(target.getHostName(), target.getPort());
+        String file = SshSettings.displayPath(changed.file());
+        return "host key of " + display(target) + " has CHANGED (known: " + fingerprint(changed.knownKey()) + " in "
+                + file + "; offered: " + fingerprint(key) + "); refusing to connect, this may be an attack. If the"
+                + " host was re-keyed, remove the old key: ssh-keygen -R '" + pattern + "' -f " + file;
+    }
+
+    private static boolean refuse(ClientSession session, String problem) {
+        session.setAttribute(PROBLEM, problem);
+        return false;
+    }
+
+    private static SshdSocketAddress targetOf(ClientSession session, SocketAddress remoteAddress) {
+        AttributeRepository context = session.getConnectionContext();
+        SshdSocketAddress target = context == null ? null : context.getAttribute(TARGET);
+        return target != null ? target : SshdSocketAddress.toSshdSocketAddress(remoteAddress);
+    }
+
+    private static String display(SshdSocketAddress target) {
+        return target.getPort() == SshTarget.DEFAULT_PORT
+                ? target.getHostName()
+                : target.getHostName() + ":" + target.getPort();
+    }
+
+    private static String fingerprint(PublicKey key) {
+        return KeyUtils.getKeyType(key) + " " + KeyUtils.getFingerPrint(key);
+    }
+}

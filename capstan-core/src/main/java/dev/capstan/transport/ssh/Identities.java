@@ -1,0 +1,169 @@
+package dev.capstan.transport.ssh;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.security.auth.login.FailedLoginException;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.config.keys.FilePasswordProvider;
+import org.apache.sshd.common.session.SessionContext;
+import org.apache.sshd.common.util.io.resource.PathResource;
+import org.apache.sshd.common.util.security.SecurityUtils;
+
+/**
+ * The private keys offered to a server: the target's {@code IdentityFile}s from ssh config, then {@code ssh_identity}
+ * or else the default {@code id_ed25519}, {@code id_ecdsa} and {@code id_rsa} of the user's SSH directory (not with
+ * {@code IdentitiesOnly}). Keys are read before connecting, so that a passphrase prompt never races a network
+ * timeout or blocks MINA's I/O threads, and each file is read once per run.
+ *
+ * <p>An encrypted key asks the {@link PassphrasePrompt} (three attempts), except while ssh-agent offers keys: then
+ * the agent is trusted to hold it, as with OpenSSH, which asks only when the agent's keys did not do.
+ */
+final class Identities {
+
+    private static final List<String> DEFAULT_FILES = List.of("id_ed25519", "id_ecdsa", "id_rsa");
+    private static final int PASSPHRASE_ATTEMPTS = 3;
+
+    private final List<Path> configured;
+    private final List<Path> defaults;
+    private final PassphrasePrompt prompt;
+    private final AgentConnector agent;
+    private final EventLog log;
+    private final Map<Path, List<KeyPair>> loaded = new HashMap<>();
+    private Boolean agentHasKeys;
+
+    Identities(SshSettings settings, PassphrasePrompt prompt, AgentConnector agent, EventLog log) {
+        this.configured = settings.identityFiles();
+        this.defaults = configured.isEmpty()
+                ? DEFAULT_FILES.stream().map(settings.userSshDir()::resolve).toList()
+                : configured;
+        this.prompt = prompt;
+        this.agent = agent;
+        this.log = log;
+    }
+
+    /** The key pairs to offer {@code target}, in order; reads (and may prompt for) files not read yet. */
+    synchronized List<KeyPair> keysFor(SshTarget target) {
+        List<KeyPair> keys = new ArrayList<>();
+        for (Path file : filesFor(target)) {
+            keys.addAll(loaded.computeIfAbsent(file, this::load));
+        }
+        return keys;
+    }
+
+    /** What a login to {@code target} offers, for "authentication failed" messages. */
+    synchronized List<String> describe(SshTarget target) {
+        List<String> offered = new ArrayList<>();
+        if (agent.configured()) {
+            offered.add("ssh-agent");
+        }
+        for (Path file : filesFor(target)) {
+            if (!loaded.getOrDefault(file, List.of()).isEmpty()) {
+                offered.add(SshSettings.displayPath(file));
+            }
+        }
+        return offered;
+    }
+
+    private Set<Path> filesFor(SshTarget target) {
+        Set<Path> files = new LinkedHashSet<>(target.identityFiles());
+        if (!target.identitiesOnly()) {
+            files.addAll(defaults);
+        }
+        return files;
+    }
+
+    private List<KeyPair> load(Path file) {
+        String name = SshSettings.displayPath(file);
+        if (!Files.isRegularFile(file)) {
+            if (configured.contains(file)) {
+                log.warn("identity file " + name + " (ssh_identity) does not exist");
+            }
+            return List.of();
+        }
+        try {
+            return read(file, FilePasswordProvider.EMPTY);
+        } catch (FailedLoginException encrypted) {
+            return loadEncrypted(file, name);
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            log.warn("cannot read identity file " + name + ": " + e.getMessage());
+            return List.of();
+        }
+    }
+
+    private List<KeyPair> loadEncrypted(Path file, String name) {
+        if (agentHasKeys()) {
+            log.debug("not asking for the passphrase of " + name + ": ssh-agent offers keys");
+            return List.of();
+        }
+        try {
+            return read(file, new Prompting(name));
+        } catch (FailedLoginException e) {
+            log.info("skipping identity " + name + ": no passphrase given");
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            log.warn("skipping identity " + name + ": wrong passphrase or unreadable key (" + e.getMessage() + ")");
+        }
+        return List.of();
+    }
+
+    private boolean agentHasKeys() {
+        if (agentHasKeys == null) {
+            agentHasKeys = !agent.keys().isEmpty();
+        }
+        return agentHasKeys;
+    }
+
+    private static List<KeyPair> read(Path file, FilePasswordProvider passwords)
+            throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(file)) {
+            Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, new PathResource(file), in, passwords);
+            List<KeyPair> keys = new ArrayList<>();
+            if (pairs != null) {
+                pairs.forEach(keys::add);
+            }
+            return keys;
+        }
+    }
+
+    /** Asks the person at the terminal, wiping each answer once MINA has it. */
+    private final class Prompting implements FilePasswordProvider {
+        private final String name;
+
+        Prompting(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String getPassword(SessionContext session, NamedResource resource, int retryIndex) {
+            char[] passphrase = prompt.passphrase(retryIndex == 0
+                    ? "Enter passphrase for key '" + name + "': "
+                    : "Wrong passphrase; enter passphrase for key '" + name + "' again: ");
+            if (passphrase == null) {
+                return null;
+            }
+            try {
+                return new String(passphrase);
+            } finally {
+                Arrays.fill(passphrase, '\0');
+            }
+        }
+
+        @Override
+        public ResourceDecodeResult handleDecodeAttemptResult(SessionContext session, NamedResource resource,
+                int retryIndex, String password, Exception error) {
+            return error != null && retryIndex + 1 < PASSPHRASE_ATTEMPTS
+                    ? ResourceDecodeResult.RETRY
+                    : ResourceDecodeResult.TERMINATE;
+        }
+    }
+}

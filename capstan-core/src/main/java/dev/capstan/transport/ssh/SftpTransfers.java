@@ -1,0 +1,340 @@
+package dev.capstan.transport.ssh;
+
+import dev.capstan.Server;
+import dev.capstan.transport.TransferListener;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.TransportException.Reason;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.sshd.client.channel.ClientChannel;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClient.Attributes;
+import org.apache.sshd.sftp.client.SftpClient.DirEntry;
+import org.apache.sshd.sftp.client.SftpClient.OpenMode;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
+import org.apache.sshd.sftp.common.SftpHelper;
+
+/**
+ * Uploads and downloads over SFTP. Each transfer runs on its own SFTP channel, which takes a channel slot like a
+ * command does. MINA's SFTP streams pipeline reads and writes, so a transfer is not one round trip per block.
+ *
+ * <p>Semantics: {@code upload(file, remote)} writes {@code remote}, or {@code remote/<name>} when {@code remote} is
+ * an existing directory; the remote parent directory must exist (like scp). {@code upload(dir, remote)} copies the
+ * directory's contents into {@code remote}, creating it and every subdirectory. Downloads mirror this locally. File
+ * and directory permissions are carried over; an explicit {@code mode} applies to the uploaded files.
+ */
+final class SftpTransfers {
+
+    /** Progress is reported per file and at most once per this many bytes. */
+    private static final long PROGRESS_STEP = 1 << 20;
+    private static final int COPY_BUFFER = 256 * 1024;
+    /**
+     * Bytes per SFTP read/write request: twice MINA's default, for about 1.5x the throughput on loopback, and well
+     * within the 256 KiB that OpenSSH's sftp-server accepts.
+     */
+    private static final int REQUEST_SIZE = 64 * 1024;
+    private static final int PERMISSION_BITS = 07777;
+
+    private static final HostConnections.ChannelOpener<SftpClient> SFTP = new HostConnections.ChannelOpener<>() {
+        @Override
+        public SftpClient open(ClientSession session) throws IOException {
+            return SftpClientFactory.instance().createSftpClient(session);
+        }
+
+        @Override
+        public ClientChannel channelOf(SftpClient sftp) {
+            return sftp.getClientChannel();
+        }
+    };
+
+    private SftpTransfers() {
+    }
+
+    static void upload(Server server, HostConnections host, Path local, String remote, Integer mode,
+            TransferListener listener) throws InterruptedException {
+        if (!Files.exists(local)) {
+            throw new TransportException(server, Reason.TRANSFER,
+                    "cannot upload " + local + " to " + server.label() + ": no such local file or directory");
+        }
+        String what = "upload of " + local + " to " + server.label() + ":" + remote;
+        withSftp(server, host, what, sftp -> {
+            String to = Files.isDirectory(local) ? remote : target(sftp, remote, local.getFileName());
+            List<Item> plan = planUpload(local, to, mode);
+            Progress progress = new Progress(server, listener, plan);
+            for (Item item : plan) {
+                if (item.directory()) {
+                    mkdirIfMissing(sftp, item.remote());
+                } else {
+                    uploadFile(sftp, item, progress);
+                }
+            }
+            setDirectoryModes(plan, item -> sftp.setStat(item.remote(), new Attributes().perms(item.mode())));
+        });
+    }
+
+    static void put(Server server, HostConnections host, byte[] content, String remote, Integer mode)
+            throws InterruptedException {
+        String what = "writing " + server.label() + ":" + remote;
+        withSftp(server, host, what, sftp -> {
+            try (OutputStream out = sftp.write(remote, REQUEST_SIZE, OpenMode.Write, OpenMode.Create,
+                    OpenMode.Truncate)) {
+                out.write(content);
+            }
+            if (mode != null) {
+                sftp.setStat(remote, new Attributes().perms(mode));
+            }
+        });
+    }
+
+    static void download(Server server, HostConnections host, String remote, Path local, TransferListener listener)
+            throws InterruptedException {
+        String what = "download of " + server.label() + ":" + remote + " to " + local;
+        withSftp(server, host, what, sftp -> {
+            Attributes top = sftp.stat(remote);
+            Path target = !top.isDirectory() && Files.isDirectory(local) ? local.resolve(fileName(remote)) : local;
+            List<Item> plan = new ArrayList<>();
+            planDownload(sftp, remote, top, target, plan);
+            Progress progress = new Progress(server, listener, plan);
+            for (Item item : plan) {
+                if (item.directory()) {
+                    Files.createDirectories(item.local());
+                } else {
+                    downloadFile(sftp, item, progress);
+                }
+            }
+            setDirectoryModes(plan, item -> setLocalMode(item.local(), item.mode()));
+        });
+    }
+
+    /** Work done with one SFTP client. */
+    @FunctionalInterface
+    private interface SftpWork {
+        void run(SftpClient sftp) throws IOException, InterruptedException;
+    }
+
+    /** Runs {@code work} on a leased SFTP channel, turning failures into one-line TRANSFER errors. */
+    private static void withSftp(Server server, HostConnections host, String what, SftpWork work)
+            throws InterruptedException {
+        try (ChannelLease<SftpClient> lease = host.lease(server, SFTP)) {
+            try {
+                work.run(lease.channel());
+            } catch (InterruptedIOException e) {
+                InterruptedException interrupted = new InterruptedException("interrupted: " + what);
+                interrupted.initCause(e);
+                throw interrupted;
+            } catch (IOException e) {
+                throw failure(server, lease.connection(), what, e);
+            }
+        }
+    }
+
+    /** One file or directory to transfer. {@code mode} is null when unknown or not to be set. */
+    private record Item(Path local, String remote, boolean directory, long size, Integer mode) { }
+
+    /** The remote path to write a file to: inside {@code remote} when that is an existing directory. */
+    private static String target(SftpClient sftp, String remote, Path name) throws IOException {
+        return isRemoteDirectory(sftp, remote) && name != null ? join(remote, name.toString()) : remote;
+    }
+
+    private static List<Item> planUpload(Path local, String remote, Integer mode) throws IOException {
+        List<Item> plan = new ArrayList<>();
+        if (!Files.isDirectory(local)) {
+            plan.add(new Item(local, remote, false, Files.size(local), mode != null ? mode : localMode(local)));
+            return plan;
+        }
+        try (Stream<Path> tree = Files.walk(local)) {
+            for (Path path : (Iterable<Path>) tree::iterator) {
+                String relative = local.relativize(path).toString().replace(path.getFileSystem().getSeparator(), "/");
+                String to = relative.isEmpty() ? remote : join(remote, relative);
+                if (Files.isDirectory(path)) {
+                    plan.add(new Item(path, to, true, 0, localMode(path)));
+                } else if (Files.isRegularFile(path)) {
+                    plan.add(new Item(path, to, false, Files.size(path), mode != null ? mode : localMode(path)));
+                }
+            }
+        }
+        return plan;
+    }
+
+    private static void planDownload(SftpClient sftp, String remote, Attributes attributes, Path local,
+            List<Item> plan) throws IOException {
+        Integer mode = attributes.getFlags().contains(SftpClient.Attribute.Perms)
+                ? attributes.getPermissions() & PERMISSION_BITS
+                : null;
+        if (!attributes.isDirectory()) {
+            plan.add(new Item(local, remote, false, attributes.getSize(), mode));
+            return;
+        }
+        plan.add(new Item(local, remote, true, 0, mode));
+        for (DirEntry entry : sftp.readDir(remote)) {
+            String name = entry.getFilename();
+            if (name.equals(".") || name.equals("..") || name.contains("/")) {
+                continue; // a name with a slash could only be a hostile server's attempt to write elsewhere
+            }
+            String child = join(remote, name);
+            Attributes childAttributes = entry.getAttributes().isSymbolicLink() ? sftp.stat(child) : entry.getAttributes();
+            if (childAttributes.isDirectory() || childAttributes.isRegularFile()) {
+                planDownload(sftp, child, childAttributes, local.resolve(name), plan);
+            }
+        }
+    }
+
+    private static void uploadFile(SftpClient sftp, Item item, Progress progress)
+            throws IOException, InterruptedException {
+        try (InputStream in = Files.newInputStream(item.local());
+                OutputStream out = sftp.write(item.remote(), REQUEST_SIZE, OpenMode.Write, OpenMode.Create,
+                        OpenMode.Truncate)) {
+            copy(in, out, item, progress);
+        }
+        if (item.mode() != null) {
+            sftp.setStat(item.remote(), new Attributes().perms(item.mode()));
+        }
+    }
+
+    private static void downloadFile(SftpClient sftp, Item item, Progress progress)
+            throws IOException, InterruptedException {
+        try (InputStream in = sftp.read(item.remote(), REQUEST_SIZE);
+                OutputStream out = Files.newOutputStream(item.local())) {
+            copy(in, out, item, progress);
+        }
+        setLocalMode(item.local(), item.mode());
+    }
+
+    private static void copy(InputStream in, OutputStream out, Item item, Progress progress)
+            throws IOException, InterruptedException {
+        byte[] buffer = new byte[COPY_BUFFER];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted during SFTP transfer of " + item.remote());
+            }
+            out.write(buffer, 0, n);
+            progress.moved(item.remote(), n);
+        }
+        progress.fileDone(item.remote());
+    }
+
+    /** Directory modes last and deepest first: a read-only directory must not block writing its contents. */
+    private static void setDirectoryModes(List<Item> plan, ModeSetter setter) throws IOException {
+        for (Item item : plan.reversed()) {
+            if (item.directory() && item.mode() != null) {
+                setter.set(item);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface ModeSetter {
+        void set(Item item) throws IOException;
+    }
+
+    private static void mkdirIfMissing(SftpClient sftp, String path) throws IOException {
+        if (!isRemoteDirectory(sftp, path)) {
+            sftp.mkdir(path);
+        }
+    }
+
+    private static boolean isRemoteDirectory(SftpClient sftp, String path) throws IOException {
+        try {
+            return sftp.stat(path).isDirectory();
+        } catch (SftpException e) {
+            if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static Integer localMode(Path path) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
+        return view == null ? null : SftpHelper.attributesToPermissions(false, false, false,
+                view.readAttributes().permissions()) & PERMISSION_BITS;
+    }
+
+    private static void setLocalMode(Path path, Integer mode) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
+        if (view != null && mode != null) {
+            Set<PosixFilePermission> permissions = SftpHelper.permissionsToAttributes(mode);
+            view.setPermissions(permissions);
+        }
+    }
+
+    private static String join(String dir, String name) {
+        return dir.endsWith("/") ? dir + name : dir + "/" + name;
+    }
+
+    private static String fileName(String remote) {
+        String trimmed = remote.endsWith("/") ? remote.substring(0, remote.length() - 1) : remote;
+        return trimmed.substring(trimmed.lastIndexOf('/') + 1);
+    }
+
+    private static TransportException failure(Server server, Connection connection, String what, IOException e) {
+        if (!connection.isOpen()) {
+            return new TransportException(server, Reason.CONNECTION_LOST,
+                    "connection to " + server.label() + " lost during " + what, e);
+        }
+        return new TransportException(server, Reason.TRANSFER, what + " failed: " + describe(e), e);
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof SftpException sftp) {
+            return switch (sftp.getStatus()) {
+                case SftpConstants.SSH_FX_NO_SUCH_FILE -> "no such file or directory (" + e.getMessage() + ")";
+                case SftpConstants.SSH_FX_PERMISSION_DENIED -> "permission denied (" + e.getMessage() + ")";
+                default -> e.getMessage();
+            };
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such local file or directory: " + e.getMessage();
+        }
+        if (e instanceof AccessDeniedException) {
+            return "local permission denied: " + e.getMessage();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** Bytes moved so far out of the whole transfer, reported to the listener in steps. */
+    private static final class Progress {
+        private final Server server;
+        private final TransferListener listener;
+        private final long total;
+        private long done;
+        private long reported;
+
+        Progress(Server server, TransferListener listener, List<Item> plan) {
+            this.server = server;
+            this.listener = listener;
+            this.total = plan.stream().mapToLong(Item::size).sum();
+        }
+
+        void moved(String path, long bytes) {
+            done += bytes;
+            if (done - reported >= PROGRESS_STEP) {
+                report(path);
+            }
+        }
+
+        void fileDone(String path) {
+            report(path);
+        }
+
+        private void report(String path) {
+            reported = done;
+            listener.progress(server, path, done, Math.max(total, done));
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.capstan.transport.ssh;
+
+import dev.capstan.Server;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * How the SSH transport connects, read from capstan variables with {@link #from(Function)}.
+ *
+ * <table>
+ * <caption>Variables</caption>
+ * <tr><th>variable</th><th>meaning</th><th>default</th></tr>
+ * <tr><td>{@code ssh_known_hosts}</td><td>extra known_hosts file(s), checked besides {@code ~/.ssh/known_hosts}</td><td>none</td></tr>
+ * <tr><td>{@code host_key_checking}</td><td>{@code strict}, {@code accept-new} or {@code off}</td><td>strict</td></tr>
+ * <tr><td>{@code ssh_identity}</td><td>private key file(s), replacing the default {@code ~/.ssh/id_*}</td><td>id_ed25519, id_ecdsa, id_rsa</td></tr>
+ * <tr><td>{@code ssh_password}</td><td>password; password authentication only when set</td><td>none</td></tr>
+ * <tr><td>{@code ssh_user}</td><td>user for servers that name none</td><td>ssh config, then the local user</td></tr>
+ * <tr><td>{@code ssh_config}</td><td>OpenSSH client config file; {@code none} disables</td><td>{@code ~/.ssh/config}</td></tr>
+ * <tr><td>{@code gateway}</td><td>jump host {@code [user@]host[:port]} in front of every server</td><td>none</td></tr>
+ * <tr><td>{@code max_sessions}</td><td>channels open at once per connection</td><td>10</td></tr>
+ * <tr><td>{@code max_connections_per_host}</td><td>connections per server when channels run out</td><td>2</td></tr>
+ * <tr><td>{@code connect_timeout}</td><td>seconds to connect and log in</td><td>10</td></tr>
+ * <tr><td>{@code command_timeout}</td><td>seconds a command may run</td><td>no limit</td></tr>
+ * <tr><td>{@code keepalive_interval}</td><td>seconds between keepalives; 0 disables</td><td>15</td></tr>
+ * <tr><td>{@code keepalive_count_max}</td><td>unanswered keepalives before the connection counts as lost</td><td>3</td></tr>
+ * </table>
+ *
+ * <p>The last three components are not variables: they locate the user's own SSH files and agent, so that tests
+ * can point them away from the real {@code ~/.ssh}.
+ *
+ * @param knownHostsFiles       {@code ssh_known_hosts}
+ * @param hostKeyChecking       {@code host_key_checking}
+ * @param identityFiles         {@code ssh_identity}; empty means the default files in {@code userSshDir}
+ * @param password              {@code ssh_password}, or {@code null}
+ * @param user                  {@code ssh_user}, or {@code null}
+ * @param configFile            {@code ssh_config}, or {@code null} for none
+ * @param gateway               {@code gateway}, or {@code null}
+ * @param maxSessions           {@code max_sessions}
+ * @param maxConnectionsPerHost {@code max_connections_per_host}
+ * @param connectTimeout        {@code connect_timeout}
+ * @param commandTimeout        {@code command_timeout}, or {@code null} for no limit
+ * @param keepaliveInterval     {@code keepalive_interval}; zero disables keepalives
+ * @param keepaliveCountMax     {@code keepalive_count_max}
+ * @param userKnownHosts        the user's known_hosts file, always checked ({@code ~/.ssh/known_hosts})
+ * @param userSshDir            where the default identities live ({@code ~/.ssh})
+ * @param agentSocket           the ssh-agent socket ({@code $SSH_AUTH_SOCK}), or {@code null} for no agent
+ */
+public record SshSettings(
+        List<Path> knownHostsFiles,
+        HostKeyChecking hostKeyChecking,
+        List<Path> identityFiles,
+        String password,
+        String user,
+        Path configFile,
+        Server gateway,
+        int maxSessions,
+        int maxConnectionsPerHost,
+        Duration connectTimeout,
+        Duration commandTimeout,
+        Duration keepaliveInterval,
+        int keepaliveCountMax,
+        Path userKnownHosts,
+        Path userSshDir,
+        Path agentSocket) {
+
+    public SshSettings {
+        knownHostsFiles = List.copyOf(knownHostsFiles);
+        identityFiles = List.copyOf(identityFiles);
+        Objects.requireNonNull(hostKeyChecking, "hostKeyChecking");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(keepaliveInterval, "keepaliveInterval");
+        Objects.requireNonNull(userKnownHosts, "userKnownHosts");
+        Objects.requireNonNull(userSshDir, "userSshDir");
+    }
+
+    /** Settings with every variable unset. */
+    public static SshSettings defaults() {
+        return from(name -> null);
+    }
+
+    /**
+     * Reads the settings from capstan variables; {@code variable} returns {@code null} for an unset variable.
+     * Numbers may be given as numbers or strings; durations are seconds (fractions allowed).
+     *
+     * @throws IllegalArgumentException with one line naming the variable and what is wrong with its value
+     */
+    public static SshSettings from(Function<String, Object> variable) {
+        Variables v = new Variables(variable);
+        Path sshDir = home().resolve(".ssh");
+        String agent = System.getenv("SSH_AUTH_SOCK");
+        return new SshSettings(
+                v.paths("ssh_known_hosts"),
+                v.hostKeyChecking("host_key_checking"),
+                v.paths("ssh_identity"),
+                v.string("ssh_password"),
+                v.string("ssh_user"),
+                v.configFile("ssh_config", sshDir.resolve("config")),
+                v.server("gateway"),
+                v.integer("max_sessions", 10, 1),
+                v.integer("max_connections_per_host", 2, 1),
+                v.seconds("connect_timeout", Duration.ofSeconds(10), false),
+                v.seconds("command_timeout", null, false),
+                v.seconds("keepalive_interval", Duration.ofSeconds(15), true),
+                v.integer("keepalive_count_max", 3, 1),
+                sshDir.resolve("known_hosts"),
+                sshDir,
+                agent == null || agent.isBlank() ? null : Path.of(agent));
+    }
+
+    /** These settings with the user's known_hosts file elsewhere (tests keep away from the real one). */
+    public SshSettings withUserKnownHosts(Path file) {
+        return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
+                maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
+                keepaliveCountMax, file, userSshDir, agentSocket);
+    }
+
+    /** These settings with the default identities looked up in {@code dir} instead of {@code ~/.ssh}. */
+    public SshSettings withUserSshDir(Path dir) {
+        return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
+                maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
+                keepaliveCountMax, userKnownHosts, dir, agentSocket);
+    }
+
+    /** These settings with another ssh-agent socket, or none ({@code null}). */
+    public SshSettings withAgentSocket(Path socket) {
+        return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
+                maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
+                keepaliveCountMax, userKnownHosts, userSshDir, socket);
+    }
+
+    /** The file {@code accept-new} records keys in: the first {@code ssh_known_hosts} file, else the user's. */
+    public Path knownHostsToUpdate() {
+        return knownHostsFiles.isEmpty() ? userKnownHosts : knownHostsFiles.get(0);
+    }
+
+    /** Every known_hosts file consulted: the user's first, then {@code ssh_known_hosts}. */
+    public List<Path> allKnownHostsFiles() {
+        List<Path> all = new ArrayList<>();
+        all.add(userKnownHosts);
+        knownHostsFiles.stream().filter(f -> !f.equals(userKnownHosts)).forEach(all::add);
+        return all;
+    }
+
+    /** Never shows the password. */
+    @Override
+    public String toString() {
+        return "SshSettings[knownHostsFiles=" + knownHostsFiles + ", hostKeyChecking=" + hostKeyChecking
+                + ", identityFiles=" + identityFiles + ", password=" + (password == null ? "unset" : "***")
+                + ", user=" + user + ", configFile=" + configFile + ", gateway=" + gateway
+                + ", maxSessions=" + maxSessions + ", maxConnectionsPerHost=" + maxConnectionsPerHost
+                + ", connectTimeout=" + connectTimeout + ", commandTimeout=" + commandTimeout
+                + ", keepaliveInterval=" + keepaliveInterval + ", keepaliveCountMax=" + keepaliveCountMax
+                + ", userKnownHosts=" + userKnownHosts + ", userSshDir=" + userSshDir
+                + ", agentSocket=" + agentSocket + "]";
+    }
+
+    static Path home() {
+        return Path.of(System.getProperty("user.home"));
+    }
+
+    /** {@code file} as people write it in messages: {@code ~/.ssh/known_hosts} rather than the full home path. */
+    static String displayPath(Path file) {
+        Path home = home();
+        Path absolute = file.toAbsolutePath();
+        return absolute.startsWith(home) && !absolute.equals(home)
+                ? "~/" + home.relativize(absolute)
+                : file.toString();
+    }
+
+    /** Reads and coerces single variables, naming the variable in every error. */
+    private record Variables(Function<String, Object> source) {
+
+        String string(String name) {
+            Object value = source.apply(name);
+            return value == null ? null : value.toString();
+        }
+
+        int integer(String name, int fallback, int min) {
+            Object value = source.apply(name);
+            if (value == null) {
+                return fallback;
+            }
+            long n;
+            try {
+                n = value instanceof Number number && !(value instanceof Double || value instanceof Float)
+                        ? number.longValue()
+                        : new BigDecimal(value.toString().trim()).longValueExact();
+            } catch (ArithmeticException | NumberFormatException e) {
+                throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'");
+            }
+            if (n < min || n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
+            }
+            return (int) n;
+        }
+
+        Duration seconds(String name, Duration fallback, boolean zeroAllowed) {
+            Object value = source.apply(name);
+            if (value == null) {
+                return fallback;
+            }
+            if (value instanceof Duration d) {
+                return checkDuration(name, d, zeroAllowed, value);
+            }
+            BigDecimal seconds;
+            try {
+                seconds = new BigDecimal(value.toString().trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " must be a number of seconds, got '" + value + "'");
+            }
+            Duration d = Duration.ofMillis(seconds.movePointRight(3).longValue());
+            return checkDuration(name, d, zeroAllowed, value);
+        }
+
+        private static Duration checkDuration(String name, Duration d, boolean zeroAllowed, Object value) {
+            if (d.isNegative() || (!zeroAllowed && d.isZero())) {
+                throw new IllegalArgumentException(name + " must be " + (zeroAllowed ? "zero or more" : "more than zero")
+                        + " seconds, got " + value);
+            }
+            return d;
+        }
+
+        List<Path> paths(String name) {
+            Object value = source.apply(name);
+            if (value == null) {
+                return List.of();
+            }
+            Collection<?> items = value instanceof Collection<?> c ? c : List.of(value);
+            List<Path> paths = new ArrayList<>();
+            for (Object item : items) {
+                if (item == null || item.toString().isBlank()) {
+                    throw new IllegalArgumentException(name + " must name files, got an empty entry in " + value);
+                }
+                paths.add(expandHome(item.toString().trim()));
+            }
+            return paths;
+        }
+
+        Path configFile(String name, Path fallback) {
+            Object value = source.apply(name);
+            if (value == null) {
+                return fallback;
+            }
+            String text = value.toString().trim();
+            if (text.isEmpty()) {
+                throw new IllegalArgumentException(name + " must be a file or 'none', got an empty value");
+            }
+            return text.equalsIgnoreCase("none") ? null : expandHome(text);
+        }
+
+        HostKeyChecking hostKeyChecking(String name) {
+            Object value = source.apply(name);
+            return value == null ? HostKeyChecking.STRICT : HostKeyChecking.parse(value);
+        }
+
+        Server server(String name) {
+            String spec = string(name);
+            if (spec == null) {
+                return null;
+            }
+            try {
+                return Server.parse(spec);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static Path expandHome(String path) {
+            if (path.equals("~")) {
+                return home();
+            }
+            return path.startsWith("~/") ? home().resolve(path.substring(2)) : Path.of(path);
+        }
+    }
+}

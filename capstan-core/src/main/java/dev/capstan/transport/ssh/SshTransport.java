@@ -1,0 +1,98 @@
+package dev.capstan.transport.ssh;
+
+import dev.capstan.Server;
+import dev.capstan.event.EventSink;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.TransferListener;
+import dev.capstan.transport.Transport;
+import dev.capstan.transport.TransportException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.sshd.client.SshClient;
+
+/**
+ * Runs commands and moves files over SSH (Apache MINA SSHD) with one connection per server for the whole run,
+ * shared by every thread: each command is a channel multiplexed over it, at most {@code max_sessions} at once per
+ * connection, and a second connection is opened only when more channels are wanted than that.
+ *
+ * <pre>{@code
+ * try (SshTransport ssh = new SshTransport(SshSettings.from(config::variable), events,
+ *         prompt -> System.console().readPassword("%s", prompt))) {
+ *     CommandResult r = ssh.execute(Server.parse("deploy@web1"), Command.of("uptime"), OutputListener.IGNORE);
+ * }
+ * }</pre>
+ *
+ * <p>Host keys are checked against known_hosts ({@link HostKeyChecking}); identities come from ssh config,
+ * {@code ssh_identity} or {@code ~/.ssh/id_*}, and ssh-agent; {@code ~/.ssh/config} and {@code gateway} decide
+ * how each server is reached. See {@link SshSettings} for every variable. Safe for use by many threads at once.
+ */
+public final class SshTransport implements Transport {
+
+    private final SshSettings settings;
+    private final SshClient client;
+    private final TargetResolver targets;
+    private final ConnectionPool pool;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * Starts the SSH client; connections open on first use.
+     *
+     * @param prompt asked for the passphrase of encrypted keys; {@link PassphrasePrompt#NONE} skips them
+     */
+    public SshTransport(SshSettings settings, EventSink events, PassphrasePrompt prompt) {
+        this.settings = settings;
+        EventLog log = new EventLog(events);
+        AgentConnector agent = new AgentConnector(settings.agentSocket(), log);
+        Identities identities = new Identities(settings, prompt, agent, log);
+        this.client = ClientSetup.newClient(settings, new HostKeyVerifier(settings, log), agent);
+        this.targets = new TargetResolver(settings);
+        this.pool = new ConnectionPool(new Connector(client, settings, identities, log),
+                settings.maxConnectionsPerHost(), log);
+    }
+
+    @Override
+    public CommandResult execute(Server server, Command command, OutputListener output) throws InterruptedException {
+        Duration timeout = command.timeout() != null ? command.timeout() : settings.commandTimeout();
+        return new RemoteCommand(server, command, timeout, settings.connectTimeout(), output).run(host(server));
+    }
+
+    @Override
+    public void upload(Server server, Path local, String remote, Integer mode, TransferListener progress)
+            throws InterruptedException {
+        SftpTransfers.upload(server, host(server), local, remote, mode, progress);
+    }
+
+    @Override
+    public void put(Server server, byte[] content, String remote, Integer mode) throws InterruptedException {
+        SftpTransfers.put(server, host(server), content, remote, mode);
+    }
+
+    @Override
+    public void download(Server server, String remote, Path local, TransferListener progress)
+            throws InterruptedException {
+        SftpTransfers.download(server, host(server), remote, local, progress);
+    }
+
+    /** Closes every connection (each says goodbye, briefly) and stops the client. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            pool.close();
+        } finally {
+            client.stop();
+        }
+    }
+
+    private HostConnections host(Server server) {
+        if (closed.get()) {
+            throw new TransportException(server, TransportException.Reason.OTHER, "the SSH transport is closed");
+        }
+        return pool.host(targets.resolve(server));
+    }
+}

@@ -1,0 +1,229 @@
+package dev.capstan.transport.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.capstan.Server;
+import dev.capstan.event.EventSink;
+import dev.capstan.testkit.ClientKey;
+import dev.capstan.testkit.SshTestFleet;
+import dev.capstan.testkit.SshTestHost;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.TransportException.Reason;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a user sees when a host cannot be reached, logged in to, or kept: one clear line, and never a hang. */
+class FailureTest {
+
+    private static SshTestFleet fleet;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fleet = SshTestFleet.start(1);
+    }
+
+    @AfterAll
+    static void stop() {
+        fleet.close();
+    }
+
+    @Test
+    void authenticationFailureNamesUserHostAndWhatWasOffered() throws Exception {
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        SshSettings settings = Fixtures.forFleet(fleet, home)
+                .set("ssh_identity", stranger.privateKeyFile().toString()).settings();
+        SshTestHost host = fleet.host(0);
+
+        TransportException e = failure(settings, Fixtures.server(host), Command.of("true"));
+
+        assertThat(e.reason()).isEqualTo(Reason.AUTH);
+        assertThat(e.getMessage())
+                .isEqualTo("authentication failed for " + host.user() + "@127.0.0.1:" + host.port()
+                        + ": the server accepted none of publickey (" + stranger.privateKeyFile() + ")");
+    }
+
+    @Test
+    void aClosedPortIsRefusedWithoutWaitingForTheTimeout() throws Exception {
+        int port = closedPort();
+        long started = System.nanoTime();
+
+        TransportException e = failure(Fixtures.forFleet(fleet, home).settings(),
+                Server.parse("127.0.0.1:" + port), Command.of("true"));
+
+        assertThat(e.reason()).isEqualTo(Reason.REFUSED);
+        assertThat(e.getMessage()).isEqualTo("cannot connect to 127.0.0.1:" + port
+                + ": connection refused (is sshd running on port " + port + "?)");
+        // Far below the 10 s connect timeout: a refusal is not waited out.
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anUnknownHostNameIsReportedAsSuch() throws Exception {
+        TransportException e = failure(Fixtures.forFleet(fleet, home).settings(),
+                Server.parse("no-such-host.invalid"), Command.of("true"));
+
+        assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_HOST);
+        assertThat(e.getMessage()).isEqualTo("cannot resolve host name no-such-host.invalid");
+    }
+
+    @Test
+    void aServerThatNeverAnswersTimesOut() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicReference<Socket> accepted = new AtomicReference<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    accepted.set(silent.accept()); // accepts, then says nothing
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            SshSettings settings = Fixtures.forFleet(fleet, home).set("connect_timeout", "0.5").settings();
+
+            TransportException e = failure(settings, Server.parse("127.0.0.1:" + silent.getLocalPort()),
+                    Command.of("true"));
+
+            assertThat(e.reason()).isEqualTo(Reason.CONNECT_TIMEOUT);
+            assertThat(e.getMessage()).isEqualTo("logging in to 127.0.0.1:" + silent.getLocalPort()
+                    + " timed out after 500 ms (connect_timeout)");
+        }
+    }
+
+    @Test
+    void aCommandThatOutlivesItsTimeoutIsStoppedOnTheHost() throws Exception {
+        SshTestHost host = fleet.host(0);
+        String sleep = "sleep 30.125";
+        try (SshTransport ssh = new SshTransport(Fixtures.forFleet(fleet, home).settings(), EventSink.NONE,
+                PassphrasePrompt.NONE)) {
+            long started = System.nanoTime();
+
+            TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(
+                    Fixtures.server(host), Command.of(sleep).withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
+
+            assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
+            assertThat(e.getMessage()).isEqualTo("`" + sleep + "` on 127.0.0.1:" + host.port()
+                    + " did not finish within 1 s and was stopped");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            awaitGone(sleep);
+            // The connection survives a stopped command.
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void commandTimeoutVariableAppliesWhenTheCommandHasNone() throws Exception {
+        SshSettings settings = Fixtures.forFleet(fleet, home).set("command_timeout", "0.5").settings();
+
+        TransportException e = failure(settings, Fixtures.server(fleet.host(0)), Command.of("sleep 30.25"));
+
+        assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
+        assertThat(e.getMessage()).endsWith("did not finish within 500 ms and was stopped");
+        awaitGone("sleep 30.25");
+    }
+
+    @Test
+    void aConnectionLostMidCommandIsAFailureNotAHang() throws Exception {
+        SshTestHost host = fleet.host(0);
+        try (SshTransport ssh = new SshTransport(Fixtures.forFleet(fleet, home).settings(), EventSink.NONE,
+                PassphrasePrompt.NONE)) {
+            CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ssh.execute(Fixtures.server(host), Command.of("sleep 30.5"), OutputListener.IGNORE);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitRunning("sleep 30.5");
+
+            host.dropConnections();
+
+            ExecutionException e = catchThrowableOfType(ExecutionException.class,
+                    () -> running.get(20, TimeUnit.SECONDS));
+            TransportException lost = (TransportException) e.getCause();
+            assertThat(lost.reason()).isEqualTo(Reason.CONNECTION_LOST);
+            assertThat(lost.getMessage()).isEqualTo("connection to 127.0.0.1:" + host.port()
+                    + " lost while running `sleep 30.5`");
+        }
+    }
+
+    @Test
+    void interruptingTheCallerEndsTheRemoteCommand() throws Exception {
+        SshTestHost host = fleet.host(0);
+        try (SshTransport ssh = new SshTransport(Fixtures.forFleet(fleet, home).settings(), EventSink.NONE,
+                PassphrasePrompt.NONE)) {
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try {
+                    ssh.execute(Fixtures.server(host), Command.of("sleep 30.75"), OutputListener.IGNORE);
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            awaitRunning("sleep 30.75");
+
+            caller.interrupt();
+            caller.join(Duration.ofSeconds(20));
+
+            assertThat(caller.isAlive()).isFalse();
+            assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+            awaitGone("sleep 30.75");
+        }
+    }
+
+    private static TransportException failure(SshSettings settings, Server server, Command command) {
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            TransportException e = catchThrowableOfType(TransportException.class,
+                    () -> ssh.execute(server, command, OutputListener.IGNORE));
+            assertThat(e).as("running on " + server).isNotNull();
+            assertThat(e.server()).isEqualTo(server);
+            return e;
+        }
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The test hosts run commands as local processes, so the process table shows what runs "remotely". */
+    private static Optional<ProcessHandle> process(String commandLine) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
+                .findFirst();
+    }
+
+    private static void awaitRunning(String commandLine) throws InterruptedException {
+        for (int i = 0; i < 500 && process(commandLine).isEmpty(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(process(commandLine)).as("%s running", commandLine).isPresent();
+    }
+
+    private static void awaitGone(String commandLine) throws InterruptedException {
+        for (int i = 0; i < 250 && process(commandLine).isPresent(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(process(commandLine)).as("%s still running", commandLine).isEmpty();
+    }
+}

@@ -1,0 +1,72 @@
+package dev.capstan.transport.ssh;
+
+import dev.capstan.Server;
+import dev.capstan.event.Event;
+import dev.capstan.event.EventSink;
+import dev.capstan.testkit.SshTestFleet;
+import dev.capstan.testkit.SshTestHost;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Settings for tests: HOME-independent, never touching the real {@code ~/.ssh} or ssh-agent. Variables start as
+ * the fleet's known_hosts and identity with {@code ssh_config=none}; tests add or override more.
+ */
+final class Fixtures {
+
+    private final Map<String, Object> variables = new HashMap<>();
+    private final Path home;
+
+    private Fixtures(Path home) {
+        this.home = home;
+        variables.put("ssh_config", "none");
+    }
+
+    /** Settings reaching every host of {@code fleet}; {@code home} stands in for the user's {@code ~/.ssh}. */
+    static Fixtures forFleet(SshTestFleet fleet, Path home) {
+        return new Fixtures(home)
+                .set("ssh_known_hosts", fleet.knownHostsFile().toString())
+                .set("ssh_identity", fleet.identityFile().toString());
+    }
+
+    Fixtures set(String name, Object value) {
+        variables.put(name, value);
+        return this;
+    }
+
+    Fixtures unset(String name) {
+        variables.remove(name);
+        return this;
+    }
+
+    SshSettings settings() {
+        return SshSettings.from(variables::get)
+                .withUserKnownHosts(home.resolve("known_hosts"))
+                .withUserSshDir(home)
+                .withAgentSocket(null);
+    }
+
+    static Server server(SshTestHost host) {
+        return Server.parse(host.spec());
+    }
+
+    /** An event sink that keeps everything, for assertions on warnings. */
+    static final class Events implements EventSink {
+        final List<Event> all = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void emit(Event event) {
+            all.add(event);
+        }
+
+        List<String> logs(Event.Level level) {
+            return all.stream()
+                    .filter(e -> e instanceof Event.Log log && log.level() == level)
+                    .map(e -> ((Event.Log) e).message())
+                    .toList();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.capstan.transport.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.capstan.Server;
+import dev.capstan.event.EventSink;
+import dev.capstan.testkit.SshTestFleet;
+import dev.capstan.testkit.SshTestHost;
+import dev.capstan.transport.TransferListener;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.TransportException.Reason;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Uploads and downloads over SFTP: contents, directory trees, permissions, progress and failures. */
+class SftpTest {
+
+    @TempDir
+    static Path home;
+
+    private static SshTestFleet fleet;
+    private static SshTransport ssh;
+    private static SshTestHost host;
+    private static Server server;
+
+    @TempDir
+    Path local;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fleet = SshTestFleet.start(1);
+        ssh = new SshTransport(Fixtures.forFleet(fleet, home).settings(), EventSink.NONE, PassphrasePrompt.NONE);
+        host = fleet.host(0);
+        server = Fixtures.server(host);
+    }
+
+    @AfterAll
+    static void stop() {
+        ssh.close();
+        fleet.close();
+    }
+
+    @Test
+    void uploadsAndDownloadsADirectoryTreeKeepingModes() throws Exception {
+        Path tree = local.resolve("app");
+        write(tree.resolve("bin/run.sh"), "#!/bin/sh\necho run\n", "rwxr-xr-x");
+        write(tree.resolve("config/secret.yml"), "password: x\n", "rw-------");
+        write(tree.resolve("config/deep/app.yml"), "name: shop\n", "rw-r--r--");
+        Files.createDirectories(tree.resolve("empty"));
+
+        ssh.upload(server, tree, "release", null, TransferListener.IGNORE);
+
+        Path remote = host.root().resolve("release");
+        assertThat(Files.readString(remote.resolve("config/deep/app.yml"))).isEqualTo("name: shop\n");
+        assertThat(mode(remote.resolve("bin/run.sh"))).isEqualTo("rwxr-xr-x");
+        assertThat(mode(remote.resolve("config/secret.yml"))).isEqualTo("rw-------");
+        assertThat(remote.resolve("empty")).isEmptyDirectory();
+
+        Path back = local.resolve("back");
+        ssh.download(server, "release", back, TransferListener.IGNORE);
+
+        assertThat(Files.readString(back.resolve("bin/run.sh"))).isEqualTo("#!/bin/sh\necho run\n");
+        assertThat(mode(back.resolve("bin/run.sh"))).isEqualTo("rwxr-xr-x");
+        assertThat(mode(back.resolve("config/secret.yml"))).isEqualTo("rw-------");
+        assertThat(Files.readString(back.resolve("config/deep/app.yml"))).isEqualTo("name: shop\n");
+        assertThat(back.resolve("empty")).isEmptyDirectory();
+    }
+
+    @Test
+    void uploadsTwentyMegabytesIntact() throws Exception {
+        byte[] content = new byte[20 * 1024 * 1024];
+        new Random(42).nextBytes(content);
+        Path file = Files.write(local.resolve("big.bin"), content);
+        List<long[]> progress = new CopyOnWriteArrayList<>();
+
+        ssh.upload(server, file, "big.bin", null, (s, path, done, total) -> progress.add(new long[] {done, total}));
+
+        assertThat(sha256(Files.readAllBytes(host.root().resolve("big.bin")))).isEqualTo(sha256(content));
+        assertThat(progress).hasSizeGreaterThan(10);
+        assertThat(progress.getLast()).containsExactly(content.length, content.length);
+        assertThat(progress).allMatch(p -> p[1] == content.length && p[0] <= p[1]);
+    }
+
+    @Test
+    void aFileUploadedOntoADirectoryGoesInsideIt() throws Exception {
+        Files.createDirectories(host.root().resolve("shared"));
+        Path file = Files.writeString(local.resolve("notes.txt"), "notes");
+
+        ssh.upload(server, file, "shared", 0640, TransferListener.IGNORE);
+
+        assertThat(Files.readString(host.root().resolve("shared/notes.txt"))).isEqualTo("notes");
+        assertThat(mode(host.root().resolve("shared/notes.txt"))).isEqualTo("rw-r-----");
+    }
+
+    @Test
+    void putWritesBytesWithTheGivenMode() throws Exception {
+        ssh.put(server, "REVISION=abc\n".getBytes(), "REVISION", 0600);
+
+        assertThat(Files.readString(host.root().resolve("REVISION"))).isEqualTo("REVISION=abc\n");
+        assertThat(mode(host.root().resolve("REVISION"))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void downloadsASingleFileIntoAnExistingDirectory() throws Exception {
+        Files.writeString(host.root().resolve("log.txt"), "line\n");
+
+        ssh.download(server, "log.txt", local, TransferListener.IGNORE);
+
+        assertThat(Files.readString(local.resolve("log.txt"))).isEqualTo("line\n");
+    }
+
+    @Test
+    void uploadingIntoAMissingDirectoryFailsNamingHostAndPath() throws Exception {
+        Path file = Files.writeString(local.resolve("a.txt"), "a");
+
+        TransportException e = catchThrowableOfType(TransportException.class,
+                () -> ssh.upload(server, file, "no/such/dir/a.txt", null, TransferListener.IGNORE));
+
+        assertThat(e.reason()).isEqualTo(Reason.TRANSFER);
+        assertThat(e.getMessage())
+                .startsWith("upload of " + file + " to " + server.label() + ":no/such/dir/a.txt failed: ")
+                .contains("no such file");
+    }
+
+    @Test
+    void downloadingAMissingFileFailsNamingHostAndPath() throws Exception {
+        TransportException e = catchThrowableOfType(TransportException.class,
+                () -> ssh.download(server, "missing.txt", local.resolve("x"), TransferListener.IGNORE));
+
+        assertThat(e.reason()).isEqualTo(Reason.TRANSFER);
+        assertThat(e.getMessage()).startsWith("download of " + server.label() + ":missing.txt to ").contains("no such file");
+    }
+
+    @Test
+    void uploadingAMissingLocalFileFailsBeforeConnecting() throws Exception {
+        TransportException e = catchThrowableOfType(TransportException.class,
+                () -> ssh.upload(server, local.resolve("nope"), "nope", null, TransferListener.IGNORE));
+
+        assertThat(e.reason()).isEqualTo(Reason.TRANSFER);
+        assertThat(e.getMessage()).contains("no such local file");
+    }
+
+    private static void write(Path file, String content, String mode) throws Exception {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+    }
+
+    private static String mode(Path file) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
