@@ -9,6 +9,7 @@ import dev.capstan.CommandOptions;
 import dev.capstan.OnError;
 import dev.capstan.ParallelBranches;
 import dev.capstan.Server;
+import dev.capstan.Shell;
 import dev.capstan.TaskContext;
 import dev.capstan.TransactionBody;
 import dev.capstan.TransferOptions;
@@ -16,13 +17,11 @@ import dev.capstan.event.Event;
 import dev.capstan.model.TaskDefinition;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
-import dev.capstan.Shell;
 import dev.capstan.transport.TransportException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -525,9 +524,5 @@ final class ExecutionContext implements TaskContext {
     @Override
     public void log(String message) {
         engine.log(Event.Level.INFO, task.name(), message);
-    }
-
-    Instant now() {
-        return Instant.now();
     }
 }
