@@ -73,7 +73,8 @@ final class HostConnections {
      * @throws TransportException when the target cannot be reached, the connection is lost, or the server keeps
      *                            refusing channels for longer than {@link #REFUSAL_BUDGET}
      */
-    <C extends AutoCloseable> ChannelLease<C> lease(Server server, ChannelOpener<C> channels) throws InterruptedException {
+    <C extends AutoCloseable> ChannelLease<C> lease(Server server, ChannelOpener<C> channels)
+            throws InterruptedException {
         long firstRefusal = 0;
         long backoff = FIRST_BACKOFF_MILLIS;
         int refusals = 0;

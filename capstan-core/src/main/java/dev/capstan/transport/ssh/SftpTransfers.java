@@ -187,9 +187,9 @@ final class SftpTransfers {
                 continue; // a name with a slash could only be a hostile server's attempt to write elsewhere
             }
             String child = join(remote, name);
-            Attributes childAttributes = entry.getAttributes().isSymbolicLink() ? sftp.stat(child) : entry.getAttributes();
-            if (childAttributes.isDirectory() || childAttributes.isRegularFile()) {
-                planDownload(sftp, child, childAttributes, local.resolve(name), plan);
+            Attributes attrs = entry.getAttributes().isSymbolicLink() ? sftp.stat(child) : entry.getAttributes();
+            if (attrs.isDirectory() || attrs.isRegularFile()) {
+                planDownload(sftp, child, attrs, local.resolve(name), plan);
             }
         }
     }

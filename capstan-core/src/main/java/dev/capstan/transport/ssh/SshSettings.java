@@ -16,19 +16,32 @@ import java.util.function.Function;
  * <table>
  * <caption>Variables</caption>
  * <tr><th>variable</th><th>meaning</th><th>default</th></tr>
- * <tr><td>{@code ssh_known_hosts}</td><td>extra known_hosts file(s), checked besides {@code ~/.ssh/known_hosts}</td><td>none</td></tr>
- * <tr><td>{@code host_key_checking}</td><td>{@code strict}, {@code accept-new} or {@code off}</td><td>strict</td></tr>
- * <tr><td>{@code ssh_identity}</td><td>private key file(s), replacing the default {@code ~/.ssh/id_*}</td><td>id_ed25519, id_ecdsa, id_rsa</td></tr>
- * <tr><td>{@code ssh_password}</td><td>password; password authentication only when set</td><td>none</td></tr>
- * <tr><td>{@code ssh_user}</td><td>user for servers that name none</td><td>ssh config, then the local user</td></tr>
- * <tr><td>{@code ssh_config}</td><td>OpenSSH client config file; {@code none} disables</td><td>{@code ~/.ssh/config}</td></tr>
- * <tr><td>{@code gateway}</td><td>jump host {@code [user@]host[:port]} in front of every server</td><td>none</td></tr>
- * <tr><td>{@code max_sessions}</td><td>channels open at once per connection</td><td>10</td></tr>
- * <tr><td>{@code max_connections_per_host}</td><td>connections per server when channels run out</td><td>2</td></tr>
- * <tr><td>{@code connect_timeout}</td><td>seconds to connect and log in</td><td>10</td></tr>
- * <tr><td>{@code command_timeout}</td><td>seconds a command may run</td><td>no limit</td></tr>
- * <tr><td>{@code keepalive_interval}</td><td>seconds between keepalives; 0 disables</td><td>15</td></tr>
- * <tr><td>{@code keepalive_count_max}</td><td>unanswered keepalives before the connection counts as lost</td><td>3</td></tr>
+ * <tr><td>{@code ssh_known_hosts}</td>
+ *     <td>extra known_hosts file(s), checked besides {@code ~/.ssh/known_hosts}</td><td>none</td></tr>
+ * <tr><td>{@code host_key_checking}</td>
+ *     <td>{@code strict}, {@code accept-new} or {@code off}</td><td>strict</td></tr>
+ * <tr><td>{@code ssh_identity}</td>
+ *     <td>private key file(s) instead of {@code ~/.ssh/id_*}</td><td>id_ed25519, id_ecdsa, id_rsa</td></tr>
+ * <tr><td>{@code ssh_password}</td>
+ *     <td>password; password authentication only when set</td><td>none</td></tr>
+ * <tr><td>{@code ssh_user}</td>
+ *     <td>user for servers that name none</td><td>ssh config, then the local user</td></tr>
+ * <tr><td>{@code ssh_config}</td>
+ *     <td>OpenSSH client config file; {@code none} disables</td><td>{@code ~/.ssh/config}</td></tr>
+ * <tr><td>{@code gateway}</td>
+ *     <td>jump host {@code [user@]host[:port]} in front of every server</td><td>none</td></tr>
+ * <tr><td>{@code max_sessions}</td>
+ *     <td>channels open at once per connection</td><td>10</td></tr>
+ * <tr><td>{@code max_connections_per_host}</td>
+ *     <td>connections per server when channels run out</td><td>2</td></tr>
+ * <tr><td>{@code connect_timeout}</td>
+ *     <td>seconds to connect and log in</td><td>10</td></tr>
+ * <tr><td>{@code command_timeout}</td>
+ *     <td>seconds a command may run</td><td>no limit</td></tr>
+ * <tr><td>{@code keepalive_interval}</td>
+ *     <td>seconds between keepalives; 0 disables</td><td>15</td></tr>
+ * <tr><td>{@code keepalive_count_max}</td>
+ *     <td>unanswered keepalives before the connection counts as lost</td><td>3</td></tr>
  * </table>
  *
  * <p>The last three components are not variables: they locate the user's own SSH files and agent, so that tests
@@ -220,8 +233,8 @@ public record SshSettings(
 
         private static Duration checkDuration(String name, Duration d, boolean zeroAllowed, Object value) {
             if (d.isNegative() || (!zeroAllowed && d.isZero())) {
-                throw new IllegalArgumentException(name + " must be " + (zeroAllowed ? "zero or more" : "more than zero")
-                        + " seconds, got " + value);
+                String allowed = zeroAllowed ? "zero or more" : "more than zero";
+                throw new IllegalArgumentException(name + " must be " + allowed + " seconds, got " + value);
             }
             return d;
         }

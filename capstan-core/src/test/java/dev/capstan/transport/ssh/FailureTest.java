@@ -116,8 +116,9 @@ class FailureTest {
                 PassphrasePrompt.NONE)) {
             long started = System.nanoTime();
 
-            TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(
-                    Fixtures.server(host), Command.of(sleep).withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
+            Command limited = Command.of(sleep).withTimeout(Duration.ofSeconds(1));
+            TransportException e = catchThrowableOfType(TransportException.class,
+                    () -> ssh.execute(Fixtures.server(host), limited, OutputListener.IGNORE));
 
             assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
             assertThat(e.getMessage()).isEqualTo("`" + sleep + "` on 127.0.0.1:" + host.port()

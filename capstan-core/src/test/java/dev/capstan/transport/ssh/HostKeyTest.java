@@ -87,7 +87,8 @@ class HostKeyTest {
 
         // Eight runs connecting at the same moment, all seeing the key for the first time.
         Concurrently.run(8, i -> {
-            try (SshTransport ssh = new SshTransport(settings(knownHosts, "accept-new"), events, PassphrasePrompt.NONE)) {
+            SshSettings acceptNew = settings(knownHosts, "accept-new");
+            try (SshTransport ssh = new SshTransport(acceptNew, events, PassphrasePrompt.NONE)) {
                 return ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE);
             }
         });

@@ -93,6 +93,19 @@ class SftpTest {
     }
 
     @Test
+    void aDirectoryUploadedOntoAnExistingOneFillsIt() throws Exception {
+        Files.createDirectories(host.root().resolve("current/old"));
+        Path tree = local.resolve("build");
+        write(tree.resolve("new.txt"), "new\n", "rw-r--r--");
+
+        ssh.upload(server, tree, "current", null, TransferListener.IGNORE);
+
+        assertThat(host.root().resolve("current/new.txt")).hasContent("new");
+        assertThat(host.root().resolve("current/old")).isDirectory();
+        assertThat(host.root().resolve("current/build")).doesNotExist();
+    }
+
+    @Test
     void aFileUploadedOntoADirectoryGoesInsideIt() throws Exception {
         Files.createDirectories(host.root().resolve("shared"));
         Path file = Files.writeString(local.resolve("notes.txt"), "notes");
@@ -139,7 +152,9 @@ class SftpTest {
                 () -> ssh.download(server, "missing.txt", local.resolve("x"), TransferListener.IGNORE));
 
         assertThat(e.reason()).isEqualTo(Reason.TRANSFER);
-        assertThat(e.getMessage()).startsWith("download of " + server.label() + ":missing.txt to ").contains("no such file");
+        assertThat(e.getMessage())
+                .startsWith("download of " + server.label() + ":missing.txt to ")
+                .contains("no such file");
     }
 
     @Test

@@ -66,7 +66,8 @@ class SshSettingsTest {
 
         SshSettings s = settings();
 
-        assertThat(s.knownHostsFiles()).containsExactly(HOME.resolve("extra_hosts"), Path.of("/etc/ssh/ssh_known_hosts"));
+        assertThat(s.knownHostsFiles())
+                .containsExactly(HOME.resolve("extra_hosts"), Path.of("/etc/ssh/ssh_known_hosts"));
         assertThat(s.identityFiles()).containsExactly(HOME.resolve(".ssh/deploy_key"));
         assertThat(s.configFile()).isNull();
         assertThat(s.knownHostsToUpdate()).isEqualTo(HOME.resolve("extra_hosts"));
@@ -105,7 +106,8 @@ class SshSettingsTest {
         assertRejected("connect_timeout", "soon", "connect_timeout must be a number of seconds, got 'soon'");
         assertRejected("connect_timeout", 0, "connect_timeout must be more than zero seconds, got 0");
         assertRejected("keepalive_interval", -1, "keepalive_interval must be zero or more seconds, got -1");
-        assertRejected("host_key_checking", "maybe", "host_key_checking must be strict, accept-new or off, got 'maybe'");
+        assertRejected("host_key_checking", "maybe",
+                "host_key_checking must be strict, accept-new or off, got 'maybe'");
         assertRejected("gateway", "bad host!", "gateway: malformed host 'bad host!': expected [user@]host[:port]");
         assertRejected("ssh_config", " ", "ssh_config must be a file or 'none', got an empty value");
     }

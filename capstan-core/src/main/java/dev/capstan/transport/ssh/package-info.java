@@ -1,0 +1,20 @@
+/**
+ * The SSH transport: one connection per server for the whole run, commands multiplexed over it as channels.
+ *
+ * <p>Public: {@link SshTransport} (the {@link dev.capstan.transport.Transport}), {@link SshSettings} (the variables
+ * it reads), {@link HostKeyChecking} and {@link PassphrasePrompt}. Inside, one class per concern:
+ *
+ * <ul>
+ * <li>Reaching a server: {@code TargetResolver} applies ssh config and {@code gateway} to give an {@code SshTarget};
+ *     {@code Connector} opens and authenticates a connection (through a jump host's session if needed), with
+ *     {@code ConnectFailures} turning what goes wrong into one-line errors; {@code ClientSetup} builds the one MINA
+ *     client.</li>
+ * <li>Sharing connections: {@code ConnectionPool} keeps one {@code HostConnections} per target, which opens
+ *     {@code Connection}s and leases their channel slots ({@code ChannelLimiter}, {@code ChannelLease}).</li>
+ * <li>Running: {@code RemoteCommand} runs one command on an exec channel; {@code CommandOutput} and
+ *     {@code LineSplitter} turn its streams into lines; {@code SftpTransfers} moves files.</li>
+ * <li>Trust: {@code HostKeyVerifier} over {@code KnownHostsFile}s, recording with {@code KnownHostsAppender};
+ *     keys from {@code Identities} and ssh-agent ({@code AgentConnector}, {@code AgentClient}).</li>
+ * </ul>
+ */
+package dev.capstan.transport.ssh;

@@ -1,0 +1,138 @@
+package dev.capstan.transport.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.capstan.Server;
+import dev.capstan.event.EventSink;
+import dev.capstan.testkit.openssh.OpenSshHosts;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.TransferListener;
+import dev.capstan.transport.TransportException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Against real OpenSSH servers ({@code .ci/e2e-sshd start}), where the embedded test hosts cannot stand in: the
+ * MaxSessions churn, terminals, signals and sftp-server. Skipped when those servers are not running.
+ */
+class OpenSshTest {
+
+    private static OpenSshHosts hosts;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void discover() {
+        Optional<OpenSshHosts> found = OpenSshHosts.discover();
+        assumeTrue(found.isPresent(), OpenSshHosts.unavailableReason());
+        hosts = found.get();
+    }
+
+    @Test
+    void manyConcurrentCommandsRideOneConnectionDespiteMaxSessionsChurn() throws Exception {
+        Server server = server(0);
+        try (SshTransport ssh = transport(Map.of("max_sessions", 10, "max_connections_per_host", 1))) {
+            // $SSH_CONNECTION names the client port: one port means one connection.
+            List<CommandResult> results = Concurrently.run(60, i -> ssh.execute(server,
+                    Command.of("echo $SSH_CONNECTION | cut -d' ' -f2").capturing(), OutputListener.IGNORE));
+
+            assertThat(results).allMatch(CommandResult::succeeded);
+            assertThat(results.stream().map(CommandResult::stdout).distinct()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aTimedOutCommandIsKilledOnTheServer() throws Exception {
+        Server server = server(1);
+        String marker = "sleep 31." + Math.abs(new Random().nextInt(1000));
+        try (SshTransport ssh = transport(Map.of())) {
+            TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                    Command.of(marker).withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
+            assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
+
+            String left = "";
+            for (int i = 0; i < 50; i++) {
+                left = ssh.execute(server, Command.of("pgrep -f -x '" + marker + "' || true").capturing(),
+                        OutputListener.IGNORE).stdout();
+                if (left.isBlank()) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(left).as("%s still running", marker).isBlank();
+        }
+    }
+
+    @Test
+    void aPtyIsATerminal() throws Exception {
+        try (SshTransport ssh = transport(Map.of())) {
+            CommandResult result = ssh.execute(server(2),
+                    new Command("test -t 1 && echo tty", Map.of(), null, true, null, true), OutputListener.IGNORE);
+
+            assertThat(result.stdout().trim()).isEqualTo("tty");
+        }
+    }
+
+    @Test
+    void keepalivesAreAnsweredDuringASilentCommand() throws Exception {
+        try (SshTransport ssh = transport(Map.of("keepalive_interval", "0.2", "keepalive_count_max", 2))) {
+            CommandResult result = ssh.execute(server(0), Command.of("sleep 2; echo awake").capturing(),
+                    OutputListener.IGNORE);
+
+            assertThat(result.stdout()).isEqualTo("awake\n");
+        }
+    }
+
+    @Test
+    void sftpRoundTripWithSftpServer() throws Exception {
+        byte[] content = new byte[8 * 1024 * 1024 + 123];
+        new Random(7).nextBytes(content);
+        Path file = Files.write(home.resolve("payload.bin"), content);
+        String remote = "capstan-e2e-" + UUID.randomUUID() + ".bin";
+        Server server = server(1);
+        try (SshTransport ssh = transport(Map.of())) {
+            ssh.upload(server, file, remote, 0640, TransferListener.IGNORE);
+            String remoteSum = ssh.execute(server, Command.of("sha256sum " + remote + " | cut -d' ' -f1; stat -c %a "
+                    + remote).capturing(), OutputListener.IGNORE).stdout();
+            ssh.download(server, remote, home.resolve("back.bin"), TransferListener.IGNORE);
+            ssh.execute(server, Command.of("rm -f " + remote), OutputListener.IGNORE);
+
+            assertThat(remoteSum).isEqualTo(sha256(content) + "\n640\n");
+            assertThat(sha256(Files.readAllBytes(home.resolve("back.bin")))).isEqualTo(sha256(content));
+        }
+    }
+
+    private SshTransport transport(Map<String, Object> more) {
+        Map<String, Object> variables = new java.util.HashMap<>(more);
+        variables.put("ssh_known_hosts", hosts.knownHostsFile().toString());
+        variables.put("ssh_identity", hosts.identityFile().toString());
+        variables.put("ssh_config", "none");
+        SshSettings settings = SshSettings.from(variables::get)
+                .withUserKnownHosts(home.resolve("known_hosts")).withUserSshDir(home).withAgentSocket(null);
+        return new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE);
+    }
+
+    private static Server server(int index) {
+        return Server.parse(hosts.hostSpecs().get(index));
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
