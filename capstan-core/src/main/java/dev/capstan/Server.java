@@ -123,8 +123,16 @@ public record Server(String user, String host, int port, Set<String> roles, Map<
         return (user == null ? "" : user + "@") + h + (port == 0 ? "" : ":" + port);
     }
 
-    /** The short name used in output: host, plus the port when one was given. */
+    /**
+     * The short name used in output: the {@code name} property when set
+     * ({@code cap.server("deploy@10.0.0.5", "web").set("name", "web1")}), else the host, plus the port when
+     * one was given.
+     */
     public String label() {
+        Object name = properties.get("name");
+        if (name != null) {
+            return name.toString();
+        }
         return port == 0 ? host : host + ":" + port;
     }
 

@@ -179,7 +179,7 @@ public final class DeployRecipe implements Recipe {
     private static String link(Layout layout, String relative) {
         String target = quote(layout.releasePath() + "/" + relative);
         return " mkdir -p " + quote(parent(layout.releasePath() + "/" + relative)) + "; rm -rf " + target + "; ln -s "
-                + quote(layout.shared() + "/" + relative) + " " + target + ";";
+                + layout.absoluteWord(layout.shared() + "/" + relative) + " " + target + ";";
     }
 
     private void symlink(TaskContext ctx) {
@@ -192,7 +192,7 @@ public final class DeployRecipe implements Recipe {
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             return "test -f " + quote(layout.releasePath() + "/REVISION") + " && { readlink " + quote(layout.current()) + " > "
-                    + quote(layout.releasePath() + "/.previous") + " || true; } && " + switchTo(layout, quote(layout.releasePath()));
+                    + quote(layout.releasePath() + "/.previous") + " || true; } && " + switchTo(layout, quote(Layout.linkTarget(layout.release())));
         });
     }
 
@@ -263,7 +263,7 @@ public final class DeployRecipe implements Recipe {
                     + " if [ -z \"$t\" ]; then echo \"no " + (wanted.isEmpty() ? "earlier complete release" : "complete release " + wanted)
                     + " to roll back to (current: ${c:-none})\" >&2; exit 1; fi;"
                     + " if [ -n \"$c\" ] && [ \"$c\" != \"$t\" ]; then printf '%s\\n' " + quote(marker) + " > " + releases + "/$c/BAD_RELEASE; fi;"
-                    + " " + switchTo(layout, releases + "/$t") + " && echo \"current: $c -> $t\"";
+                    + " " + switchTo(layout, "releases/$t") + " && echo \"current: $c -> $t\"";
         });
         ctx.invoke("deploy:restart");
     }

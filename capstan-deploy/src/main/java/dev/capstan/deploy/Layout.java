@@ -5,7 +5,9 @@ import dev.capstan.TaskContext;
 
 /**
  * Where things live on one server: {@code deploy_to/{releases/<name>, shared/, current}}. A server may
- * set its own {@code deploy_to} (a server-level value), so every path is computed per server.
+ * set its own {@code deploy_to} (a server-level value), so every path is computed per server. A relative
+ * {@code deploy_to} is relative to the login directory; {@code current} always points at its release by
+ * the relative name {@code releases/<name>}, which stays right wherever deploy_to is.
  *
  * @param deployTo the application's directory
  * @param release  this run's release name (UTC yyyyMMddHHmmss)
@@ -36,6 +38,16 @@ record Layout(String deployTo, String release) {
 
     String releasePath() {
         return releases() + "/" + release;
+    }
+
+    /** How {@code current} names a release: relative to deploy_to. */
+    static String linkTarget(String releaseName) {
+        return "releases/" + releaseName;
+    }
+
+    /** {@code path} as the absolute path a symlink needs, as a shell word ($PWD is the login directory). */
+    String absoluteWord(String path) {
+        return path.startsWith("/") ? dev.capstan.Shell.quote(path) : "\"$PWD\"/" + dev.capstan.Shell.quote(path);
     }
 
     String lockFile() {
