@@ -4,15 +4,21 @@ import dev.capstan.CapstanException;
 import dev.capstan.ConfigException;
 import dev.capstan.Recipe;
 import dev.capstan.cli.output.ConsoleFormatter;
+import dev.capstan.cli.output.LogFileSink;
+import dev.capstan.cli.output.RunOutput;
+import dev.capstan.cli.output.Terminal;
+import dev.capstan.cli.output.Verbosity;
 import dev.capstan.cli.recipe.RecipeCompiler;
 import dev.capstan.cli.recipe.RecipeLoader;
 import dev.capstan.engine.Engine;
 import dev.capstan.engine.RunOptions;
 import dev.capstan.event.EventSink;
+import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
 import dev.capstan.model.Variables;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,7 +37,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "capstan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         usageHelpAutoWidth = true,
-        subcommands = {ExecCommand.class},
+        subcommands = {ExecCommand.class, InitCommand.class, DemoCommand.class},
         description = "Runs tasks from a Java recipe (Capfile.java) on many servers at once over SSH.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:a task failed (and was rolled back where it could be)",
@@ -79,17 +85,27 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", scope = ScopeType.INHERIT, description = "Write a JSON-lines event log.")
     Path json;
 
+    @Option(names = "--log", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "The debug log, appended to (default: variable log_file, else log/capstan.log; none: no log).")
+    String log;
+
+    @Option(names = "--grouped", scope = ScopeType.INHERIT,
+            description = "Print each command's output when it ends, identical output of many hosts once.")
+    boolean grouped;
+
     @Parameters(paramLabel = "[STAGE] TASK", arity = "0..*", description = "An optional stage, then the tasks to run.")
     List<String> words = new ArrayList<>();
 
     private final PrintStream out;
     private final PrintStream err;
     private final Map<String, String> environment;
+    private final Terminal terminal;
 
     Main(PrintStream out, PrintStream err, Map<String, String> environment) {
         this.out = out;
         this.err = err;
         this.environment = environment;
+        this.terminal = Terminal.detect(environment, out == System.out);
     }
 
     public static void main(String[] args) {
@@ -97,7 +113,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Runs the command line and returns the exit status; what {@code main} and the tests call. */
-    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> environment) {
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> environment) {
         Main main = new Main(out, err, environment);
         CommandLine commandLine = new CommandLine(main);
         commandLine.setOut(new java.io.PrintWriter(out, true));
@@ -141,22 +157,37 @@ public final class Main implements Callable<Integer> {
         return raw.stream().map(a -> Variables.parseAssignment(option, a)).toList();
     }
 
-    /** Runs tasks on an engine wired to the console, with Ctrl-C handling; returns the exit status. */
+    /**
+     * Runs tasks on an engine wired to the console, the summary, the log file and the JSON log, with
+     * Ctrl-C handling; returns the exit status. Everything printed about the run passes the secret mask.
+     */
     int runEngine(Configuration config, Consumer<Engine> work) {
         RunOptions options = new RunOptions(dryRun, pick(hosts, "HOSTS"), pick(roles, "ROLES"));
-        EventSink console = new ConsoleFormatter(out, verbosity(), dryRun);
-        try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, console), console);
-             InterruptHandler interrupts = InterruptHandler.install(engine, err)) {
-            try {
-                work.accept(engine);
-                return OK;
-            } catch (ConfigException e) {
-                err.println("capstan: " + engine.mask(e.getMessage()));
-                return USAGE;
-            } catch (CapstanException e) {
-                err.println("capstan: " + engine.mask(e.getMessage()));
-                return FAILED;
+        SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
+        ConsoleFormatter.Settings settings = new ConsoleFormatter.Settings(verbosity(), dryRun, grouped, terminal);
+        try (RunOutput output = RunOutput.open(out, err, settings, LogFileSink.choose(log, config.variables().get("log_file")),
+                json, secrets::mask, Clock.systemUTC())) {
+            int status;
+            String error = null;
+            try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink()), output.sink());
+                 InterruptHandler interrupts = InterruptHandler.install(engine, err)) {
+                output.start();
+                try {
+                    work.accept(engine);
+                    status = OK;
+                } catch (ConfigException e) {
+                    error = engine.mask(e.getMessage());
+                    status = USAGE;
+                } catch (CapstanException e) {
+                    error = engine.mask(e.getMessage());
+                    status = FAILED;
+                } catch (RuntimeException e) {
+                    error = engine.mask(e.toString()); // a bug in a recipe: its message may still hold a secret
+                    status = FAILED;
+                }
             }
+            output.finish(status, error);
+            return status;
         }
     }
 
@@ -168,14 +199,14 @@ public final class Main implements Callable<Integer> {
         return value == null || value.isBlank() ? List.of() : Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 
-    ConsoleFormatter.Verbosity verbosity() {
+    Verbosity verbosity() {
         if (quiet) {
-            return ConsoleFormatter.Verbosity.QUIET;
+            return Verbosity.QUIET;
         }
         return switch (verbose.length) {
-            case 0 -> ConsoleFormatter.Verbosity.NORMAL;
-            case 1 -> ConsoleFormatter.Verbosity.VERBOSE;
-            default -> ConsoleFormatter.Verbosity.DEBUG;
+            case 0 -> Verbosity.NORMAL;
+            case 1 -> Verbosity.VERBOSE;
+            default -> Verbosity.DEBUG;
         };
     }
 
@@ -197,6 +228,14 @@ public final class Main implements Callable<Integer> {
 
     PrintStream out() {
         return out;
+    }
+
+    PrintStream err() {
+        return err;
+    }
+
+    Map<String, String> environment() {
+        return environment;
     }
 
     /** The version from the jar manifest, when there is one. */

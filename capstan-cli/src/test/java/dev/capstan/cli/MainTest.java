@@ -30,10 +30,13 @@ class MainTest {
     }
 
     private CliRun capstan(Path recipe, String... args) {
-        String[] all = new String[args.length + 2];
+        // the debug log goes to the test's directory, not to log/ under the working directory
+        String[] all = new String[args.length + 4];
         all[0] = "-f";
         all[1] = recipe.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
+        all[2] = "--log";
+        all[3] = dir.resolve("capstan.log").toString();
+        System.arraycopy(args, 0, all, 4, args.length);
         return CliRun.of(cache, all);
     }
 
@@ -134,7 +137,7 @@ class MainTest {
         CliRun run = capstan(file, "hello");
         assertThat(run.status()).isZero();
         assertThat(Files.readAllLines(out)).hasSize(2);
-        assertThat(run.out()).contains("* hello  (alpha, beta)", "$ echo hello from $0 >> " + out);
+        assertThat(run.out()).contains("▶ hello  (alpha, beta)", "$ echo hello from $0 >> " + out);
     }
 
     @Test
@@ -185,9 +188,9 @@ class MainTest {
         Path file = recipe(LOCAL_FLEET + """
                 cap.task("who", ctx -> ctx.run("echo " + ctx.servers().stream().map(Server::host).toList() + " > %s"));
                 """.formatted(out));
-        assertThat(CliRun.of(cache, Map.of("ROLES", "db"), "-f", file.toString(), "who").status()).isZero();
+        assertThat(CliRun.of(cache, Map.of("ROLES", "db"), "-f", file.toString(), "--log", "none", "who").status()).isZero();
         assertThat(out).hasContent("[beta]");
-        assertThat(CliRun.of(cache, Map.of("HOSTS", "alpha"), "-f", file.toString(), "who").status()).isZero();
+        assertThat(CliRun.of(cache, Map.of("HOSTS", "alpha"), "-f", file.toString(), "--log", "none", "who").status()).isZero();
         assertThat(out).hasContent("[alpha]");
         assertThat(capstan(file, "--roles", "web", "who").status()).isZero();
         assertThat(out).hasContent("[alpha, beta]");

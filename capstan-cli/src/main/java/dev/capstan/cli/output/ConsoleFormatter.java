@@ -5,107 +5,393 @@ import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import dev.capstan.transport.Stream;
 import java.io.PrintStream;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
- * Renders events for a person: task headers by nesting, each command with its hosts, every output line
- * prefixed with its padded host name, failures and rollbacks unmistakable. One event is written whole
- * before the next, so lines of different hosts never mix within a line.
+ * Renders events for a person: task headers indented by nesting, a line naming the hosts when a command
+ * starts, every output line behind its padded host name in the host's colour (stderr marked {@code !}),
+ * exit status and duration per host when a command ends, and unmissable rollbacks. On an interactive
+ * terminal a status line at the bottom shows what is running; in {@code --grouped} mode identical output
+ * of many hosts is printed once per command, under a compressed host list.
+ *
+ * <p>Events arrive from many threads: each is rendered and written whole under this object's lock, so
+ * lines never mix.
  */
-public final class ConsoleFormatter implements EventSink {
+public final class ConsoleFormatter implements EventSink, AutoCloseable {
 
-    /** How much to show. */
-    public enum Verbosity { QUIET, NORMAL, VERBOSE, DEBUG }
+    /**
+     * How the console renders.
+     *
+     * @param verbosity how much to show
+     * @param dryRun    commands are shown as "would run" and their (pretend) ends are not shown
+     * @param grouped   identical output of many hosts once per command ({@code --grouped})
+     * @param terminal  where the output goes: status line and colours only on a terminal
+     */
+    public record Settings(Verbosity verbosity, boolean dryRun, boolean grouped, Terminal terminal) { }
 
-    private final PrintStream out;
+    /** A command being shown: where its lines go and the hosts it still runs on. */
+    private static final class Running {
+        final long id;
+        final String line;
+        final List<Server> servers;
+        final int depth;
+        final int width;
+        final Set<String> pending = new LinkedHashSet<>();
+        final List<Outcome> outcomes = new ArrayList<>();
+
+        Running(long id, String line, List<Server> servers, int depth) {
+            this.id = id;
+            this.line = line;
+            this.servers = servers;
+            this.depth = depth;
+            this.width = servers.stream().mapToInt(s -> s.label().length()).max().orElse(0);
+            servers.forEach(s -> pending.add(s.label()));
+        }
+    }
+
+    /** How a command ended on one host, and from which level on that is shown. */
+    private record Outcome(String host, boolean ok, String text, Duration duration, Verbosity level) { }
+
+    private final Screen screen;
+    private final Settings settings;
     private final Verbosity verbosity;
-    private final boolean dryRun;
-    private final Map<Long, Integer> hostWidth = new ConcurrentHashMap<>();
+    private final Palette palette;
+    private final Glyphs glyphs;
+    private final Clock clock;
+    private final StatusLine status = new StatusLine();
+    private final GroupedOutput grouped = new GroupedOutput();
+    private final Map<Long, Running> commands = new HashMap<>();
+    private final Map<String, Integer> depths = new HashMap<>();
+    private final Map<Long, Integer> parallelizeDepths = new HashMap<>();
+    private long lastHeader = -1;
+    private StatusTicker ticker;
+    private boolean closed;
 
+    /** Plain text for {@code out}: no status line, no colours (for output that is not the run's console). */
     public ConsoleFormatter(PrintStream out, Verbosity verbosity, boolean dryRun) {
-        this.out = out;
-        this.verbosity = verbosity;
-        this.dryRun = dryRun;
+        this(out, new Settings(verbosity, dryRun, false, Terminal.PLAIN));
+    }
+
+    public ConsoleFormatter(PrintStream out, Settings settings) {
+        this(out, settings, Clock.systemUTC(), UnaryOperator.identity());
+    }
+
+    /**
+     * @param clock for the status line's elapsed time and for when a command counts as long
+     * @param mask  applied to every line written: secrets must not reach the screen by any path
+     */
+    public ConsoleFormatter(PrintStream out, Settings settings, Clock clock, UnaryOperator<String> mask) {
+        this.screen = new Screen(out, mask);
+        this.settings = settings;
+        this.verbosity = settings.verbosity();
+        this.palette = new Palette(settings.terminal().colour());
+        this.glyphs = Glyphs.forCharset(out.charset());
+        this.clock = clock;
+    }
+
+    /** Starts redrawing the status line about every 100 ms; does nothing unless the terminal is interactive. */
+    public synchronized void start() {
+        if (settings.terminal().interactive() && ticker == null && !closed) {
+            ticker = StatusTicker.start(this::tick);
+        }
     }
 
     @Override
     public synchronized void emit(Event event) {
-        String text = render(event);
-        if (text != null) {
-            out.println(text);
-            out.flush();
+        status.update(event);
+        boolean hadStatus = screen.showsStatus();
+        render(event);
+        if (hadStatus && !screen.showsStatus()) {
+            drawStatus(); // lines were printed above it: put it back at the bottom
+        }
+        screen.flush();
+    }
+
+    /** Redraws the status line (on a terminal only): what the ticker calls. */
+    public synchronized void tick() {
+        drawStatus();
+        screen.flush();
+    }
+
+    /**
+     * Stops the status line and erases it, and prints what {@code --grouped} still holds of commands that
+     * never ended; afterwards the screen is free for the summary and error messages.
+     */
+    @Override
+    public synchronized void close() {
+        if (ticker != null) {
+            ticker.close();
+        }
+        closed = true;
+        screen.clearStatus();
+        for (Running r : List.copyOf(commands.values())) {
+            if (settings.grouped()) {
+                flushGrouped(r);
+            }
+        }
+        commands.clear();
+        screen.flush();
+    }
+
+    /**
+     * Runs {@code print}, which writes elsewhere (standard error), with the status line erased first, so
+     * that the two do not share a line; the next tick draws the status line again.
+     */
+    public synchronized void aside(Runnable print) {
+        screen.clearStatus();
+        screen.flush();
+        print.run();
+    }
+
+    private void drawStatus() {
+        if (closed || !settings.terminal().interactive()) {
+            return;
+        }
+        String text = status.render(clock.instant(), glyphs);
+        int room = settings.terminal().width() - 1; // a full-width line would wrap on some terminals
+        if (text != null && text.length() > room) {
+            text = text.substring(0, room - glyphs.ellipsis().length()) + glyphs.ellipsis();
+        }
+        screen.status(text == null ? null : palette.dim(text));
+    }
+
+    private void line(Verbosity level, String text) {
+        if (verbosity.shows(level)) {
+            screen.line(text);
         }
     }
 
-    private boolean shows(Verbosity level) {
-        return verbosity.compareTo(level) >= 0;
+    private void render(Event event) {
+        switch (event) {
+            case Event.TaskStarted e -> {
+                depths.put(e.task(), e.depth());
+                line(Verbosity.NORMAL, indent(e.depth()) + palette.bold(glyphs.task() + " " + e.task())
+                        + (e.servers().isEmpty() ? "" : "  " + palette.dim("(" + hostList(e.servers()) + ")")));
+            }
+            case Event.TaskFinished e -> {
+                if (e.succeeded()) {
+                    line(Verbosity.VERBOSE, indent(e.depth()) + palette.green(glyphs.ok()) + " " + e.task() + "  "
+                            + palette.dim(Units.duration(e.duration())));
+                } else {
+                    line(Verbosity.QUIET, indent(e.depth()) + palette.boldRed(glyphs.fail() + " " + e.task() + " failed")
+                            + " after " + Units.duration(e.duration()) + (e.failure() == null ? "" : ": " + firstLine(e.failure())));
+                }
+            }
+            case Event.CommandStarted e -> commandStarted(e);
+            case Event.OutputLine e -> output(e);
+            case Event.CommandFinished e -> ended(e.id(), e.server(), e.exitStatus() == 0
+                    ? new Outcome(e.server().label(), true, "exit 0", e.duration(), Verbosity.VERBOSE)
+                    : new Outcome(e.server().label(), false, "exit " + e.exitStatus(), e.duration(), Verbosity.NORMAL));
+            case Event.CommandFailed e -> ended(e.id(), e.server(),
+                    new Outcome(e.server().label(), false, firstLine(e.reason()), e.duration(), Verbosity.QUIET));
+            case Event.Log e -> log(e);
+            case Event.RollbackStarted e -> line(Verbosity.QUIET, palette.banner(glyphs.rollback() + " ROLLBACK")
+                    + palette.boldRed(" of " + e.task()) + " (" + handlers(e.handlers()) + "): " + firstLine(e.cause()));
+            case Event.RollbackStep e -> line(Verbosity.QUIET, e.succeeded()
+                    ? palette.red(glyphs.rollback()) + "   rolled back " + e.task()
+                        + (e.servers().isEmpty() ? "" : " on " + hostList(e.servers()))
+                    : palette.boldRed(glyphs.rollback() + "   rollback handler of " + e.task() + " FAILED: ") + firstLine(e.failure()));
+            case Event.RollbackFinished e -> line(Verbosity.QUIET, palette.red(glyphs.rollback()) + " rollback of " + e.task()
+                    + " finished: " + handlers(e.handlers()) + (e.failed() > 0 ? palette.boldRed(", " + e.failed() + " failed") : ""));
+            case Event.BlockRollback e -> line(Verbosity.QUIET, palette.red(glyphs.rollback()) + " rolling back " + e.name()
+                    + " (" + handlers(e.handlers()) + ")");
+            case Event.ParallelizeStarted e -> parallelizeDepths.put(e.id(), depths.getOrDefault(e.task(), 0));
+            case Event.ChunkStarted e -> { } // the engine logs each batch
+            case Event.BlockStarted e -> line(Verbosity.VERBOSE, indent(blockDepth(e.id())) + glyphs.block() + " " + e.name() + " started");
+            case Event.BlockFinished e -> {
+                if (e.failure() == null) {
+                    line(Verbosity.VERBOSE, indent(blockDepth(e.id())) + palette.green(glyphs.ok()) + " " + e.name() + "  "
+                            + palette.dim(Units.duration(e.duration())));
+                } else {
+                    line(Verbosity.QUIET, indent(blockDepth(e.id())) + palette.boldRed(glyphs.fail() + " " + e.name() + " failed")
+                            + " after " + Units.duration(e.duration()) + ": " + firstLine(e.failure()));
+                }
+            }
+            case Event.ParallelizeFinished e -> {
+                int depth = blockDepth(e.id());
+                parallelizeDepths.remove(e.id());
+                if (e.failed() > 0 || e.notStarted() > 0) {
+                    line(Verbosity.NORMAL, indent(depth) + "parallelize: " + e.succeeded() + " succeeded, "
+                            + palette.boldRed(e.failed() + " failed") + ", " + e.notStarted() + " not started");
+                } else {
+                    line(Verbosity.VERBOSE, indent(depth) + "parallelize: " + e.succeeded() + " succeeded");
+                }
+            }
+            case Event.TransferProgress e -> {
+                if (e.total() > 0 && e.done() == e.total()) {
+                    line(Verbosity.VERBOSE, palette.host(e.server().label(), e.server().label()) + " " + glyphs.transfer() + " "
+                            + e.path() + "  " + palette.dim(Units.bytes(e.total())));
+                }
+            }
+            case Event.ConnectionOpened e -> line(Verbosity.DEBUG, palette.dim("connected to " + e.server().label()
+                    + " in " + Units.duration(e.took())));
+        }
     }
 
-    String render(Event event) {
-        return switch (event) {
-            case Event.TaskStarted e -> shows(Verbosity.NORMAL)
-                    ? indent(e.depth()) + "* " + e.task() + (e.servers().isEmpty() ? "" : "  (" + hosts(e.servers()) + ")") : null;
-            case Event.TaskFinished e -> e.succeeded()
-                    ? (shows(Verbosity.VERBOSE) ? indent(e.depth()) + "  " + e.task() + " done in " + format(e.duration()) : null)
-                    : indent(e.depth()) + "x " + e.task() + " failed after " + format(e.duration());
-            case Event.CommandStarted e -> {
-                hostWidth.put(e.id(), e.servers().stream().mapToInt(s -> s.label().length()).max().orElse(0));
-                yield shows(Verbosity.NORMAL)
-                        ? "    " + (dryRun ? "would run" : "$") + " " + e.line() + "  [" + hosts(e.servers()) + "]" : null;
+    private void commandStarted(Event.CommandStarted e) {
+        Running r = new Running(e.id(), e.line(), e.servers(), depths.getOrDefault(e.task(), 0));
+        if (!r.pending.isEmpty()) {
+            commands.put(e.id(), r); // forgotten when it ended on every host
+        }
+        if (verbosity.shows(Verbosity.NORMAL)) {
+            header(r);
+        }
+    }
+
+    /** {@code $ command  [hosts]}; the lines of a multi-line command follow, indented. */
+    private void header(Running r) {
+        String[] lines = r.line.split("\n", -1);
+        screen.line(indent(r.depth + 1) + (settings.dryRun() ? "would run " : "$ ") + palette.bold(lines[0])
+                + "  " + palette.dim("[" + hostList(r.servers) + "]"));
+        for (int i = 1; i < lines.length; i++) {
+            screen.line(indent(r.depth + 1) + "  " + palette.bold(lines[i]));
+        }
+        lastHeader = r.id;
+    }
+
+    private void output(Event.OutputLine e) {
+        if (settings.grouped()) {
+            grouped.add(e);
+            return;
+        }
+        Running r = commands.get(e.id());
+        String host = e.server().label();
+        line(Verbosity.NORMAL, indent(r == null ? 1 : r.depth + 2)
+                + prefixed(host, r == null ? host.length() : r.width, e.stream(), Ansi.plain(e.line())));
+    }
+
+    /** {@code web1 │ text}, or {@code web1 ! text} for standard error. */
+    private String prefixed(String host, int width, Stream stream, String text) {
+        String marker = stream == Stream.STDERR ? palette.red(glyphs.stderr()) : palette.dim(glyphs.bar());
+        return palette.host(host, pad(host, width)) + " " + marker + " " + text;
+    }
+
+    private void ended(long id, Server server, Outcome outcome) {
+        Running r = commands.get(id);
+        if (r == null) {
+            show(null, outcome, outcome.host().length());
+            return;
+        }
+        r.pending.remove(server.label());
+        if (settings.grouped()) {
+            r.outcomes.add(outcome);
+        } else {
+            show(r, outcome, r.width);
+        }
+        if (r.pending.isEmpty()) {
+            commands.remove(id);
+            if (settings.grouped()) {
+                flushGrouped(r);
             }
-            case Event.OutputLine e -> shows(Verbosity.NORMAL)
-                    ? "      " + pad(e.server().label(), hostWidth.getOrDefault(e.id(), 0))
-                    + (e.stream() == Stream.STDERR ? " ! " : " | ") + e.line() : null;
-            case Event.CommandFinished e -> e.exitStatus() != 0
-                    ? "      " + pad(e.server().label(), hostWidth.getOrDefault(e.id(), 0)) + " x exit status " + e.exitStatus()
-                    + " (" + format(e.duration()) + ")"
-                    : shows(Verbosity.VERBOSE) ? "      " + pad(e.server().label(), hostWidth.getOrDefault(e.id(), 0))
-                    + " ok (" + format(e.duration()) + ")" : null;
-            case Event.CommandFailed e -> "      " + pad(e.server().label(), hostWidth.getOrDefault(e.id(), 0)) + " x " + e.reason();
-            case Event.Log e -> switch (e.level()) {
-                case ERROR -> "error: " + e.message();
-                case WARN -> "warning: " + e.message();
-                case INFO -> shows(Verbosity.NORMAL) ? "    " + e.message() : null;
-                case DEBUG -> shows(Verbosity.VERBOSE) ? "    debug: " + e.message() : null;
-                case TRACE -> shows(Verbosity.DEBUG) ? "    trace: " + e.message() : null;
-            };
-            case Event.RollbackStarted e -> "!! ROLLBACK of " + e.task() + " (" + e.handlers() + " handler"
-                    + (e.handlers() == 1 ? "" : "s") + "): " + e.cause();
-            case Event.RollbackStep e -> e.succeeded()
-                    ? "!!   rolled back " + e.task() + (e.servers().isEmpty() ? "" : " on " + hosts(e.servers()))
-                    : "!!   rollback handler of " + e.task() + " FAILED: " + e.failure();
-            case Event.RollbackFinished e -> "!! rollback finished: " + e.handlers() + " handler" + (e.handlers() == 1 ? "" : "s")
-                    + (e.failed() > 0 ? ", " + e.failed() + " failed" : "");
-            case Event.ParallelizeStarted e -> null;
-            case Event.ChunkStarted e -> null;
-            case Event.BlockStarted e -> shows(Verbosity.VERBOSE) ? "    [" + e.name() + "] started" : null;
-            case Event.BlockFinished e -> e.failure() != null ? "    [" + e.name() + "] failed: " + e.failure()
-                    : shows(Verbosity.VERBOSE) ? "    [" + e.name() + "] done in " + format(e.duration()) : null;
-            case Event.BlockRollback e -> "!! rolling back " + e.name() + " (" + e.handlers() + " handler" + (e.handlers() == 1 ? "" : "s") + ")";
-            case Event.ParallelizeFinished e -> e.failed() > 0 || e.notStarted() > 0
-                    ? "    parallelize: " + e.succeeded() + " succeeded, " + e.failed() + " failed, " + e.notStarted() + " not started" : null;
-            case Event.TransferProgress e -> null;
-            case Event.ConnectionOpened e -> shows(Verbosity.DEBUG) ? "    connected to " + e.server().label() + " in " + format(e.took()) : null;
+        }
+    }
+
+    private void show(Running r, Outcome o, int width) {
+        if (settings.dryRun() && o.ok()) {
+            return; // nothing ran: a pretend exit 0 says nothing
+        }
+        line(o.level(), indent(r == null ? 1 : r.depth + 2) + palette.host(o.host(), pad(o.host(), width)) + " "
+                + (o.ok() ? palette.green(glyphs.ok()) : palette.boldRed(glyphs.fail())) + " "
+                + (o.ok() ? o.text() : palette.red(o.text())) + "  " + palette.dim("(" + Units.duration(o.duration()) + ")"));
+    }
+
+    /** {@code --grouped}: the command's output once per set of hosts with identical output, then its ends. */
+    private void flushGrouped(Running r) {
+        List<GroupedOutput.Group> groups = grouped.drain(r.id, r.servers);
+        Map<String, List<Outcome>> ends = new LinkedHashMap<>();
+        for (Outcome o : r.outcomes) {
+            if (verbosity.shows(o.level()) && !(settings.dryRun() && o.ok())) {
+                ends.computeIfAbsent((o.ok() ? "+" : "-") + o.text(), k -> new ArrayList<>()).add(o);
+            }
+        }
+        boolean showOutput = verbosity.shows(Verbosity.NORMAL) && !groups.isEmpty();
+        if (!showOutput && ends.isEmpty()) {
+            return;
+        }
+        List<Outcome> merged = new ArrayList<>();
+        ends.values().forEach(same -> merged.add(new Outcome(
+                HostListCompressor.join(same.stream().map(Outcome::host).toList()), same.get(0).ok(), same.get(0).text(),
+                same.stream().map(Outcome::duration).max(Duration::compareTo).orElse(Duration.ZERO), same.get(0).level())));
+        int width = 0;
+        for (GroupedOutput.Group g : showOutput ? groups : List.<GroupedOutput.Group>of()) {
+            width = Math.max(width, g.hosts().length());
+        }
+        for (Outcome o : merged) {
+            width = Math.max(width, o.host().length());
+        }
+        if (lastHeader != r.id && verbosity.shows(Verbosity.NORMAL)) {
+            header(r); // other lines came between: say again which command this is
+        }
+        if (showOutput) {
+            for (GroupedOutput.Group g : groups) {
+                for (GroupedOutput.Line l : g.lines()) {
+                    screen.line(indent(r.depth + 2) + prefixed(g.hosts(), width, l.stream(), l.text()));
+                }
+            }
+        }
+        for (Outcome o : merged) {
+            show(r, o, width);
+        }
+    }
+
+    private void log(Event.Log e) {
+        int depth = e.task() == null ? 0 : depths.getOrDefault(e.task(), 0) + 1;
+        String[] lines = e.message() == null ? new String[] {""} : e.message().split("\n", -1);
+        Verbosity level = switch (e.level()) {
+            case ERROR, WARN -> Verbosity.QUIET;
+            case INFO -> Verbosity.NORMAL;
+            // debug notes of no task come from the transport (SSH): -vv, like trace
+            case DEBUG -> e.task() == null ? Verbosity.DEBUG : Verbosity.VERBOSE;
+            case TRACE -> Verbosity.DEBUG;
         };
+        String first = switch (e.level()) {
+            case ERROR -> palette.boldRed(glyphs.fail() + " error:") + " " + lines[0];
+            case WARN -> palette.yellow("! warning:") + " " + lines[0];
+            case INFO -> lines[0];
+            case DEBUG -> palette.dim("debug: " + lines[0]);
+            case TRACE -> palette.dim("trace: " + lines[0]);
+        };
+        line(level, indent(depth) + first);
+        for (int i = 1; i < lines.length; i++) {
+            boolean faint = e.level() == Event.Level.DEBUG || e.level() == Event.Level.TRACE;
+            line(level, indent(depth) + "  " + (faint ? palette.dim(lines[i]) : lines[i]));
+        }
+    }
+
+    private int blockDepth(long parallelizeId) {
+        return parallelizeDepths.getOrDefault(parallelizeId, 0) + 1;
     }
 
     private static String indent(int depth) {
-        return "  ".repeat(depth);
+        return "  ".repeat(Math.max(0, depth));
     }
 
-    private static String hosts(List<Server> servers) {
-        return String.join(", ", servers.stream().map(Server::label).toList());
+    private static String hostList(List<Server> servers) {
+        return String.join(", ", HostListCompressor.compress(servers.stream().map(Server::label).toList()));
+    }
+
+    private static String handlers(int n) {
+        return n + (n == 1 ? " handler" : " handlers");
     }
 
     private static String pad(String label, int width) {
         return label.length() >= width ? label : label + " ".repeat(width - label.length());
     }
 
-    static String format(Duration d) {
-        long ms = d.toMillis();
-        return ms < 1000 ? ms + " ms" : String.format("%.1f s", ms / 1000.0);
+    private static String firstLine(String text) {
+        if (text == null) {
+            return "";
+        }
+        int nl = text.indexOf('\n');
+        return nl < 0 ? text : text.substring(0, nl);
     }
 }

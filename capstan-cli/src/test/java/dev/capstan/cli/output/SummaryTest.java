@@ -1,0 +1,119 @@
+package dev.capstan.cli.output;
+
+import static dev.capstan.cli.output.Recorded.WEB1;
+import static dev.capstan.cli.output.Recorded.WEB2;
+import static dev.capstan.cli.output.Recorded.at;
+import static dev.capstan.cli.output.Recorded.ms;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capstan.event.Event;
+import dev.capstan.transport.Stream;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SummaryTest {
+
+    private static List<String> plain(Summary summary) {
+        return summary.render(new Palette(false), Glyphs.UNICODE);
+    }
+
+    private static Summary of(boolean dryRun, List<Event> events) {
+        Summary summary = new Summary(dryRun);
+        events.forEach(summary::emit);
+        return summary;
+    }
+
+    @Test
+    void durationsByNestingHostsAndTheReasonOfEachFailedHost() {
+        assertThat(plain(of(false, Recorded.failedDeploy()))).containsExactly(
+                "Summary: FAILED after 2.5 s",
+                "  ✗ deploy            2.5 s  `restart` failed on 1 host: web2",
+                "    ✓ deploy:update  300 ms",
+                "  hosts: 2 ok, 1 failed",
+                "    ✓ web1, db1",
+                "    ✗ web2  exit status 3 in `restart`: port in use",
+                "  ↺ rolled back: 1 transaction, 1 handler ran");
+    }
+
+    @Test
+    void aNonZeroExitInATaskThatSucceededIsAnAnswerNotAFailure() {
+        List<Event> events = new ArrayList<>(List.of(
+                new Event.TaskStarted(at(0), "deploy", 0, List.of(WEB1, WEB2)),
+                new Event.TaskStarted(at(1), "deploy:check", 1, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(2), 1, "deploy:check", "test -d /srv/app", List.of(WEB1, WEB2)),
+                new Event.CommandFinished(at(5), 1, WEB1, 0, ms(3)),
+                new Event.CommandFinished(at(6), 1, WEB2, 1, ms(4)),
+                new Event.TaskFinished(at(11), "deploy:check", 1, ms(10), true, null)));
+        for (int i = 1; i <= 3; i++) {
+            events.add(new Event.TaskStarted(at(100 * i), "web:restart", 1, List.of(WEB1)));
+            events.add(new Event.TaskFinished(at(100 * i + 50), "web:restart", 1, ms(100 * i), true, null));
+        }
+        events.add(new Event.TaskFinished(at(700), "deploy", 0, ms(700), true, null));
+        assertThat(plain(of(false, events))).containsExactly(
+                "Summary: ok in 700 ms",
+                "  ✓ deploy            700 ms",
+                "    ✓ deploy:check     10 ms",
+                "    ✓ web:restart ×3  600 ms",
+                "  hosts: 2 ok",
+                "    ✓ web[1-2]");
+    }
+
+    @Test
+    void aTaskThatNeverFinishedFailsTheRunAndItsHostsFailures() {
+        Summary summary = of(true, List.of(
+                new Event.TaskStarted(at(0), "notify", 0, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(1), 1, "notify", "curl -s https://chat/hook?token=x",
+                        List.of(WEB1, WEB2)),
+                new Event.OutputLine(at(2), 1, WEB2, Stream.STDERR, "\u001B[31mcurl: (6) no host\u001B[0m  "),
+                new Event.CommandFailed(at(1500), 1, WEB2, "interrupted", ms(1499))));
+        assertThat(plain(summary)).containsExactly(
+                "Summary (dry run): FAILED after 1.5 s",
+                "  … notify  not finished",
+                "  hosts: 1 ok, 1 failed",
+                "    ✓ web1",
+                "    ✗ web2  interrupted in `curl -s https://chat/hook?token=x`: curl: (6) no host");
+    }
+
+    @Test
+    void longAndMultiLineCommandsAreShortenedInReasons() {
+        String longCommand = "x".repeat(80);
+        Summary summary = of(false, List.of(
+                new Event.TaskStarted(at(0), "t", 0, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(1), 1, "t", longCommand, List.of(WEB1)),
+                new Event.CommandFinished(at(2), 1, WEB1, 1, ms(1)),
+                new Event.CommandStarted(at(3), 2, "t", "cat <<EOF\nline\nEOF", List.of(WEB2)),
+                new Event.CommandFinished(at(4), 2, WEB2, 2, ms(1)),
+                new Event.TaskFinished(at(5), "t", 0, ms(5), false, "boom")));
+        assertThat(plain(summary)).contains(
+                "    ✗ web1  exit status 1 in `" + "x".repeat(59) + "…`",
+                "    ✗ web2  exit status 2 in `cat <<EOF …`");
+    }
+
+    @Test
+    void hostsThatFailedForTheSameReasonShareALine() {
+        List<dev.capstan.Server> web = List.of(Recorded.WEB3, WEB1, Recorded.WEB4, WEB2);
+        List<Event> events = new ArrayList<>(List.of(
+                new Event.TaskStarted(at(0), "restart", 0, web),
+                new Event.CommandStarted(at(1), 1, "restart", "sv restart app", web)));
+        web.forEach(s -> events.add(new Event.CommandFinished(at(2), 1, s, s == Recorded.WEB4 ? 2 : 1, ms(1))));
+        events.add(new Event.TaskFinished(at(3), "restart", 0, ms(3), false, "`sv restart app` failed on 4 hosts"));
+        assertThat(plain(of(false, events))).containsSubsequence(
+                "  hosts: 0 ok, 4 failed",
+                "    ✗ web[1-3]  exit status 1 in `sv restart app`",
+                "    ✗ web4      exit status 2 in `sv restart app`");
+    }
+
+    @Test
+    void colouredOnATerminal() {
+        List<String> lines = of(false, Recorded.failedDeploy()).render(new Palette(true), Glyphs.UNICODE);
+        assertThat(lines.get(0)).isEqualTo("\u001B[1mSummary: \u001B[0m\u001B[1;31mFAILED\u001B[0m after 2.5 s");
+        assertThat(String.join("\n", lines)).contains("\u001B[32m✓\u001B[0m deploy:update", "\u001B[1;31m✗\u001B[0m deploy");
+    }
+
+    @Test
+    void emptyWhenNoTaskRan() {
+        assertThat(new Summary(false).isEmpty()).isTrue();
+        assertThat(of(false, Recorded.failedDeploy()).isEmpty()).isFalse();
+    }
+}
