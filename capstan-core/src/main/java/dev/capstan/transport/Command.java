@@ -15,12 +15,19 @@ import java.util.TreeMap;
  * @param pty     whether to request a pseudo-terminal
  * @param timeout how long the command may run, or {@code null} for no limit
  * @param capture whether the result keeps the whole standard output
+ * @param prompt  a prompt to answer (sudo's password), or {@code null}
  */
-public record Command(String line, Map<String, String> env, byte[] stdin, boolean pty, Duration timeout, boolean capture) {
+public record Command(String line, Map<String, String> env, byte[] stdin, boolean pty, Duration timeout, boolean capture,
+                      Prompt prompt) {
 
     public Command {
         Objects.requireNonNull(line, "line");
         env = Map.copyOf(env);
+    }
+
+    /** A command without a prompt to answer. */
+    public Command(String line, Map<String, String> env, byte[] stdin, boolean pty, Duration timeout, boolean capture) {
+        this(line, env, stdin, pty, timeout, capture, null);
     }
 
     /** A plain command: no environment, no stdin, no pty, no timeout, output not kept. */
@@ -29,11 +36,15 @@ public record Command(String line, Map<String, String> env, byte[] stdin, boolea
     }
 
     public Command capturing() {
-        return new Command(line, env, stdin, pty, timeout, true);
+        return new Command(line, env, stdin, pty, timeout, true, prompt);
     }
 
     public Command withTimeout(Duration limit) {
-        return new Command(line, env, stdin, pty, limit, capture);
+        return new Command(line, env, stdin, pty, limit, capture, prompt);
+    }
+
+    public Command withPrompt(Prompt answer) {
+        return new Command(line, env, stdin, pty, timeout, capture, answer);
     }
 
     /**
