@@ -19,6 +19,11 @@ final class RemoteTransportFactory {
     }
 
     /** Asks on the terminal, without echo; without a terminal there is no one to ask. */
+    static char[] askSecret(String prompt) {
+        return askPassphrase(prompt);
+    }
+
+    /** Asks on the terminal, without echo; without a terminal there is no one to ask. */
     private static char[] askPassphrase(String prompt) {
         Console console = System.console();
         return console == null ? null : console.readPassword("%s", prompt);

@@ -20,6 +20,7 @@ final class CommandRequest implements CommandOptions {
     byte[] stdin;
     Duration timeout;
     String sudoUser;
+    dev.capstan.transport.Prompt prompt;
 
     @Override
     public CommandOptions once() {

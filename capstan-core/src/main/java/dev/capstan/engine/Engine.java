@@ -41,15 +41,23 @@ public final class Engine implements AutoCloseable {
     private final HostSelector hostSelector;
     private final CommandRunner commands;
     private final Rollbacks rollbacks;
+    private final Sudo sudo;
     private volatile Thread runner;
     private final java.util.Set<Journal> openJournals = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    /**
-     * @param remote creates the transport for remote servers, on first use only
-     * @param sink   receives every event, with secrets already masked
-     */
+    /** An engine that has no one to ask for secrets (a sudo password must then be in {@code sudo_password}). */
     public Engine(Configuration config, RunOptions options, Supplier<Transport> remote, EventSink sink) {
+        this(config, options, remote, sink, SecretPrompt.NONE);
+    }
+
+    /**
+     * @param remote  creates the transport for remote servers, on first use only
+     * @param sink    receives every event, with secrets already masked
+     * @param secrets asks for secrets such as the sudo password when no variable holds them
+     */
+    public Engine(Configuration config, RunOptions options, Supplier<Transport> remote, EventSink sink, SecretPrompt secrets) {
         this.config = config;
+        this.sudo = new Sudo(config.variables(), secrets);
         this.options = options;
         this.transports = new TransportRouter(options.dryRun(), remote);
         this.events = new SecretMasking(sink, config.variables()::secretValues);
@@ -231,6 +239,10 @@ public final class Engine implements AutoCloseable {
 
     CommandRunner commands() {
         return commands;
+    }
+
+    Sudo sudo() {
+        return sudo;
     }
 
     Rollbacks rollbacks() {

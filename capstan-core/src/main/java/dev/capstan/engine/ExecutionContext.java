@@ -9,7 +9,6 @@ import dev.capstan.CommandOptions;
 import dev.capstan.OnError;
 import dev.capstan.ParallelBranches;
 import dev.capstan.Server;
-import dev.capstan.Shell;
 import dev.capstan.TaskContext;
 import dev.capstan.TransactionBody;
 import dev.capstan.TransferOptions;
@@ -207,8 +206,9 @@ final class ExecutionContext implements TaskContext {
     @Override
     public void sudo(String command, Consumer<CommandOptions> options) {
         CommandRequest request = request(options);
-        String line = "sudo -p " + Shell.quote(Sudo.PROMPT) + (request.sudoUser == null ? "" : " -u " + Shell.quote(request.sudoUser))
-                + " -- sh -c " + Shell.quote(command);
+        request.pty = true;
+        request.prompt = engine.sudo().answer();
+        String line = Sudo.line(command, request.sudoUser);
         execute(line, server -> line, request, false);
     }
 
@@ -270,7 +270,8 @@ final class ExecutionContext implements TaskContext {
                 () -> display != null ? display : "command built per server");
         List<Job> jobs = new ArrayList<>(servers.size());
         for (Server server : servers) {
-            jobs.add(new Job(server, new Command(command.apply(server), request.env, request.stdin, request.pty, request.timeout, capture)));
+            jobs.add(new Job(server, new Command(command.apply(server), request.env, request.stdin, request.pty, request.timeout, capture,
+                    request.prompt)));
         }
         return jobs;
     }

@@ -299,6 +299,21 @@ class EngineTest {
     }
 
     @Test
+    void sudoRunsWithCapstansOwnPromptAndAPty() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("web1");
+            cap.task("t", ctx -> {
+                ctx.sudo("systemctl restart shop");
+                ctx.sudo("touch /srv/x", o -> o.as("www-data"));
+            });
+        });
+        f.dryRun("t");
+        assertThat(f.events.commands()).containsExactly(
+                "sudo -p '[capstan] sudo password: ' -- sh -c 'systemctl restart shop'",
+                "sudo -p '[capstan] sudo password: ' -u www-data -- sh -c 'touch /srv/x'");
+    }
+
+    @Test
     void secretsAreMaskedInEveryEvent() {
         EngineFixture f = local(cap -> {
             cap.secret("db_password", "s3cr3t-value");
