@@ -23,8 +23,8 @@ import java.util.stream.Stream;
  */
 final class CopyStrategy implements Strategy {
 
-    /** The file to upload and how to put it into a release. */
-    record Artifact(Path file, boolean tarball, String name) { }
+    /** The file to upload, how to put it into a release, and whether capstan made it (and removes it). */
+    record Artifact(Path file, boolean tarball, String name, boolean temporary) { }
 
     @Override
     public List<String> checkLocal(TaskContext ctx) {
@@ -52,7 +52,15 @@ final class CopyStrategy implements Strategy {
         if (ctx.dryRun()) {
             return "(dry run)";
         }
-        return digest(artifact(ctx).file()).substring(0, 12);
+        synchronized (CopyStrategy.class) {
+            // resolved once per run: the packed artifact is removed after its upload
+            String resolved = ctx.fetch("copy_revision_resolved", null);
+            if (resolved == null) {
+                resolved = digest(artifact(ctx).file()).substring(0, 12);
+                ctx.set("copy_revision_resolved", resolved);
+            }
+            return resolved;
+        }
     }
 
     /** Builds and packs once per run; the result is kept in variable {@code copy_artifact}. */
@@ -73,9 +81,9 @@ final class CopyStrategy implements Strategy {
             if (Files.isDirectory(source)) {
                 Path tarball = tempFile(ctx.fetch("application") + "-release", ".tar.gz");
                 ctx.runLocally("tar czf " + quote(tarball.toString()) + " -C " + quote(source.toString()) + " .");
-                artifact = new Artifact(tarball, true, name + ".tar.gz");
+                artifact = new Artifact(tarball, true, name + ".tar.gz", true);
             } else {
-                artifact = new Artifact(source, name.endsWith(".tar.gz") || name.endsWith(".tgz"), name);
+                artifact = new Artifact(source, name.endsWith(".tar.gz") || name.endsWith(".tgz"), name, false);
             }
             ctx.set("copy_artifact", artifact);
             return artifact;
@@ -90,8 +98,15 @@ final class CopyStrategy implements Strategy {
             return;
         }
         Artifact artifact = artifact(ctx);
-        // one upload per server, all servers at once; the staging name is per release, under deploy_to
-        ctx.upload(artifact.file().toString(), s -> staging(ctx, s, artifact), o -> { });
+        try {
+            // one upload per server, all servers at once; the staging name is per release, under deploy_to
+            ctx.upload(artifact.file().toString(), s -> staging(ctx, s, artifact), o -> { });
+        } finally {
+            if (artifact.temporary()) {
+                ctx.set("copy_artifact", null);
+                artifact.file().toFile().delete();
+            }
+        }
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             String staged = quote(staging(ctx, s, artifact));
