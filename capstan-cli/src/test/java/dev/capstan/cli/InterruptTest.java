@@ -2,8 +2,6 @@ package dev.capstan.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,29 +31,19 @@ class InterruptTest {
                     }
                 }
                 """.formatted(rolledBack, started));
-        Process capstan = start(dir, recipe, "deploy");
+        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
+        Process capstan = run.process();
         waitFor(started, capstan);
         long signalled = System.nanoTime();
         new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
         assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended after Ctrl-C").isTrue();
-        String err = new String(capstan.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        String out = new String(capstan.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = run.stderr();
+        String out = run.stdout();
         assertThat(capstan.exitValue()).as(err).isEqualTo(1);
         assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(20));
         assertThat(rolledBack).hasContent("undone");
         assertThat(err).contains("interrupted: stopping commands and rolling back");
         assertThat(out).contains("ROLLBACK of deploy");
-    }
-
-    private static Process start(Path dir, Path recipe, String... tasks) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.capstan.cli.Main", "-f", recipe.toString()));
-        command.addAll(List.of(tasks));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
-        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        return builder.start();
     }
 
     private static void waitFor(Path file, Process process) throws InterruptedException {

@@ -78,18 +78,18 @@ class KilledDeployTest {
                 assertThat(releases(host)).hasSize(2);
             }
 
-            Launched next = capstan(dir, recipe, ssh, "deploy");
+            CapstanProcess next = capstan(dir, recipe, ssh, "deploy");
             assertThat(next.process().waitFor()).isEqualTo(1);
-            String err = Files.readString(next.err());
+            String err = next.stderr();
             assertThat(err).contains("deploy is locked on 2 of 2 servers", "locked by ", "since ",
                     "capstan deploy:unlock -s force_unlock=true");
 
             List<String> force = new ArrayList<>(ssh);
             force.addAll(List.of("-s", "force_unlock=true"));
             assertThat(capstan(dir, recipe, force, "deploy:unlock").process().waitFor()).isZero();
-            Launched cleanup = capstan(dir, recipe, ssh, "deploy:cleanup");
+            CapstanProcess cleanup = capstan(dir, recipe, ssh, "deploy:cleanup");
             assertThat(cleanup.process().waitFor()).isZero();
-            String out = Files.readString(cleanup.out());
+            String out = cleanup.stdout();
             assertThat(out).contains("never made current");
             for (SshTestHost host : fleet.hosts()) {
                 assertThat(releases(host)).containsExactly(good);
@@ -108,22 +108,9 @@ class KilledDeployTest {
         }
     }
 
-    /** A capstan process and the files its output goes to (never a pipe that could fill up). */
-    private record Launched(Process process, Path out, Path err) { }
-
-    private static Launched capstan(Path dir, Path recipe, List<String> options, String... tasks) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.capstan.cli.Main", "-f", recipe.toString()));
-        command.addAll(options);
-        command.addAll(List.of(tasks));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
-        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Path out = Files.createTempFile(dir, "capstan-", ".out");
-        Path err = Files.createTempFile(dir, "capstan-", ".err");
-        builder.redirectOutput(out.toFile());
-        builder.redirectError(err.toFile());
-        return new Launched(builder.start(), out, err);
+    private static CapstanProcess capstan(Path dir, Path recipe, List<String> options, String... tasks) throws IOException {
+        List<String> arguments = new ArrayList<>(options);
+        arguments.addAll(List.of(tasks));
+        return CapstanProcess.start(dir, recipe, arguments);
     }
 }
