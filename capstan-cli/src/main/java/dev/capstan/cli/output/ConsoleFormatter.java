@@ -8,12 +8,14 @@ import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -143,13 +145,14 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
     }
 
     /**
-     * Runs {@code print}, which writes elsewhere (standard error), with the status line erased first, so
-     * that the two do not share a line; the next tick draws the status line again.
+     * Runs {@code work}, which writes elsewhere (standard error) or asks on the terminal (a password),
+     * with the status line erased and no other line or redraw until it returns, so that nothing shares
+     * its line; the next tick draws the status line again.
      */
-    public synchronized void aside(Runnable print) {
+    public synchronized <T> T aside(Supplier<T> work) {
         screen.clearStatus();
         screen.flush();
-        print.run();
+        return work.get();
     }
 
     private void drawStatus() {
@@ -249,7 +252,7 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
 
     /** {@code $ command  [hosts]}; the lines of a multi-line command follow, indented. */
     private void header(Running r) {
-        String[] lines = r.line.split("\n", -1);
+        String[] lines = Arrays.stream(r.line.split("\n", -1)).map(Ansi::plain).toArray(String[]::new);
         screen.line(indent(r.depth + 1) + (settings.dryRun() ? "would run " : "$ ") + palette.bold(lines[0])
                 + "  " + palette.dim("[" + hostList(r.servers) + "]"));
         for (int i = 1; i < lines.length; i++) {
@@ -345,7 +348,8 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
 
     private void log(Event.Log e) {
         int depth = e.task() == null ? 0 : depths.getOrDefault(e.task(), 0) + 1;
-        String[] lines = e.message() == null ? new String[] {""} : e.message().split("\n", -1);
+        String[] lines = e.message() == null ? new String[] {""}
+                : Arrays.stream(e.message().split("\n", -1)).map(Ansi::plain).toArray(String[]::new);
         Verbosity level = switch (e.level()) {
             case ERROR, WARN -> Verbosity.QUIET;
             case INFO -> Verbosity.NORMAL;
@@ -387,11 +391,12 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
         return label.length() >= width ? label : label + " ".repeat(width - label.length());
     }
 
+    /** The first line of an event's text (a failure, a reason), as plain text. */
     private static String firstLine(String text) {
         if (text == null) {
             return "";
         }
         int nl = text.indexOf('\n');
-        return nl < 0 ? text : text.substring(0, nl);
+        return Ansi.plain(nl < 0 ? text : text.substring(0, nl));
     }
 }

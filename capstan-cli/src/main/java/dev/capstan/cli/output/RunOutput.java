@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -89,12 +90,23 @@ public final class RunOutput implements AutoCloseable {
     }
 
     private void warn(String message) {
-        console.aside(() -> err.println("capstan: warning: " + mask.apply(message)));
+        console.aside(() -> {
+            err.println("capstan: warning: " + mask.apply(message));
+            return null;
+        });
     }
 
     /** What the engine reports to. */
     public EventSink sink() {
         return sink;
+    }
+
+    /**
+     * Runs {@code work} (a password prompt) with the status line erased and the console held until it
+     * returns, so that neither the status line nor output lines write over the prompt.
+     */
+    public <T> T aside(Supplier<T> work) {
+        return console.aside(work);
     }
 
     /** Starts the live status line (on an interactive terminal only). */
@@ -120,7 +132,8 @@ public final class RunOutput implements AutoCloseable {
             out.flush();
         }
         if (error != null) {
-            err.println("capstan: " + mask.apply(error));
+            // plain text: the error quotes the commands' stderr, which may hold escape codes
+            err.println("capstan: " + mask.apply(String.join("\n", error.lines().map(Ansi::plain).toList())));
             err.flush();
         }
         if (log != null) {

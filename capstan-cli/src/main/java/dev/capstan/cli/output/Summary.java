@@ -59,7 +59,8 @@ public final class Summary implements EventSink {
     /** Why a host failed: what happened, in which command (null: unknown), its last line on stderr (or null). */
     private record HostFailure(String what, String command, String stderr) {
         String describe(Glyphs glyphs) {
-            return what + (command == null ? "" : " in `" + shorten(command, glyphs) + "`") + (stderr == null ? "" : ": " + stderr);
+            return Ansi.plain(what) + (command == null ? "" : " in `" + shorten(command, glyphs) + "`")
+                    + (stderr == null ? "" : ": " + stderr);
         }
     }
 
@@ -220,7 +221,7 @@ public final class Summary implements EventSink {
                     : r.running > 0 ? palette.yellow(glyphs.ellipsis()) : palette.green(glyphs.ok());
             int indent = r.depth * 2;
             String duration = durations.get(i);
-            String failure = failureShown.get(r);
+            String failure = failureShown.get(r) == null ? null : Ansi.plain(failureShown.get(r).lines().findFirst().orElse(""));
             out.add("  " + label.substring(0, indent) + glyph + " " + label.substring(indent) + pad("", labelWidth - label.length())
                     + "  " + pad("", durationWidth - duration.length()) + duration
                     + (failure == null ? "" : "  " + palette.red(failure)));
@@ -230,8 +231,9 @@ public final class Summary implements EventSink {
 
     /** The first line of {@code command}, at most {@value #COMMAND_WIDTH} characters. */
     private static String shorten(String command, Glyphs glyphs) {
-        String line = command.lines().findFirst().orElse("");
-        boolean more = line.length() < command.length();
+        String first = command.lines().findFirst().orElse("");
+        boolean more = first.length() < command.length();
+        String line = Ansi.plain(first);
         if (line.length() > COMMAND_WIDTH) {
             return line.substring(0, COMMAND_WIDTH - glyphs.ellipsis().length()) + glyphs.ellipsis();
         }

@@ -204,6 +204,17 @@ class OutputCliTest {
     }
 
     @Test
+    void escapeCodesFromRemoteOutputReachNeitherPipedStream() throws IOException {
+        Path file = recipe(FLEET + """
+                cap.task("red", ctx -> ctx.run("printf '\\033[31mred alert\\033[0m\\n' >&2; exit 5", o -> o.hosts("beta")));
+                """);
+        Run run = capstan(file, "--log", "none", "-v", "red");
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.out()).contains("beta ! red alert", "✗ beta  exit status 5 in `printf").doesNotContain("\u001B");
+        assertThat(run.err()).contains("    red alert").doesNotContain("\u001B");
+    }
+
+    @Test
     void nothingRanNoSummary() throws IOException {
         Path file = recipe(FLEET + "cap.task(\"hello\", ctx -> { });");
         Run run = capstan(file, "--log", "none", "nope");

@@ -87,6 +87,18 @@ class StatusLineTest {
     }
 
     @Test
+    void aPromptOrAWarningFindsTheStatusLineErased() {
+        String out = render(tty(Verbosity.NORMAL), Clock.fixed(at(1000), java.time.ZoneOffset.UTC), console -> {
+            startBlocks(console, 2, 2);
+            console.tick();
+            assertThat(console.aside(() -> "typed")).isEqualTo("typed");
+            console.tick();
+        });
+        String status = dim("2/2 blocks running, 0 done, 0 failed · 1.0 s");
+        assertThat(out).isEqualTo(CLEAR + status + CLEAR + CLEAR + status);
+    }
+
+    @Test
     void aLongCommandEarnsAStatusLineAfterOneSecond() {
         Recorded.ManualClock clock = new Recorded.ManualClock(T0);
         String out = render(tty(Verbosity.QUIET), clock, console -> {
