@@ -35,32 +35,39 @@ final class CommandRunner {
         this.ids = ids;
     }
 
+    /** Where a command comes from, for its start event: the task, the parallelize block, whether it is checked. */
+    record Origin(String task, String block, boolean checked) {
+        Origin unchecked() {
+            return new Origin(task, block, false);
+        }
+    }
+
     /**
      * Runs every job at once (each on its own channel), in batches of {@code maxHosts} jobs when that is
      * positive; jobs with the same command line are reported as one command on several servers.
      */
-    List<ServerFanout.Outcome<Job, CommandResult>> run(String task, List<Job> jobs, int maxHosts) {
+    List<ServerFanout.Outcome<Job, CommandResult>> run(Origin origin, List<Job> jobs, int maxHosts) {
         int batch = maxHosts > 0 ? maxHosts : Math.max(1, jobs.size());
         List<ServerFanout.Outcome<Job, CommandResult>> all = new ArrayList<>();
         for (int from = 0; from < jobs.size(); from += batch) {
-            all.addAll(runAtOnce(task, jobs.subList(from, Math.min(jobs.size(), from + batch)), false));
+            all.addAll(runAtOnce(origin, jobs.subList(from, Math.min(jobs.size(), from + batch)), false));
         }
         return all;
     }
 
     /** A command on this machine, for {@code runLocally}. */
-    ServerFanout.Outcome<Job, CommandResult> runLocal(String task, Command command, Server localhost) {
-        return runAtOnce(task, List.of(new Job(localhost, command)), true).get(0);
+    ServerFanout.Outcome<Job, CommandResult> runLocal(Origin origin, Command command, Server localhost) {
+        return runAtOnce(origin, List.of(new Job(localhost, command)), true).get(0);
     }
 
-    private List<ServerFanout.Outcome<Job, CommandResult>> runAtOnce(String task, List<Job> jobs, boolean local) {
+    private List<ServerFanout.Outcome<Job, CommandResult>> runAtOnce(Origin origin, List<Job> jobs, boolean local) {
         Map<String, List<Server>> byLine = new LinkedHashMap<>();
         jobs.forEach(j -> byLine.computeIfAbsent(j.command().line(), k -> new ArrayList<>()).add(j.server()));
         Map<String, Long> idOf = new LinkedHashMap<>();
         byLine.forEach((line, servers) -> {
             long id = ids.incrementAndGet();
             idOf.put(line, id);
-            events.emit(new Event.CommandStarted(Instant.now(), id, task, line, servers));
+            events.emit(new Event.CommandStarted(Instant.now(), id, origin.task(), line, servers, origin.checked(), origin.block()));
         });
         return ServerFanout.run(jobs, job -> finish(idOf.get(job.command().line()), job.server(), (server, id) -> {
             Transport transport = local ? transports.local() : transports.forServer(server);
@@ -70,9 +77,9 @@ final class CommandRunner {
     }
 
     /** Something done on every server at once, reported as one step named {@code display}. */
-    List<ServerFanout.Outcome<Server, CommandResult>> step(String task, String display, List<Server> servers, StepAction action) {
+    List<ServerFanout.Outcome<Server, CommandResult>> step(Origin origin, String display, List<Server> servers, StepAction action) {
         long id = ids.incrementAndGet();
-        events.emit(new Event.CommandStarted(Instant.now(), id, task, display, servers));
+        events.emit(new Event.CommandStarted(Instant.now(), id, origin.task(), display, servers, origin.checked(), origin.block()));
         return ServerFanout.run(servers, server -> finish(id, server, action));
     }
 

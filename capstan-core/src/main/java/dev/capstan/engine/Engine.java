@@ -149,7 +149,7 @@ public final class Engine implements AutoCloseable {
             return;
         }
         ExecutionContext context = new ExecutionContext(this, task, caller, depth, targets);
-        emit(new Event.TaskStarted(Instant.now(), task.name(), depth, targets));
+        emit(new Event.TaskStarted(Instant.now(), task.name(), depth, targets, context.block()));
         long started = System.nanoTime();
         try {
             if (task.spec().rolling() != null && targets.size() > task.spec().rolling().groupSize()) {

@@ -48,6 +48,8 @@ final class ExecutionContext implements TaskContext {
     private final Journal blockJournal;
     /** Whether a block was started inside a caller's open transaction. */
     private final boolean blockInTransaction;
+    /** For a block context: {@code "<parallelize id>.<block>"}, for events. */
+    private final String blockName;
     private volatile Journal transaction;
     /** For a block context: the innermost task that failed inside the block, for the error report. */
     private final java.util.concurrent.atomic.AtomicReference<Failure> blockFailure = new java.util.concurrent.atomic.AtomicReference<>();
@@ -56,11 +58,11 @@ final class ExecutionContext implements TaskContext {
     record Failure(String task, List<Server> servers) { }
 
     ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets) {
-        this(engine, task, parent, depth, targets, ConcurrentHashMap.newKeySet(), null, false);
+        this(engine, task, parent, depth, targets, ConcurrentHashMap.newKeySet(), null, false, null);
     }
 
     private ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets,
-                             Set<Server> failedHosts, Journal blockJournal, boolean blockInTransaction) {
+                             Set<Server> failedHosts, Journal blockJournal, boolean blockInTransaction, String blockName) {
         this.engine = engine;
         this.task = task;
         this.parent = parent;
@@ -69,16 +71,31 @@ final class ExecutionContext implements TaskContext {
         this.failedHosts = failedHosts;
         this.blockJournal = blockJournal;
         this.blockInTransaction = blockInTransaction;
+        this.blockName = blockName;
     }
 
     /** A context for one parallelize block: the caller's task and servers, its own rollback journal. */
-    ExecutionContext forBlock(Journal journal) {
-        return new ExecutionContext(engine, task, this, depth, targets, failedHosts, journal, openTransaction() != null);
+    ExecutionContext forBlock(Journal journal, String name) {
+        return new ExecutionContext(engine, task, this, depth, targets, failedHosts, journal, openTransaction() != null, name);
     }
 
     /** A context for the same invocation restricted to some servers (rolling execution). */
     ExecutionContext forServers(List<Server> servers) {
-        return new ExecutionContext(engine, task, parent, depth, servers, failedHosts, blockJournal, blockInTransaction);
+        return new ExecutionContext(engine, task, parent, depth, servers, failedHosts, blockJournal, blockInTransaction, blockName);
+    }
+
+    /** The parallelize block this context runs in ({@code "<parallelize id>.<block>"}), or null. */
+    String block() {
+        for (ExecutionContext c = this; c != null; c = c.parent) {
+            if (c.blockName != null) {
+                return c.blockName;
+            }
+        }
+        return null;
+    }
+
+    private CommandRunner.Origin origin() {
+        return new CommandRunner.Origin(task.name(), block(), true);
     }
 
     /** Records that {@code failedTask} failed; the innermost failure inside a block is kept. */
@@ -242,7 +259,7 @@ final class ExecutionContext implements TaskContext {
 
     private boolean test(String display, Function<Server, String> command, CommandRequest request) {
         List<Job> jobs = jobs(display, command, request, false);
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(task.name(), jobs, 0);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin().unchecked(), jobs, 0);
         List<HostFailure> unreachable = new ArrayList<>();
         boolean all = true;
         for (var outcome : outcomes) {
@@ -279,7 +296,7 @@ final class ExecutionContext implements TaskContext {
     /** Runs a command on the chosen servers; failures throw, or drop hosts under {@code onError(CONTINUE)}. */
     private List<CommandResult> execute(String display, Function<Server, String> command, CommandRequest request, boolean capture) {
         List<Job> jobs = jobs(display, command, request, capture);
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(task.name(), jobs, task.spec().maxHosts());
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin(), jobs, task.spec().maxHosts());
         List<CommandResult> results = new ArrayList<>();
         List<HostFailure> failures = new ArrayList<>();
         for (var outcome : outcomes) {
@@ -306,8 +323,8 @@ final class ExecutionContext implements TaskContext {
         }
         if (task.spec().onError() == OnError.CONTINUE) {
             failures.forEach(f -> failedHosts.add(f.server()));
-            engine.log(Event.Level.WARN, task.name(), new CommandFailedException(display, failures).getMessage()
-                    + "\n  continuing without " + String.join(", ", failures.stream().map(f -> f.server().label()).toList()));
+            engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
+                    failures.stream().map(HostFailure::server).toList(), new CommandFailedException(display, failures).getMessage()));
             return;
         }
         throw new CommandFailedException(display, failures);
@@ -401,7 +418,7 @@ final class ExecutionContext implements TaskContext {
 
     private void transfer(String display, TransferRequest request, Transfer action) {
         List<Server> servers = commandTargets(request.once, request.hosts, request.roles, () -> display);
-        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(task.name(), display, servers,
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(origin(), display, servers,
                 (server, id) -> {
                     long started = System.nanoTime();
                     action.apply(server);
@@ -419,7 +436,7 @@ final class ExecutionContext implements TaskContext {
     @Override
     public String runLocally(String command) {
         Server localhost = new Server(null, "localhost", 0, Set.of(), java.util.Map.of("local", true));
-        var outcome = engine.commands().runLocal(task.name(), Command.of(command).capturing(), localhost);
+        var outcome = engine.commands().runLocal(origin(), Command.of(command).capturing(), localhost);
         if (outcome.failed()) {
             throw new CommandFailedException(command, List.of(hostFailure(localhost, outcome.error())));
         }
@@ -448,7 +465,7 @@ final class ExecutionContext implements TaskContext {
             engine.log(Event.Level.INFO, task.name(), "parallel: no server matches any branch; nothing to run");
             return;
         }
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(task.name(), jobs, 0);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin(), jobs, 0);
         List<HostFailure> failures = new ArrayList<>();
         Set<String> failedCommands = new LinkedHashSet<>();
         for (var outcome : outcomes) {

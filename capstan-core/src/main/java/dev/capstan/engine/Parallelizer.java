@@ -212,7 +212,7 @@ final class Parallelizer {
     }
 
     private void start(long id, Block block, Semaphore finished) {
-        block.context = caller.forBlock(block.journal);
+        block.context = caller.forBlock(block.journal, id + "." + block.index);
         block.started = true;
         caller.engine().opened(block.journal);
         block.thread = Thread.ofVirtual().name("capstan-block-" + block.index).unstarted(() -> {

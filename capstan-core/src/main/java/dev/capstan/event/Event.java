@@ -20,15 +20,31 @@ public sealed interface Event {
     /** A message that is not tied to a command: progress notes, warnings, debug detail. */
     record Log(Instant at, Level level, String task, String message) implements Event { }
 
-    /** A task invocation begins; {@code depth} is 0 for tasks named on the command line. */
-    record TaskStarted(Instant at, String task, int depth, List<Server> servers) implements Event { }
+    /**
+     * A task invocation begins; {@code depth} is 0 for tasks named on the command line; {@code block} names
+     * the parallelize block it runs in ({@code "<parallelize id>.<block>"}), or is null.
+     */
+    record TaskStarted(Instant at, String task, int depth, List<Server> servers, String block) implements Event {
+        public TaskStarted(Instant at, String task, int depth, List<Server> servers) {
+            this(at, task, depth, servers, null);
+        }
+    }
 
     /** A task invocation ended, successfully or not. */
     record TaskFinished(Instant at, String task, int depth, Duration duration, boolean succeeded, String failure)
             implements Event { }
 
-    /** A command starts on the named servers at once; {@code id} ties its output and ends together. */
-    record CommandStarted(Instant at, long id, String task, String line, List<Server> servers) implements Event { }
+    /**
+     * A command starts on the named servers at once; {@code id} ties its output and ends together. A
+     * {@code checked} command fails on a non-zero exit; an unchecked one ({@code test}) only answers no.
+     * {@code block} names the parallelize block it runs in, or is null.
+     */
+    record CommandStarted(Instant at, long id, String task, String line, List<Server> servers, boolean checked, String block)
+            implements Event {
+        public CommandStarted(Instant at, long id, String task, String line, List<Server> servers) {
+            this(at, id, task, line, servers, true, null);
+        }
+    }
 
     /** One whole line of a command's output on one server. */
     record OutputLine(Instant at, long id, Server server, Stream stream, String line) implements Event { }
@@ -38,6 +54,9 @@ public sealed interface Event {
 
     /** A command could not run or finish on one server (unreachable, connection lost, timed out). */
     record CommandFailed(Instant at, long id, Server server, String reason, Duration duration) implements Event { }
+
+    /** Under {@code onError(CONTINUE)}, servers on which a command failed are dropped for the rest of the task. */
+    record HostsDropped(Instant at, String task, List<Server> servers, String reason) implements Event { }
 
     /** Bytes moved by an upload or download. */
     record TransferProgress(Instant at, Server server, String path, long done, long total) implements Event { }

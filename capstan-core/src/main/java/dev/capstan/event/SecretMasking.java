@@ -42,7 +42,8 @@ public final class SecretMasking implements EventSink {
     private Event mask(Event event) {
         return switch (event) {
             case Event.Log e -> new Event.Log(e.at(), e.level(), e.task(), mask(e.message()));
-            case Event.CommandStarted e -> new Event.CommandStarted(e.at(), e.id(), e.task(), mask(e.line()), e.servers());
+            case Event.CommandStarted e -> new Event.CommandStarted(e.at(), e.id(), e.task(), mask(e.line()), e.servers(), e.checked(), e.block());
+            case Event.HostsDropped e -> new Event.HostsDropped(e.at(), e.task(), e.servers(), mask(e.reason()));
             case Event.OutputLine e -> new Event.OutputLine(e.at(), e.id(), e.server(), e.stream(), mask(e.line()));
             case Event.CommandFailed e -> new Event.CommandFailed(e.at(), e.id(), e.server(), mask(e.reason()), e.duration());
             case Event.TaskFinished e -> new Event.TaskFinished(e.at(), e.task(), e.depth(), e.duration(), e.succeeded(), mask(e.failure()));

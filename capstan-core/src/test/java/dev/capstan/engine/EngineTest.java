@@ -228,7 +228,10 @@ class EngineTest {
         assertThat(remaining).containsExactly(List.of("alpha"));
         List<Event.CommandStarted> started = f.events.of(Event.CommandStarted.class);
         assertThat(started.get(started.size() - 1).servers()).extracting(Server::host).containsExactly("alpha");
-        assertThat(f.events.of(Event.Log.class)).anyMatch(l -> l.level() == Event.Level.WARN && l.message().contains("continuing without beta"));
+        assertThat(f.events.of(Event.HostsDropped.class)).singleElement().satisfies(e -> {
+            assertThat(e.servers()).extracting(Server::host).containsExactly("beta");
+            assertThat(e.reason()).contains("`exit 1` failed on 1 host: beta");
+        });
     }
 
     @Test

@@ -47,14 +47,17 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
         final List<Server> servers;
         final int depth;
         final int width;
+        /** False for {@code test}: a non-zero exit is an answer, not a failure. */
+        final boolean checked;
         final Set<String> pending = new LinkedHashSet<>();
         final List<Outcome> outcomes = new ArrayList<>();
 
-        Running(long id, String line, List<Server> servers, int depth) {
+        Running(long id, String line, List<Server> servers, int depth, boolean checked) {
             this.id = id;
             this.line = line;
             this.servers = servers;
             this.depth = depth;
+            this.checked = checked;
             this.width = servers.stream().mapToInt(s -> s.label().length()).max().orElse(0);
             servers.forEach(s -> pending.add(s.label()));
         }
@@ -191,9 +194,9 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
             }
             case Event.CommandStarted e -> commandStarted(e);
             case Event.OutputLine e -> output(e);
-            case Event.CommandFinished e -> ended(e.id(), e.server(), e.exitStatus() == 0
-                    ? new Outcome(e.server().label(), true, "exit 0", e.duration(), Verbosity.VERBOSE)
-                    : new Outcome(e.server().label(), false, "exit " + e.exitStatus(), e.duration(), Verbosity.NORMAL));
+            case Event.CommandFinished e -> ended(e.id(), e.server(), finished(e));
+            case Event.HostsDropped e -> line(Verbosity.QUIET, indent(depths.getOrDefault(e.task(), 0) + 1)
+                    + palette.yellow("! continuing without " + hostList(e.servers())) + ": " + firstLine(e.reason()));
             case Event.CommandFailed e -> ended(e.id(), e.server(),
                     new Outcome(e.server().label(), false, firstLine(e.reason()), e.duration(), Verbosity.QUIET));
             case Event.Log e -> log(e);
@@ -240,8 +243,21 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
         }
     }
 
+    /** Exit 0 is shown at -v; a non-zero exit is a failure, unless the command only asked (test). */
+    private Outcome finished(Event.CommandFinished e) {
+        String host = e.server().label();
+        if (e.exitStatus() == 0) {
+            return new Outcome(host, true, "exit 0", e.duration(), Verbosity.VERBOSE);
+        }
+        Running r = commands.get(e.id());
+        if (r != null && !r.checked) {
+            return new Outcome(host, true, "no (exit " + e.exitStatus() + ")", e.duration(), Verbosity.VERBOSE);
+        }
+        return new Outcome(host, false, "exit " + e.exitStatus(), e.duration(), Verbosity.NORMAL);
+    }
+
     private void commandStarted(Event.CommandStarted e) {
-        Running r = new Running(e.id(), e.line(), e.servers(), depths.getOrDefault(e.task(), 0));
+        Running r = new Running(e.id(), e.line(), e.servers(), depths.getOrDefault(e.task(), 0), e.checked());
         if (!r.pending.isEmpty()) {
             commands.put(e.id(), r); // forgotten when it ended on every host
         }

@@ -35,7 +35,7 @@ public record EventRecord(Instant time, String type, List<Field> fields) {
                 yield "log";
             }
             case Event.TaskStarted e -> {
-                b.add("task", e.task()).add("depth", e.depth()).add("hosts", hosts(e.servers()));
+                b.add("task", e.task()).add("depth", e.depth()).add("hosts", hosts(e.servers())).add("block", e.block());
                 yield "task_started";
             }
             case Event.TaskFinished e -> {
@@ -44,8 +44,16 @@ public record EventRecord(Instant time, String type, List<Field> fields) {
                 yield "task_finished";
             }
             case Event.CommandStarted e -> {
-                b.add("id", e.id()).add("task", e.task()).add("command", e.line()).add("hosts", hosts(e.servers()));
+                b.add("id", e.id()).add("task", e.task()).add("command", e.line()).add("hosts", hosts(e.servers()))
+                        .add("block", e.block());
+                if (!e.checked()) {
+                    b.add("checked", false);
+                }
                 yield "command_started";
+            }
+            case Event.HostsDropped e -> {
+                b.add("task", e.task()).add("hosts", hosts(e.servers())).add("failure", e.reason());
+                yield "hosts_dropped";
             }
             case Event.OutputLine e -> {
                 b.add("id", e.id()).add("host", e.server().label()).add("stream", e.stream().name().toLowerCase(Locale.ROOT))

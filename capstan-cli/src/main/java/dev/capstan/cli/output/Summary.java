@@ -65,7 +65,7 @@ public final class Summary implements EventSink {
     }
 
     /** A command still running somewhere, with the last stderr line per host for the failure reason. */
-    private record Command(String task, String line, Set<String> pending, Map<String, String> lastStderr) { }
+    private record Command(String task, String line, boolean checked, Set<String> pending, Map<String, String> lastStderr) { }
 
     public Summary(boolean dryRun) {
         this.dryRun = dryRun;
@@ -91,7 +91,7 @@ public final class Summary implements EventSink {
             }
             case Event.TaskFinished e -> taskFinished(e);
             case Event.CommandStarted e -> {
-                commands.put(e.id(), new Command(e.task(), e.line(),
+                commands.put(e.id(), new Command(e.task(), e.line(), e.checked(),
                         new LinkedHashSet<>(e.servers().stream().map(Server::label).toList()), new HashMap<>()));
                 e.servers().forEach(s -> hosts.add(s.label()));
             }
@@ -103,6 +103,7 @@ public final class Summary implements EventSink {
                 }
             }
             case Event.CommandFinished e -> ended(e.id(), e.server().label(), e.exitStatus() == 0 ? null : "exit status " + e.exitStatus());
+            case Event.HostsDropped e -> e.servers().forEach(s -> failedHosts.putIfAbsent(s.label(), new HostFailure(e.reason(), null, null)));
             case Event.CommandFailed e -> ended(e.id(), e.server().label(), e.reason() == null ? "failed" : e.reason().lines().findFirst().orElse(""));
             case Event.RollbackStarted e -> rollbacks++;
             case Event.RollbackFinished e -> {
@@ -143,7 +144,7 @@ public final class Summary implements EventSink {
             }
             return;
         }
-        if (failure != null) {
+        if (failure != null && c.checked()) {
             suspects.computeIfAbsent(c.task(), t -> new LinkedHashMap<>())
                     .putIfAbsent(host, new HostFailure(failure, c.line(), c.lastStderr().get(host)));
         }

@@ -90,7 +90,14 @@ class JsonEventLogTest {
                 new Sample(new Event.BlockRollback(at(22), 9, 4, "web", 1), "block_rollback",
                         fields("id", 9L, "block", 4L, "name", "web", "handlers", 1L)),
                 new Sample(new Event.ParallelizeFinished(at(23), 9, 6, 1, 1), "parallelize_finished",
-                        fields("id", 9L, "succeeded", 6L, "failed", 1L, "not_started", 1L)));
+                        fields("id", 9L, "succeeded", 6L, "failed", 1L, "not_started", 1L)),
+                new Sample(new Event.TaskStarted(at(24), "web:restart", 1, List.of(WEB1), "9.4"), "task_started",
+                        fields("task", "web:restart", "depth", 1L, "hosts", List.of("web1"), "block", "9.4")),
+                new Sample(new Event.CommandStarted(at(25), 4, "web:restart", "test -d /srv", List.of(WEB1), false, "9.4"), "command_started",
+                        fields("id", 4L, "task", "web:restart", "command", "test -d /srv", "hosts", List.of("web1"), "block", "9.4",
+                                "checked", false)),
+                new Sample(new Event.HostsDropped(at(26), "deploy", List.of(DB1), "`exit 1` failed on 1 host: db1"), "hosts_dropped",
+                        fields("task", "deploy", "hosts", List.of("db1"), "failure", "`exit 1` failed on 1 host: db1")));
     }
 
     @Test

@@ -9,11 +9,14 @@ import dev.capstan.transport.TransportException.Reason;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannel;
@@ -27,9 +30,15 @@ import org.apache.sshd.common.util.buffer.Buffer;
  * Runs one command on its own exec channel and waits until the channel has closed: the exit status can arrive before
  * the last output, the close cannot. A command that outlives its timeout, or whose caller is interrupted, is stopped:
  * sent SIGTERM (OpenSSH does not end a command without a pty just because its channel closes) and its channel closed.
+ *
+ * <p>A command with a {@link dev.capstan.transport.Prompt} (sudo) has its output watched for the prompt
+ * ({@link PromptWatch}); the caller's thread answers it, and fails the command when there is no answer or when the
+ * prompt comes back (the answer was refused).
  */
 final class RemoteCommand {
 
+    /** The event that the channel has closed; prompts are counted from 1. */
+    private static final int CLOSED = 0;
     /** How long a stopped command's channel may take to close before it is dropped. */
     private static final long CLOSE_WAIT_MILLIS = 2000;
     private static final Map<String, Integer> SIGNAL_NUMBERS = Map.ofEntries(
@@ -57,14 +66,29 @@ final class RemoteCommand {
     }
 
     CommandResult run(HostConnections host) throws InterruptedException {
-        CommandOutput output = new CommandOutput(server, listener, command.capture());
-        try (ChannelLease<ChannelExec> lease = host.lease(server, new ExecOpener(output))) {
+        CommandOutput output = new CommandOutput(server, listener, command.capture(), command.pty());
+        // Channel closed (CLOSED) and prompts seen (their running count), in the order they happened.
+        BlockingQueue<Integer> events = new LinkedBlockingQueue<>();
+        PromptWatch prompts = command.prompt() == null ? null : new PromptWatch(command.prompt(), events::add);
+        PromptWatch.Filter stdout = prompts == null ? null : prompts.filter(output.stdout());
+        PromptWatch.Filter stderr = prompts == null ? null : prompts.filter(output.stderr());
+        ExecOpener opener = prompts == null
+                ? new ExecOpener(output.stdout(), output.stderr())
+                : new ExecOpener(stdout, stderr);
+        try (ChannelLease<ChannelExec> lease = host.lease(server, opener)) {
             long started = System.nanoTime();
             ChannelExec channel = lease.channel();
             CountDownLatch closed = new CountDownLatch(1);
-            channel.addCloseFutureListener(f -> closed.countDown());
+            channel.addCloseFutureListener(f -> {
+                closed.countDown();
+                events.add(CLOSED);
+            });
             sendStdin(channel, closed);
-            awaitClose(channel, closed);
+            awaitClose(channel, closed, events, prompts);
+            if (prompts != null) {
+                stdout.finish();
+                stderr.finish();
+            }
             output.finish();
             output.rethrowListenerFailure();
             return result(channel, lease.connection(), output, Duration.ofNanos(System.nanoTime() - started));
@@ -73,18 +97,20 @@ final class RemoteCommand {
 
     /** Opens the exec channel, output wired to {@code output} before any byte can arrive. */
     private final class ExecOpener implements HostConnections.ChannelOpener<ChannelExec> {
-        private final CommandOutput output;
+        private final OutputStream stdout;
+        private final OutputStream stderr;
 
-        ExecOpener(CommandOutput output) {
-            this.output = output;
+        ExecOpener(OutputStream stdout, OutputStream stderr) {
+            this.stdout = stdout;
+            this.stderr = stderr;
         }
 
         @Override
         public ChannelExec open(ClientSession session) throws IOException {
             ChannelExec channel = session.createExecChannel(command.shellLine());
             channel.setUsePty(command.pty());
-            channel.setOut(output.stdout());
-            channel.setErr(output.stderr());
+            channel.setOut(stdout);
+            channel.setErr(stderr);
             OpenFuture opening = channel.open();
             if (!opening.await(openTimeout.toMillis())) {
                 channel.close(true);
@@ -104,10 +130,13 @@ final class RemoteCommand {
         }
     }
 
-    /** Writes stdin, then EOF, which is what lets {@code cat} and friends finish. */
+    /**
+     * Writes stdin, then EOF, which is what lets {@code cat} and friends finish. Without stdin to send, a terminal
+     * gets no EOF (it would read as ^D typed by the user), nor does a command with a prompt to answer.
+     */
     private void sendStdin(ChannelExec channel, CountDownLatch closed) throws InterruptedException {
-        if (command.stdin() == null && command.pty()) {
-            return; // EOF on a terminal would read as ^D typed by the user
+        if (command.stdin() == null && (command.pty() || command.prompt() != null)) {
+            return;
         }
         try (OutputStream stdin = channel.getInvertedIn()) {
             if (command.stdin() != null) {
@@ -115,28 +144,82 @@ final class RemoteCommand {
             }
         } catch (InterruptedIOException e) {
             stop(channel, closed);
-            InterruptedException interrupted = new InterruptedException("interrupted while sending stdin");
-            interrupted.initCause(e);
-            throw interrupted;
+            throw interrupted("interrupted while sending stdin", e);
         } catch (IOException e) {
             // The command ended without reading all of its input; its exit status still tells how it went.
         }
     }
 
-    private void awaitClose(ChannelExec channel, CountDownLatch closed) throws InterruptedException {
+    /**
+     * Waits until the channel has closed, answering prompts meanwhile. The time spent getting an answer (a person
+     * typing a password) does not count against the command's timeout.
+     */
+    private void awaitClose(ChannelExec channel, CountDownLatch closed, BlockingQueue<Integer> events,
+            PromptWatch prompts) throws InterruptedException {
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         try {
-            if (timeout == null) {
-                closed.await(); // keepalives end the wait if the connection dies
-                return;
-            }
-            if (!closed.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                stop(channel, closed);
-                throw new TransportException(server, Reason.COMMAND_TIMEOUT, "`" + command.line() + "` on "
-                        + server.label() + " did not finish within " + describe(timeout) + " and was stopped");
+            while (true) {
+                Integer event;
+                if (timeout == null) {
+                    event = events.take(); // keepalives end the wait if the connection dies
+                } else {
+                    long left = deadline - System.nanoTime();
+                    event = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
+                }
+                if (event == null) {
+                    stop(channel, closed);
+                    throw new TransportException(server, Reason.COMMAND_TIMEOUT, "`" + command.line() + "` on "
+                            + server.label() + " did not finish within " + describe(timeout) + " and was stopped");
+                }
+                if (event == CLOSED) {
+                    return;
+                }
+                long asking = System.nanoTime();
+                answer(channel, closed, prompts, event);
+                deadline += System.nanoTime() - asking;
             }
         } catch (InterruptedException e) {
             stop(channel, closed);
             throw e;
+        }
+    }
+
+    /**
+     * Answers the {@code count}th prompt: the first with the prompt's answer, asked for only now; a second one means
+     * the answer was refused. The answer is never part of a message.
+     */
+    private void answer(ChannelExec channel, CountDownLatch closed, PromptWatch prompts, int count)
+            throws InterruptedException {
+        if (closed.getCount() == 0) {
+            return; // the command ended on its own; its exit status tells how
+        }
+        if (count > 1) {
+            stop(channel, closed);
+            throw new TransportException(server, Reason.OTHER, "sudo on " + server.label() + " refused the password");
+        }
+        String answer;
+        try {
+            answer = command.prompt().answer().get();
+        } catch (RuntimeException e) {
+            stop(channel, closed);
+            throw e;
+        }
+        if (answer == null) {
+            stop(channel, closed);
+            throw new TransportException(server, Reason.OTHER, "sudo on " + server.label() + " asked for a password:"
+                    + " set sudo_password (cap.secret) or run capstan from a terminal");
+        }
+        prompts.answering(answer);
+        try {
+            OutputStream stdin = channel.getInvertedIn();
+            stdin.write(answer.getBytes(StandardCharsets.UTF_8));
+            stdin.write('\n');
+            stdin.flush();
+        } catch (InterruptedIOException e) {
+            stop(channel, closed);
+            throw interrupted("interrupted while answering a prompt", e);
+        } catch (IOException e) {
+            // The command ended before reading the answer; its close and exit status tell the rest.
         }
     }
 
@@ -194,7 +277,13 @@ final class RemoteCommand {
         }
     }
 
-    private static String describe(Duration d) {
+    private static InterruptedException interrupted(String message, Exception cause) {
+        InterruptedException interrupted = new InterruptedException(message);
+        interrupted.initCause(cause);
+        return interrupted;
+    }
+
+    static String describe(Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 }

@@ -118,6 +118,48 @@ class OpenSshTest {
         }
     }
 
+    /**
+     * sudo's protocol over a real terminal (a stand-in for sudo, as the e2e user has no sudo rights): the prompt
+     * without a newline, {@code \r\n} line ends, and the password either not echoed (sudo turns echo off) or echoed
+     * by the terminal: neither prompt nor password reaches lines or capture.
+     */
+    @Test
+    void aSudoPromptIsAnsweredOverATerminal() throws Exception {
+        Server server = server(2);
+        String dir = "capstan-e2e-sudo-" + UUID.randomUUID();
+        try (SshTransport ssh = transport(Map.of("command_timeout", 20))) {
+            ssh.execute(server, Command.of("mkdir " + dir), OutputListener.IGNORE);
+            ssh.put(server, SudoPromptTest.FAKE_SUDO.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    dir + "/sudo", 0755);
+            try {
+                for (String mode : List.of("FAKE_SUDO_STTY", "FAKE_SUDO_TTY_ECHO")) {
+                    ExecTest.Lines lines = new ExecTest.Lines();
+                    SudoPromptTest.Counting answer = new SudoPromptTest.Counting("secret");
+                    Command sudo = SudoPromptTest.sudo("test -t 0 && echo on a tty; printf 'a\\nb\\n'", Map.of(),
+                            answer);
+                    Command line = new Command("export " + mode + "=1 PATH=\"$HOME/" + dir + ":$PATH\"; "
+                            + sudo.line(), Map.of(), null, true, null, true, sudo.prompt());
+
+                    CommandResult result = ssh.execute(server, line, lines);
+
+                    assertThat(result.exitStatus()).as(mode).isZero();
+                    assertThat(lines.all).as(mode).extracting(l -> l[1]).containsExactly("on a tty", "a", "b");
+                    assertThat(result.stdout()).as(mode).isEqualTo("on a tty\na\nb\n");
+                    assertThat(answer.calls.get()).isEqualTo(1);
+                }
+
+                SudoPromptTest.Counting wrong = new SudoPromptTest.Counting("wrong");
+                Command refused = SudoPromptTest.sudo("echo never", Map.of(), wrong);
+                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                        new Command("export FAKE_SUDO_STTY=1 PATH=\"$HOME/" + dir + ":$PATH\"; " + refused.line(),
+                                Map.of(), null, true, null, true, refused.prompt()), OutputListener.IGNORE));
+                assertThat(e.getMessage()).isEqualTo("sudo on " + server.label() + " refused the password");
+            } finally {
+                ssh.execute(server, Command.of("rm -rf " + dir), OutputListener.IGNORE);
+            }
+        }
+    }
+
     private SshTransport transport(Map<String, Object> more) {
         Map<String, Object> variables = new java.util.HashMap<>(more);
         variables.put("ssh_known_hosts", hosts.knownHostsFile().toString());
