@@ -98,7 +98,8 @@ final class DemoCommand implements Callable<Integer> {
             config.server(host.spec(), roles(i).toArray(String[]::new)).set("name", NAMES.get(i));
         }
         EventSink console = new ConsoleFormatter(main.out(), main.verbosity(), false);
-        try (Engine engine = new Engine(config, RunOptions.DEFAULT, RemoteTransportFactory.forConfig(config, console), console)) {
+        try (Engine engine = new Engine(config, RunOptions.DEFAULT, RemoteTransportFactory.forConfig(config, console,
+                dev.capstan.transport.ssh.PassphrasePrompt.NONE), console)) {
             engine.run(loaded.tasks());
             return false;
         } catch (CapstanException e) {

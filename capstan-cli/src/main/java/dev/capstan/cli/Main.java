@@ -169,7 +169,8 @@ public final class Main implements Callable<Integer> {
                 json, secrets::mask, Clock.systemUTC())) {
             int status;
             String error = null;
-            try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink()), output.sink(),
+            try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink(),
+                    prompt -> output.aside(() -> RemoteTransportFactory.askSecret(prompt))), output.sink(),
                     prompt -> output.aside(() -> RemoteTransportFactory.askSecret(prompt)));
                  InterruptHandler interrupts = InterruptHandler.install(engine, err)) {
                 output.start();

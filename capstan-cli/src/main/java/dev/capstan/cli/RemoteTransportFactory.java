@@ -14,17 +14,13 @@ final class RemoteTransportFactory {
     private RemoteTransportFactory() {
     }
 
-    static Supplier<Transport> forConfig(Configuration config, EventSink events) {
-        return () -> new SshTransport(SshSettings.from(config.variables()::get), events, RemoteTransportFactory::askPassphrase);
+    /** @param passphrases asks for the passphrase of an encrypted key (the console holds its status line meanwhile) */
+    static Supplier<Transport> forConfig(Configuration config, EventSink events, PassphrasePrompt passphrases) {
+        return () -> new SshTransport(SshSettings.from(config.variables()::get), events, passphrases);
     }
 
     /** Asks on the terminal, without echo; without a terminal there is no one to ask. */
     static char[] askSecret(String prompt) {
-        return askPassphrase(prompt);
-    }
-
-    /** Asks on the terminal, without echo; without a terminal there is no one to ask. */
-    private static char[] askPassphrase(String prompt) {
         Console console = System.console();
         return console == null ? null : console.readPassword("%s", prompt);
     }

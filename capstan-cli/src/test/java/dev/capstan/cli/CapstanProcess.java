@@ -15,7 +15,7 @@ record CapstanProcess(Process process, Path out, Path err) {
     static CapstanProcess start(Path dir, Path recipe, List<String> arguments) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.capstan.cli.Main", "-f", recipe.toString()));
+                "dev.capstan.cli.Main", "-f", recipe.toString(), "--log", "none"));
         command.addAll(arguments);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());

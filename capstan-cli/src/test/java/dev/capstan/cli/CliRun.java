@@ -10,8 +10,18 @@ import java.util.Map;
 /** One in-process run of the capstan command line, with its exit status and what it printed. */
 record CliRun(int status, String out, String err) {
 
-    /** Runs {@code args} with the recipe cache under {@code cache} and extra environment variables. */
+    /**
+     * Runs {@code args} with the recipe cache under {@code cache} and extra environment variables; without
+     * a {@code --log} of its own, no log file is written.
+     */
     static CliRun of(Path cache, Map<String, String> env, String... args) {
+        if (!java.util.Arrays.asList(args).contains("--log")) {
+            String[] quiet = new String[args.length + 2];
+            quiet[0] = "--log";
+            quiet[1] = "none";
+            System.arraycopy(args, 0, quiet, 2, args.length);
+            args = quiet;
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Map<String, String> environment = new HashMap<>(env);
