@@ -269,13 +269,23 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
     /** {@code $ command  [hosts]}; the lines of a multi-line command follow, indented. */
     private void header(Running r) {
         String[] lines = Arrays.stream(r.line.split("\n", -1)).map(Ansi::plain).toArray(String[]::new);
-        screen.line(indent(r.depth + 1) + (settings.dryRun() ? "would run " : "$ ") + palette.bold(lines[0])
+        screen.line(indent(r.depth + 1) + (settings.dryRun() ? "would run " : "$ ") + palette.bold(shorten(lines[0]))
                 + "  " + palette.dim("[" + hostList(r.servers) + "]"));
         for (int i = 1; i < lines.length; i++) {
             screen.line(indent(r.depth + 1) + "  " + palette.bold(lines[i]));
         }
         lastHeader = r.id;
     }
+
+    /** Generated scripts can be long: at the default level their start is enough; -v and -n show them whole. */
+    private String shorten(String line) {
+        if (line.length() <= LONG_COMMAND || settings.dryRun() || verbosity.shows(Verbosity.VERBOSE)) {
+            return line;
+        }
+        return line.substring(0, LONG_COMMAND) + glyphs.ellipsis() + " (" + line.length() + " chars; -v shows all)";
+    }
+
+    private static final int LONG_COMMAND = 120;
 
     private void output(Event.OutputLine e) {
         if (settings.grouped()) {
