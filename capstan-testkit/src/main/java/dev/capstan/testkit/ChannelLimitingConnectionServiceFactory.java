@@ -18,12 +18,12 @@ import org.apache.sshd.server.session.ServerConnectionServiceFactory;
  * <p>MINA's own {@code MAX_CONCURRENT_CHANNELS} is no substitute: it throws from channel registration, which tears
  * down the whole session, and it lets one channel more than the limit through.
  */
-final class ChannelLimitingConnectionServiceFactory extends ServerConnectionServiceFactory {
+public final class ChannelLimitingConnectionServiceFactory extends ServerConnectionServiceFactory {
 
     private final int maxChannels;
 
     /** @param maxChannels the most session channels open at once per connection; 0 means unlimited */
-    ChannelLimitingConnectionServiceFactory(int maxChannels) {
+    public ChannelLimitingConnectionServiceFactory(int maxChannels) {
         this.maxChannels = maxChannels;
     }
 

@@ -43,6 +43,7 @@ import org.apache.sshd.server.channel.ChannelSessionFactory;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
 import org.apache.sshd.server.session.ServerUserAuthServiceFactory;
 
+import dev.capstan.testkit.ChannelLimitingConnectionServiceFactory;
 import dev.capstan.testkit.ClientKey;
 import dev.capstan.testkit.fleet.sh.DiskFs;
 import dev.capstan.testkit.fleet.sh.HostFs;
@@ -332,7 +333,7 @@ public final class SimulatedFleet implements AutoCloseable {
         server.setPasswordAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setServiceFactories(List.of(ServerUserAuthServiceFactory.INSTANCE,
-                new MaxSessionsServiceFactory(options.maxSessions())));
+                new ChannelLimitingConnectionServiceFactory(options.maxSessions())));
         server.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE));
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
         server.setCommandFactory((channel, command) -> new EmulatedCommand(hostOf(channel.getSession()), command));
