@@ -4,14 +4,14 @@ import dev.capstan.Server;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
 import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.Prompt;
 import dev.capstan.transport.Stream;
 import dev.capstan.transport.TransferListener;
 import dev.capstan.transport.Transport;
 import dev.capstan.transport.TransportException;
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,15 +24,19 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs commands as real local processes ({@code /bin/sh -c}) and copies files on this machine: for
- * {@code runLocally} and for servers marked {@code local}.
+ * {@code runLocally} and for servers marked {@code local}. There is no terminal: a {@link Prompt} is answered when
+ * its marker appears on stdout or stderr (sudo does that with {@code -S}; without it sudo asks on the terminal
+ * capstan runs in, if any, by itself).
  */
 public final class LocalTransport implements Transport {
 
@@ -40,7 +44,8 @@ public final class LocalTransport implements Transport {
     public CommandResult execute(Server server, Command command, OutputListener output) throws InterruptedException {
         long started = System.nanoTime();
         ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", command.shellLine());
-        if (command.stdin() == null) {
+        PromptAnswerer prompts = command.prompt() == null ? null : new PromptAnswerer(server, command.prompt());
+        if (command.stdin() == null && prompts == null) {
             builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         }
         Process process;
@@ -49,17 +54,23 @@ public final class LocalTransport implements Transport {
         } catch (IOException e) {
             throw new TransportException(server, TransportException.Reason.OTHER, "cannot start /bin/sh on this machine: " + e.getMessage(), e);
         }
+        if (prompts != null) {
+            prompts.start(process);
+        }
         StringBuilder stdout = new StringBuilder();
         Deque<String> stderrTail = new ArrayDeque<>();
-        Thread outReader = Thread.ofVirtual().start(() -> pump(process.getInputStream(), line -> {
+        Thread outReader = Thread.ofVirtual().start(() -> pump(process.getInputStream(), prompts, (line, newline) -> {
             if (command.capture()) {
                 synchronized (stdout) {
-                    stdout.append(line).append('\n');
+                    stdout.append(line);
+                    if (newline) {
+                        stdout.append('\n');
+                    }
                 }
             }
             output.line(server, Stream.STDOUT, line);
         }));
-        Thread errReader = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), line -> {
+        Thread errReader = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), prompts, (line, newline) -> {
             synchronized (stderrTail) {
                 stderrTail.addLast(line);
                 if (stderrTail.size() > CommandResult.STDERR_TAIL) {
@@ -85,6 +96,13 @@ public final class LocalTransport implements Transport {
         } catch (InterruptedException e) {
             destroyTree(process);
             throw e;
+        } finally {
+            if (prompts != null) {
+                prompts.close();
+            }
+        }
+        if (prompts != null) {
+            prompts.rethrowFailure();
         }
         synchronized (stderrTail) {
             return new CommandResult(server, process.exitValue(), stdout.toString(), List.copyOf(stderrTail),
@@ -105,14 +123,165 @@ public final class LocalTransport implements Transport {
         }
     }
 
-    private static void pump(InputStream stream, java.util.function.Consumer<String> lines) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                lines.accept(line);
+    /** Receives one line of output and whether a newline ended it (only the very last line may lack one). */
+    @FunctionalInterface
+    private interface LineConsumer {
+        void line(String line, boolean newline);
+    }
+
+    /**
+     * Reads one output stream in chunks and hands over whole lines ({@code \n}, or {@code \r\n}, ends a line), each
+     * decoded once complete. With a prompt to answer, the unfinished line is searched for it after every chunk, since
+     * a prompt waits for its answer without ending its line.
+     */
+    private static void pump(InputStream stream, PromptAnswerer prompts, LineConsumer lines) {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        boolean promptedOnThisLine = false;
+        int searched = 0; // how much of the unfinished line has been searched for a prompt
+        byte[] chunk = new byte[8192];
+        try (stream) {
+            for (int n; (n = stream.read(chunk)) >= 0; ) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (chunk[i] != '\n') {
+                        continue;
+                    }
+                    line.write(chunk, start, i - start);
+                    start = i + 1;
+                    if (prompts != null) {
+                        promptedOnThisLine |= prompts.takeOut(line, searched);
+                    }
+                    searched = 0;
+                    byte[] bytes = line.toByteArray();
+                    line.reset();
+                    int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+                    // What is left of a prompt's line is sudo ending it, or the answer echoed: neither is output.
+                    if (!(promptedOnThisLine && prompts.isEcho(bytes, end))) {
+                        lines.line(new String(bytes, 0, end, StandardCharsets.UTF_8), true);
+                    }
+                    promptedOnThisLine = false;
+                }
+                line.write(chunk, start, n - start);
+                if (prompts != null) {
+                    promptedOnThisLine |= prompts.takeOut(line, searched);
+                    searched = line.size();
+                }
             }
         } catch (IOException e) {
             // the process was destroyed: its streams close under us
+        }
+        byte[] last = line.toByteArray();
+        if (last.length > 0 && !(promptedOnThisLine && prompts.isEcho(last, last.length))) {
+            lines.line(new String(last, StandardCharsets.UTF_8), false);
+        }
+    }
+
+    /**
+     * Answers a command's {@link Prompt}: the process gets a pipe as stdin (kept open, as a terminal would be), the
+     * answer is asked for when the prompt first appears and written there; no answer, or the prompt appearing again
+     * (the answer was refused), ends the process and fails the command.
+     */
+    private static final class PromptAnswerer {
+        private final Server server;
+        private final Prompt prompt;
+        private final byte[] marker;
+        private final AtomicInteger seen = new AtomicInteger();
+        private volatile byte[] answer;
+        private volatile String failure;
+        private Process process;
+
+        PromptAnswerer(Server server, Prompt prompt) {
+            this.server = server;
+            this.prompt = prompt;
+            this.marker = prompt.marker().getBytes(StandardCharsets.UTF_8);
+        }
+
+        void start(Process started) {
+            this.process = started;
+        }
+
+        /**
+         * Cuts every prompt out of the unfinished line {@code line}, answering each; whether there was one. Only the
+         * end of the line that may hold a marker not yet looked at is searched: {@code line} had {@code known}
+         * bytes at the last search.
+         */
+        boolean takeOut(ByteArrayOutputStream line, int known) {
+            boolean found = false;
+            byte[] bytes = line.toByteArray();
+            int at;
+            while ((at = indexOf(bytes, marker, Math.max(0, known - marker.length + 1))) >= 0) {
+                found = true;
+                line.reset();
+                line.write(bytes, 0, at);
+                line.write(bytes, at + marker.length, bytes.length - at - marker.length);
+                bytes = line.toByteArray();
+                answer(seen.incrementAndGet());
+            }
+            return found;
+        }
+
+        /** Whether what is left of a prompt's line, {@code line[0, length)}, is nothing or the answer's echo. */
+        boolean isEcho(byte[] line, int length) {
+            byte[] known = answer;
+            return length == 0 || (known != null && Arrays.equals(line, 0, length, known, 0, known.length));
+        }
+
+        private synchronized void answer(int count) {
+            if (failure != null) {
+                return;
+            }
+            if (count > 1) {
+                fail("sudo on " + server.label() + " refused the password");
+                return;
+            }
+            String text = prompt.answer().get();
+            if (text == null) {
+                fail("sudo on " + server.label() + " asked for a password: set sudo_password (cap.secret) or run"
+                        + " capstan from a terminal");
+                return;
+            }
+            answer = text.getBytes(StandardCharsets.UTF_8);
+            try {
+                OutputStream in = process.getOutputStream();
+                in.write(answer);
+                in.write('\n');
+                in.flush();
+            } catch (IOException e) {
+                // the process ended before reading the answer: its exit status tells the rest
+            }
+        }
+
+        private void fail(String message) {
+            failure = message;
+            destroyTree(process);
+        }
+
+        /** The process has ended: nothing more to answer. */
+        void close() {
+            try {
+                process.getOutputStream().close();
+            } catch (IOException e) {
+                // already gone with the process
+            }
+        }
+
+        void rethrowFailure() {
+            if (failure != null) {
+                throw new TransportException(server, TransportException.Reason.OTHER, failure);
+            }
+        }
+
+        private static int indexOf(byte[] bytes, byte[] marker, int from) {
+            outer:
+            for (int i = from; i + marker.length <= bytes.length; i++) {
+                for (int j = 0; j < marker.length; j++) {
+                    if (bytes[i + j] != marker[j]) {
+                        continue outer;
+                    }
+                }
+                return i;
+            }
+            return -1;
         }
     }
 

@@ -6,7 +6,9 @@ import dev.capstan.transport.TransportException.Reason;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -22,6 +24,10 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
  * up to {@code max_connections_per_host}. Channels are leased from the connections; a channel open the server
  * refuses is retried with backoff (for up to {@link #REFUSAL_BUDGET}) so that OpenSSH's MaxSessions churn never
  * becomes a failure.
+ *
+ * <p>Idle {@link PersistentShell}s are parked here, each still holding its channel slot. They yield: a lease that
+ * finds no free slot closes the least recently used idle shell rather than wait or open another connection, and a
+ * shell finished with while anyone waits for a slot is closed rather than parked.
  */
 final class HostConnections {
 
@@ -53,6 +59,10 @@ final class HostConnections {
     /** Signalled whenever a slot frees up or a connection opens, fails or closes. */
     private final Condition changed = lock.newCondition();
     private final List<Connection> connections = new ArrayList<>();
+    /** Idle persistent shells, most recently used first. */
+    private final Deque<PersistentShell> idleShells = new ArrayDeque<>();
+    /** Threads waiting for a channel slot right now. */
+    private int waiting;
     /** The connection being opened right now, if any: at most one at a time. */
     private CompletableFuture<Connection> opening;
     /** {@code max_connections_per_host}, lowered when the server refuses one more connection. */
@@ -122,11 +132,52 @@ final class HostConnections {
         return connection(server, false);
     }
 
+    /** The most recently used idle shell that is still open, or null; dead ones met on the way are closed. */
+    PersistentShell takeIdleShell() {
+        List<PersistentShell> dead = new ArrayList<>();
+        PersistentShell found = null;
+        lock.lock();
+        try {
+            for (PersistentShell shell; found == null && (shell = idleShells.pollFirst()) != null; ) {
+                if (shell.isOpen()) {
+                    found = shell;
+                } else {
+                    dead.add(shell);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        dead.forEach(PersistentShell::close);
+        return found;
+    }
+
+    /**
+     * Keeps a shell that has finished a command for the next one, unless its slot is wanted now: then the shell ends
+     * in the background (a round trip), so that the caller does not wait for that.
+     */
+    void park(PersistentShell shell) {
+        boolean kept;
+        lock.lock();
+        try {
+            kept = !closed && waiting == 0 && shell.isOpen();
+            if (kept) {
+                idleShells.addFirst(shell);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!kept) {
+            Thread.ofVirtual().name("capstan-shell-retire").start(shell::close);
+        }
+    }
+
     /** Refuses new leases from now on and hands over the open connections for the caller to close. */
     List<Connection> shutDown() {
         lock.lock();
         try {
             closed = true;
+            idleShells.clear(); // they end with their connections
             List<Connection> all = List.copyOf(connections);
             connections.clear();
             changed.signalAll();
@@ -139,6 +190,7 @@ final class HostConnections {
     private Connection connection(Server server, boolean takeSlot) throws InterruptedException {
         while (true) {
             CompletableFuture<Connection> pending;
+            PersistentShell reclaimed;
             boolean mine = false;
             lock.lock();
             try {
@@ -151,17 +203,27 @@ final class HostConnections {
                         return c;
                     }
                 }
-                if (opening == null && connections.size() < connectionLimit) {
+                reclaimed = idleShells.pollLast();
+                if (reclaimed == null && opening == null && connections.size() < connectionLimit) {
                     opening = new CompletableFuture<>();
                     mine = true;
                 }
                 pending = opening;
-                if (pending == null) {
-                    changed.await(); // every slot of every allowed connection is busy
+                if (reclaimed == null && pending == null) {
+                    waiting++;
+                    try {
+                        changed.await(); // every slot of every allowed connection is busy
+                    } finally {
+                        waiting--;
+                    }
                     continue;
                 }
             } finally {
                 lock.unlock();
+            }
+            if (reclaimed != null) {
+                reclaimed.close(); // frees its slot (and signals) once the server has let go of it
+                continue;
             }
             if (mine) {
                 open(server, pending);

@@ -111,16 +111,7 @@ final class RemoteCommand {
             channel.setUsePty(command.pty());
             channel.setOut(stdout);
             channel.setErr(stderr);
-            OpenFuture opening = channel.open();
-            if (!opening.await(openTimeout.toMillis())) {
-                channel.close(true);
-                throw new SshException("no answer to a channel open within " + openTimeout.toSeconds() + " s");
-            }
-            Throwable error = opening.getException();
-            if (error != null) {
-                channel.close(true);
-                throw new SshException("channel open failed: " + error.getMessage(), error);
-            }
+            awaitOpen(channel, openTimeout);
             return channel;
         }
 
@@ -245,8 +236,22 @@ final class RemoteCommand {
                 "`" + command.line() + "` on " + server.label() + " ended without an exit status");
     }
 
+    /** Opens {@code channel}, waiting at most {@code openTimeout} for the server's answer. */
+    static void awaitOpen(ClientChannel channel, Duration openTimeout) throws IOException {
+        OpenFuture opening = channel.open();
+        if (!opening.await(openTimeout.toMillis())) {
+            channel.close(true);
+            throw new SshException("no answer to a channel open within " + openTimeout.toSeconds() + " s");
+        }
+        Throwable error = opening.getException();
+        if (error != null) {
+            channel.close(true);
+            throw new SshException("channel open failed: " + error.getMessage(), error);
+        }
+    }
+
     /** Ends the remote command and waits (briefly, uninterruptibly) for its channel to close. */
-    private static void stop(ChannelExec channel, CountDownLatch closed) {
+    static void stop(ChannelExec channel, CountDownLatch closed) {
         sendSignal(channel, "TERM");
         channel.close(false);
         boolean interrupted = false;

@@ -27,7 +27,8 @@ import org.apache.sshd.client.SshClient;
  *
  * <p>Host keys are checked against known_hosts ({@link HostKeyChecking}); identities come from ssh config,
  * {@code ssh_identity} or {@code ~/.ssh/id_*}, and ssh-agent; {@code ~/.ssh/config} and {@code gateway} decide
- * how each server is reached. See {@link SshSettings} for every variable. Safe for use by many threads at once.
+ * how each server is reached. With {@code ssh_persistent_shell} commands run on long-lived shell channels instead
+ * ({@link PersistentShell}). See {@link SshSettings} for every variable. Safe for use by many threads at once.
  */
 public final class SshTransport implements Transport {
 
@@ -56,6 +57,9 @@ public final class SshTransport implements Transport {
     @Override
     public CommandResult execute(Server server, Command command, OutputListener output) throws InterruptedException {
         Duration timeout = command.timeout() != null ? command.timeout() : settings.commandTimeout();
+        if (settings.persistentShell() && PersistentShell.suits(command)) {
+            return PersistentShell.execute(server, command, timeout, settings.connectTimeout(), output, host(server));
+        }
         return new RemoteCommand(server, command, timeout, settings.connectTimeout(), output).run(host(server));
     }
 

@@ -11,8 +11,11 @@
  *     client.</li>
  * <li>Sharing connections: {@code ConnectionPool} keeps one {@code HostConnections} per target, which opens
  *     {@code Connection}s and leases their channel slots ({@code ChannelLimiter}, {@code ChannelLease}).</li>
- * <li>Running: {@code RemoteCommand} runs one command on an exec channel; {@code CommandOutput} and
- *     {@code LineSplitter} turn its streams into lines; {@code SftpTransfers} moves files.</li>
+ * <li>Running: {@code RemoteCommand} runs one command on an exec channel, answering sudo's prompt
+ *     ({@code PromptWatch}); with {@code ssh_persistent_shell}, {@code PersistentShell} runs commands one after another
+ *     on a long-lived shell channel instead, parked in {@code HostConnections} between commands; {@code CommandOutput}
+ *     and {@code LineSplitter} turn streams into lines, {@code MarkerScanner} finds prompts and end markers in them;
+ *     {@code SftpTransfers} moves files.</li>
  * <li>Trust: {@code HostKeyVerifier} over {@code KnownHostsFile}s, recording with {@code KnownHostsAppender};
  *     keys from {@code Identities} and ssh-agent ({@code AgentConnector}, {@code AgentClient}).</li>
  * </ul>

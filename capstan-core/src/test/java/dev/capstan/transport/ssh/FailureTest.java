@@ -208,20 +208,20 @@ class FailureTest {
     }
 
     /** The test hosts run commands as local processes, so the process table shows what runs "remotely". */
-    private static Optional<ProcessHandle> process(String commandLine) {
+    static Optional<ProcessHandle> process(String commandLine) {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
                 .findFirst();
     }
 
-    private static void awaitRunning(String commandLine) throws InterruptedException {
+    static void awaitRunning(String commandLine) throws InterruptedException {
         for (int i = 0; i < 500 && process(commandLine).isEmpty(); i++) {
             Thread.sleep(20);
         }
         assertThat(process(commandLine)).as("%s running", commandLine).isPresent();
     }
 
-    private static void awaitGone(String commandLine) throws InterruptedException {
+    static void awaitGone(String commandLine) throws InterruptedException {
         for (int i = 0; i < 250 && process(commandLine).isPresent(); i++) {
             Thread.sleep(20);
         }

@@ -51,7 +51,7 @@ class HostKeyTest {
 
         TransportException e = failure(settings(knownHosts, "strict"), host);
 
-        assertThat(e.reason()).isEqualTo(TransportException.Reason.HOST_KEY);
+        assertThat(e.reason()).as(e.getMessage()).isEqualTo(TransportException.Reason.HOST_KEY);
         assertThat(e.getMessage())
                 .startsWith("host key of 127.0.0.1:" + host.port() + " is not known (ssh-ed25519 "
                         + KeyUtils.getFingerPrint(host.hostKey()) + ")")

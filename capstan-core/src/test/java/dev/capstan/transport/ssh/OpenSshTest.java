@@ -160,6 +160,89 @@ class OpenSshTest {
         }
     }
 
+    /** ssh_persistent_shell on real sshd, whose login shell for the e2e user is bash: the same results either way. */
+    @Test
+    void aPersistentShellGivesTheSameResultsAsChannelsOfTheirOwn() throws Exception {
+        Server server = server(0);
+        List<String> lines = List.of(
+                "echo one; echo two >&2; printf 'three\\r\\nfour'; exit 3",
+                "[[ -n $BASH_VERSION ]] && echo bash; echo \"${SHLVL:-none}\"; pwd; printf partial",
+                "for i in 1 2 3 4 5 6 7 8; do echo err$i >&2; done; false",
+                "cat; echo \"$SSH_CONNECTION\" | cut -d' ' -f1",
+                "echo 'unterminated",
+                "nosuchcommand --help",
+                "seq 1 5000; seq 1 300 >&2",
+                "exec printf 'exec\\n'");
+        try (SshTransport normal = transport(Map.of());
+                SshTransport persistent = transport(Map.of("ssh_persistent_shell", true))) {
+            for (String line : lines) {
+                Command command = Command.of(line).capturing();
+                assertThat(outcome(persistent, server, command)).as(line)
+                        .isEqualTo(outcome(normal, server, command));
+            }
+            // The one documented difference: a shell sees 128 + n, not whether a signal or `exit` made it.
+            Command killed = Command.of("kill -TERM $$");
+            assertThat(normal.execute(server, killed, OutputListener.IGNORE).stderrTail())
+                    .containsExactly("killed by signal TERM");
+            CommandResult onShell = persistent.execute(server, killed, OutputListener.IGNORE);
+            assertThat(onShell.exitStatus()).isEqualTo(143);
+            assertThat(onShell.stderrTail()).isEmpty();
+
+            persistent.execute(server, Command.of("cd /tmp; export LEAK=1"), OutputListener.IGNORE);
+            assertThat(persistent.execute(server, Command.of("pwd; echo ${LEAK:-unset}").capturing(),
+                    OutputListener.IGNORE).stdout()).isEqualTo("/home/capstan-e2e\nunset\n");
+        }
+    }
+
+    @Test
+    void aPersistentShellsTimedOutCommandIsKilledOnTheServer() throws Exception {
+        Server server = server(1);
+        String marker = "sleep 32." + Math.abs(new Random().nextInt(1000));
+        try (SshTransport ssh = transport(Map.of("ssh_persistent_shell", true))) {
+            ssh.execute(server, Command.of("true"), OutputListener.IGNORE);
+            TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                    Command.of(marker).withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
+            assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
+
+            String left = "";
+            for (int i = 0; i < 50; i++) {
+                left = ssh.execute(server, Command.of("pgrep -f -x '" + marker + "' || true").capturing(),
+                        OutputListener.IGNORE).stdout();
+                if (left.isBlank()) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(left).as("%s still running", marker).isBlank();
+        }
+    }
+
+    @Test
+    void persistentShellsRideOneConnectionDespiteMaxSessionsChurn() throws Exception {
+        Server server = server(2);
+        try (SshTransport ssh = transport(Map.of("max_sessions", 10, "max_connections_per_host", 1,
+                "ssh_persistent_shell", true))) {
+            for (int round = 0; round < 3; round++) {
+                List<CommandResult> results = Concurrently.run(40, i -> ssh.execute(server,
+                        Command.of("echo $SSH_CONNECTION | cut -d' ' -f2").capturing(), OutputListener.IGNORE));
+
+                assertThat(results).allMatch(CommandResult::succeeded);
+                assertThat(results.stream().map(CommandResult::stdout).distinct()).hasSize(1);
+            }
+            // The idle shells hold the slots: a transfer still gets one.
+            ssh.put(server, "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), "capstan-e2e-persistent.txt", null);
+            ssh.execute(server, Command.of("rm capstan-e2e-persistent.txt"), OutputListener.IGNORE);
+        }
+    }
+
+    private static PersistentShellTest.Outcome outcome(SshTransport ssh, Server server, Command command)
+            throws InterruptedException {
+        ExecTest.Lines lines = new ExecTest.Lines();
+        CommandResult r = ssh.execute(server, command, lines);
+        return new PersistentShellTest.Outcome(r.exitStatus(), lines.of(dev.capstan.transport.Stream.STDOUT),
+                lines.of(dev.capstan.transport.Stream.STDERR), r.stdout(), r.stderrTail());
+    }
+
     private SshTransport transport(Map<String, Object> more) {
         Map<String, Object> variables = new java.util.HashMap<>(more);
         variables.put("ssh_known_hosts", hosts.knownHostsFile().toString());

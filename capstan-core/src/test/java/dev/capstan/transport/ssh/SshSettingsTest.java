@@ -34,6 +34,7 @@ class SshSettingsTest {
         assertThat(s.commandTimeout()).isNull();
         assertThat(s.keepaliveInterval()).isEqualTo(Duration.ofSeconds(15));
         assertThat(s.keepaliveCountMax()).isEqualTo(3);
+        assertThat(s.persistentShell()).isFalse();
         assertThat(s.userKnownHosts()).isEqualTo(HOME.resolve(".ssh/known_hosts"));
         assertThat(s.allKnownHostsFiles()).containsExactly(HOME.resolve(".ssh/known_hosts"));
         assertThat(s.knownHostsToUpdate()).isEqualTo(HOME.resolve(".ssh/known_hosts"));
@@ -92,6 +93,21 @@ class SshSettingsTest {
     }
 
     @Test
+    void persistentShellIsABooleanGivenAsOneOrAsText() {
+        variables.put("ssh_persistent_shell", true);
+        assertThat(settings().persistentShell()).isTrue();
+        variables.put("ssh_persistent_shell", " Yes ");
+        assertThat(settings().persistentShell()).isTrue();
+        variables.put("ssh_persistent_shell", "false");
+        assertThat(settings().persistentShell()).isFalse();
+        assertThat(settings().withUserSshDir(HOME).withUserKnownHosts(HOME).withAgentSocket(null).persistentShell())
+                .isFalse();
+        variables.put("ssh_persistent_shell", "on");
+        assertThat(settings().withUserSshDir(HOME).withUserKnownHosts(HOME).withAgentSocket(null).persistentShell())
+                .isTrue();
+    }
+
+    @Test
     void booleansStandForStrictAndOff() {
         assertThat(HostKeyChecking.parse(true)).isEqualTo(HostKeyChecking.STRICT);
         assertThat(HostKeyChecking.parse("false")).isEqualTo(HostKeyChecking.OFF);
@@ -110,6 +126,7 @@ class SshSettingsTest {
                 "host_key_checking must be strict, accept-new or off, got 'maybe'");
         assertRejected("gateway", "bad host!", "gateway: malformed host 'bad host!': expected [user@]host[:port]");
         assertRejected("ssh_config", " ", "ssh_config must be a file or 'none', got an empty value");
+        assertRejected("ssh_persistent_shell", "sometimes", "ssh_persistent_shell must be true or false, got 'sometimes'");
     }
 
     private void assertRejected(String name, Object value, String message) {

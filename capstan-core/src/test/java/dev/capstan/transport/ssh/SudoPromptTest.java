@@ -13,7 +13,9 @@ import dev.capstan.transport.CommandResult;
 import dev.capstan.transport.OutputListener;
 import dev.capstan.transport.Prompt;
 import dev.capstan.transport.Stream;
+import dev.capstan.transport.Transport;
 import dev.capstan.transport.TransportException;
+import dev.capstan.transport.local.LocalTransport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,6 +201,36 @@ class SudoPromptTest {
 
         assertThat(result.exitStatus()).isEqualTo(4);
         assertThat(result.stderrTail()).containsExactly("broken");
+    }
+
+    /** The same protocol on local processes (no terminal there: the prompt arrives on a pipe, as here). */
+    @Test
+    void localProcessesAnswerTheSamePrompt() throws Exception {
+        Server local = Server.parse("localhost").withProperty("local", true);
+        Transport transport = new LocalTransport();
+        Counting answer = new Counting("secret");
+        ExecTest.Lines lines = new ExecTest.Lines();
+
+        CommandResult ran = transport.execute(local,
+                sudo("echo ran; printf tail", env("FAKE_SUDO_SPLIT"), answer), lines);
+        TransportException none = catchThrowableOfType(TransportException.class,
+                () -> transport.execute(local, sudo("echo never", env(), () -> null), OutputListener.IGNORE));
+        TransportException refused = catchThrowableOfType(TransportException.class,
+                () -> transport.execute(local, sudo("echo never", env("FAKE_SUDO_ECHO"), () -> "wrong"),
+                        OutputListener.IGNORE));
+        Counting unused = new Counting("secret");
+        CommandResult noPrompt = transport.execute(local, sudo("echo ran", env("FAKE_SUDO_NOPASSWD"), unused),
+                OutputListener.IGNORE);
+
+        assertThat(ran.exitStatus()).isZero();
+        assertThat(lines.all).extracting(l -> l[1]).containsExactly("ran", "tail");
+        assertThat(ran.stdout()).isEqualTo("ran\ntail");
+        assertThat(answer.calls.get()).isEqualTo(1);
+        assertThat(none.getMessage()).isEqualTo("sudo on localhost asked for a password: set sudo_password"
+                + " (cap.secret) or run capstan from a terminal");
+        assertThat(refused.getMessage()).isEqualTo("sudo on localhost refused the password");
+        assertThat(noPrompt.stdout()).isEqualTo("ran\n");
+        assertThat(unused.calls.get()).isZero();
     }
 
     /** Counts how often the answer was asked for. */

@@ -1,0 +1,396 @@
+package dev.capstan.transport.ssh;
+
+import dev.capstan.Server;
+import dev.capstan.Shell;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.TransportException.Reason;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannel;
+import org.apache.sshd.client.session.ClientSession;
+
+/**
+ * A long-lived shell on one channel of a connection ({@code exec /bin/sh}, no pty, stdin kept open) that runs
+ * commands one after another, for {@code ssh_persistent_shell}: a command then costs one round trip (its script out,
+ * its output and end marker back) instead of two (channel open, then exec until close).
+ *
+ * <p>Each command is written to the shell's stdin as one line:
+ *
+ * <pre>
+ * "$__capstan_sh" -c '&lt;command&gt;' &lt;/dev/null 2&gt;&amp;3 3&gt;&amp;- &amp; __capstan_pid=$!; wait $__capstan_pid; ...
+ * printf '%s %d\n' 'MARKER' $__capstan_status; printf '%s %d\n' 'MARKER' $__capstan_status &gt;&amp;3
+ * </pre>
+ *
+ * <p>so the command runs as sshd would run it on its own channel (the login shell's {@code -c}, in the login
+ * directory, stdin empty; see {@link #SETUP}) in a process of its own, whose {@code cd}, {@code exit} and exports
+ * end with it. Once it
+ * has exited, the shell prints the marker and the exit status on both streams. The marker is random per shell
+ * (128 bits), so no output contains it by chance; each stream is searched for it anywhere ({@link MarkerScanner}),
+ * not at line starts, so output before it is the command's, including a last line without a newline, and the
+ * command's output is passed on byte for byte. The command is done when both streams have shown the marker. The
+ * shell's own stderr is /dev/null (fd 3 is the channel's), so its job reports never mix with a command's output.
+ *
+ * <p>The command runs as a background job that the shell waits for, because a shell runs its traps only between
+ * commands or during {@code wait}: stopping the shell with SIGTERM (timeout, interrupt) makes its trap pass the
+ * signal on to the command, which is what sshd does for a command on its own channel. The channel is then closed
+ * and the shell discarded; a shell that dies mid-command (connection lost) fails that command as a lost connection.
+ */
+final class PersistentShell {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Sent first to every shell. Its own stderr goes to /dev/null (shells report jobs killed by a signal there,
+     * "Terminated") while commands and the marker use the channel's stderr as fd 3. SHLVL goes, as sshd never passes
+     * it (bash reads its .bashrc for a command from sshd only at level 1). The login shell is run by its base name
+     * when PATH finds the same file under it, as sshd does, so that its messages read "bash: line 1: ..." as they
+     * would on a channel of their own. SIGTERM (or SIGHUP) ends the running command, then the shell.
+     */
+    private static final String SETUP = "exec 3>&2 2>/dev/null; unset SHLVL\n"
+            + "__capstan_sh=${SHELL:-/bin/sh}; __capstan_name=${__capstan_sh##*/}; "
+            + "[ \"$(command -v \"$__capstan_name\")\" -ef \"$__capstan_sh\" ] && __capstan_sh=$__capstan_name\n"
+            + "trap '[ -n \"$__capstan_pid\" ] && kill -TERM \"$__capstan_pid\"; exit 143' TERM HUP\n";
+    /** How long an idle shell told to end (EOF) may take until its channel has closed. */
+    private static final long RETIRE_WAIT_MILLIS = 2000;
+    /** Longest trailer after a marker: a space, an exit status, the newline. */
+    private static final int MAX_TRAILER = 16;
+
+    private final String marker = "capstan-" + HexFormat.of().formatHex(randomBytes());
+    private final Framer stdout = new Framer(true);
+    private final Framer stderr = new Framer(false);
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private ChannelLease<ChannelExec> lease;
+    private OutputStream input;
+    private boolean setUp;
+    /** The command running right now, or null. */
+    private volatile Job job;
+    /** Set when the shell must not run another command: stopped, cut off, or its framing went wrong. */
+    private volatile boolean spent;
+
+    private PersistentShell() {
+    }
+
+    /** Whether {@code command} can run on a shell: anything with stdin, a pty or a prompt needs its own channel. */
+    static boolean suits(Command command) {
+        return command.stdin() == null && !command.pty() && command.prompt() == null;
+    }
+
+    /**
+     * Runs {@code command} on an idle shell of {@code host}, or on a new one, and keeps the shell for the next
+     * command if it is still good afterwards.
+     */
+    static CommandResult execute(Server server, Command command, Duration timeout, Duration openTimeout,
+            OutputListener listener, HostConnections host) throws InterruptedException {
+        boolean retried = false;
+        while (true) {
+            PersistentShell shell = host.takeIdleShell();
+            boolean reused = shell != null;
+            if (shell == null) {
+                shell = open(server, host, openTimeout);
+            }
+            try {
+                return shell.run(server, command, timeout, listener);
+            } catch (StaleShell e) {
+                // Its channel had gone before the command could be written, so nothing ran: once more, afresh.
+                if (!reused || retried) {
+                    throw e.failure;
+                }
+                retried = true;
+            } finally {
+                if (shell.isOpen()) {
+                    host.park(shell);
+                } else {
+                    shell.close();
+                }
+            }
+        }
+    }
+
+    /** Opens a shell on a channel leased from {@code host}. */
+    static PersistentShell open(Server server, HostConnections host, Duration openTimeout)
+            throws InterruptedException {
+        PersistentShell shell = new PersistentShell();
+        shell.lease = host.lease(server, shell.new Opener(openTimeout));
+        ChannelExec channel = shell.lease.channel();
+        channel.addCloseFutureListener(f -> shell.channelClosed());
+        shell.input = channel.getInvertedIn();
+        return shell;
+    }
+
+    /** Whether the shell can run a command: its channel is open and it has not been stopped or cut off. */
+    boolean isOpen() {
+        return !spent && closed.getCount() > 0 && lease.channel().isOpen() && lease.connection().isOpen();
+    }
+
+    /**
+     * Ends the shell and frees its slot. An idle shell is sent EOF and ends by itself, so that the server has closed
+     * the channel (as it does after an exec command) before the slot is used again; otherwise the channel is closed.
+     */
+    void close() {
+        if (!spent && closed.getCount() > 0) {
+            spent = true;
+            try {
+                input.close();
+                if (!closed.await(RETIRE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                    lease.channel().close(true);
+                }
+            } catch (InterruptedException | InterruptedIOException e) {
+                Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                // The channel is going away anyway; closing the lease below finishes it.
+            }
+        }
+        spent = true;
+        lease.close();
+    }
+
+    private CommandResult run(Server server, Command command, Duration timeout, OutputListener listener)
+            throws InterruptedException {
+        CommandOutput output = new CommandOutput(server, listener, command.capture());
+        Job current = new Job();
+        stdout.begin(current, output.stdout());
+        stderr.begin(current, output.stderr());
+        job = current;
+        if (closed.getCount() == 0) {
+            spent = true;
+            throw new StaleShell(lost(server, command, null));
+        }
+        long started = System.nanoTime();
+        try {
+            input.write(script(command));
+            input.flush();
+        } catch (InterruptedIOException e) {
+            stop();
+            InterruptedException interrupted = new InterruptedException("interrupted while sending a command");
+            interrupted.initCause(e);
+            throw interrupted;
+        } catch (IOException e) {
+            spent = true;
+            throw new StaleShell(lost(server, command, e));
+        }
+        await(server, command, current, timeout);
+        job = null;
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        output.finish();
+        if (current.cutOff) {
+            spent = true;
+            output.rethrowListenerFailure();
+            throw lost(server, command, null);
+        }
+        output.rethrowListenerFailure();
+        return new CommandResult(server, current.status, output.capturedStdout(), output.stderrTail(), took);
+    }
+
+    private void await(Server server, Command command, Job current, Duration timeout) throws InterruptedException {
+        try {
+            if (timeout == null) {
+                current.done.await(); // keepalives end the wait if the connection dies
+                return;
+            }
+            if (!current.done.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                stop();
+                throw new TransportException(server, Reason.COMMAND_TIMEOUT, "`" + command.line() + "` on "
+                        + server.label() + " did not finish within " + RemoteCommand.describe(timeout)
+                        + " and was stopped");
+            }
+        } catch (InterruptedException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    /** Ends the running command and the shell as a timeout or interrupt ends a command on its own channel. */
+    private void stop() {
+        spent = true;
+        RemoteCommand.stop(lease.channel(), closed);
+    }
+
+    private TransportException lost(Server server, Command command, Exception cause) {
+        if (!lease.connection().isOpen()) {
+            return new TransportException(server, Reason.CONNECTION_LOST,
+                    "connection to " + server.label() + " lost while running `" + command.line() + "`", cause);
+        }
+        return new TransportException(server, Reason.OTHER,
+                "`" + command.line() + "` on " + server.label() + " ended without an exit status", cause);
+    }
+
+    private byte[] script(Command command) {
+        StringBuilder script = new StringBuilder();
+        if (!setUp) {
+            script.append(SETUP);
+            setUp = true;
+        }
+        String printStatus = "printf '%s %d\\n' '" + marker + "' $__capstan_status";
+        script.append("\"$__capstan_sh\" -c ").append(Shell.quote(command.shellLine()))
+                .append(" </dev/null 2>&3 3>&- & __capstan_pid=$!; wait $__capstan_pid; __capstan_status=$?;")
+                .append(" __capstan_pid=; ").append(printStatus).append("; ").append(printStatus).append(" >&3\n");
+        return script.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void channelClosed() {
+        closed.countDown();
+        Job current = job;
+        if (current != null) {
+            current.cutOff();
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** One command's progress: done once both streams showed the marker, or the channel closed first. */
+    private static final class Job {
+        final CountDownLatch done = new CountDownLatch(1);
+        private int streamsEnded;
+        volatile int status;
+        volatile boolean cutOff;
+
+        synchronized void streamEnded(boolean isStdout, int exitStatus) {
+            if (isStdout) {
+                status = exitStatus;
+            }
+            if (++streamsEnded == 2) {
+                done.countDown();
+            }
+        }
+
+        synchronized void cutOff() {
+            if (done.getCount() > 0) {
+                cutOff = true;
+                done.countDown();
+            }
+        }
+    }
+
+    /**
+     * One stream of the shell: passes the running command's bytes on, finds the marker, reads the exit status after
+     * it, and drops what arrives between commands (the output of background processes of earlier commands).
+     */
+    private final class Framer extends OutputStream {
+        private final boolean isStdout;
+        private final MarkerScanner scanner = new MarkerScanner(marker.getBytes(StandardCharsets.US_ASCII));
+        private final StringBuilder trailer = new StringBuilder();
+        private boolean inTrailer;
+        private Job current;
+        private OutputStream sink;
+
+        Framer(boolean isStdout) {
+            this.isStdout = isStdout;
+        }
+
+        synchronized void begin(Job job, OutputStream to) {
+            current = job;
+            sink = to;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] bytes, int offset, int count) {
+            while (count > 0) {
+                if (inTrailer) {
+                    byte b = bytes[offset++];
+                    count--;
+                    if (b == '\n') {
+                        inTrailer = false;
+                        ended(trailer.toString().trim());
+                    } else if (trailer.length() < MAX_TRAILER) {
+                        trailer.append((char) b);
+                    }
+                    continue;
+                }
+                int used = scanner.scan(bytes, offset, count, this::pass);
+                if (used < 0) {
+                    return;
+                }
+                offset += used;
+                count -= used;
+                inTrailer = true;
+                trailer.setLength(0);
+            }
+        }
+
+        private void ended(String exitStatus) {
+            Job job = current;
+            current = null;
+            sink = null;
+            if (job == null) {
+                return;
+            }
+            int status;
+            try {
+                status = Integer.parseInt(exitStatus);
+            } catch (NumberFormatException e) {
+                // Not what the shell prints: something is wrong with it, so this command ends it.
+                spent = true;
+                job.cutOff();
+                return;
+            }
+            job.streamEnded(isStdout, status);
+        }
+
+        private void pass(byte[] bytes, int offset, int count) {
+            OutputStream to = sink;
+            if (to == null) {
+                return;
+            }
+            try {
+                to.write(bytes, offset, count);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // CommandOutput's sinks do not throw
+            }
+        }
+    }
+
+    /** Opens the shell's channel, its streams wired to the framers before any byte can arrive. */
+    private final class Opener implements HostConnections.ChannelOpener<ChannelExec> {
+        private final Duration openTimeout;
+
+        Opener(Duration openTimeout) {
+            this.openTimeout = openTimeout;
+        }
+
+        @Override
+        public ChannelExec open(ClientSession session) throws IOException {
+            ChannelExec channel = session.createExecChannel("exec /bin/sh");
+            channel.setUsePty(false);
+            channel.setOut(stdout);
+            channel.setErr(stderr);
+            RemoteCommand.awaitOpen(channel, openTimeout);
+            return channel;
+        }
+
+        @Override
+        public ClientChannel channelOf(ChannelExec opened) {
+            return opened;
+        }
+    }
+
+    /** The shell's channel was gone before the command could be sent. */
+    private static final class StaleShell extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient TransportException failure;
+
+        StaleShell(TransportException failure) {
+            super(failure.getMessage(), null, false, false);
+            this.failure = failure;
+        }
+    }
+}
