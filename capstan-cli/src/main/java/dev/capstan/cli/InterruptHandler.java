@@ -7,7 +7,8 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * Ctrl-C: the first interrupts the running tasks, so that open transactions roll back and capstan exits 1;
+ * Ctrl-C (sun.misc.Signal, because the JDK has no public API that lets a program go on after SIGINT):
+ * the first interrupts the running tasks, so that open transactions roll back and capstan exits 1;
  * the second aborts at once.
  */
 final class InterruptHandler implements AutoCloseable {

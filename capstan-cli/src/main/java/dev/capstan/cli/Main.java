@@ -161,6 +161,7 @@ public final class Main implements Callable<Integer> {
      * Runs tasks on an engine wired to the console, the summary, the log file and the JSON log, with
      * Ctrl-C handling; returns the exit status. Everything printed about the run passes the secret mask.
      */
+    @SuppressWarnings("try") // the interrupt handler is held for the run, never called directly
     int runEngine(Configuration config, Consumer<Engine> work) {
         RunOptions options = new RunOptions(dryRun, pick(hosts, "HOSTS"), pick(roles, "ROLES"));
         SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
