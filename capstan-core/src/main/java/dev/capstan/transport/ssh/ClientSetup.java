@@ -10,10 +10,13 @@ import org.apache.sshd.client.auth.keyboard.UserAuthKeyboardInteractiveFactory;
 import org.apache.sshd.client.auth.password.UserAuthPasswordFactory;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
+import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.kex.BuiltinDHFactories;
 import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.core.CoreModuleProperties;
 
 /**
@@ -45,6 +48,7 @@ final class ClientSetup {
         client.setAgentFactory(agent.configured() ? agent : null);
         client.setUserAuthFactories(authMethods(settings));
         client.setKeyExchangeFactories(preferFastKex(client.getKeyExchangeFactories()));
+        client.setGlobalRequestHandlers(List.of(new HostKeysNotice()));
 
         // Without TCP_NODELAY, Nagle plus delayed ACKs cost ~40 ms per command.
         CoreModuleProperties.TCP_NODELAY.set(client, true);
@@ -58,6 +62,27 @@ final class ClientSetup {
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, settings.keepaliveCountMax());
         client.start();
         return client;
+    }
+
+    /**
+     * Answers OpenSSH's list of its host keys ({@code hostkeys-00@openssh.com}, sent right after login, no reply wanted)
+     * with an SSH_MSG_IGNORE, which carries the TCP acknowledgement at once. sshd does not set TCP_NODELAY for sessions
+     * without a pty, so its answer to our first channel open waits behind that unacknowledged list until the client's
+     * delayed ACK fires: 40 ms on every first command. MINA's own handler only decoded the keys, then dropped them;
+     * capstan does not learn host keys this way either.
+     */
+    static final class HostKeysNotice implements RequestHandler<ConnectionService> {
+        static final String REQUEST = "hostkeys-00@openssh.com";
+
+        @Override
+        public Result process(ConnectionService service, String request, boolean wantReply, Buffer buffer)
+                throws Exception {
+            if (!REQUEST.equals(request)) {
+                return Result.Unsupported;
+            }
+            service.getSession().sendIgnoreMessage();
+            return wantReply ? Result.ReplyFailure : Result.Replied;
+        }
     }
 
     /** Public keys always; password and keyboard-interactive only with {@code ssh_password}. */

@@ -43,6 +43,13 @@ final class HostKeyVerifier implements ServerKeyVerifier {
         this.log = log;
     }
 
+    /** Parses the known_hosts files ahead of the first check (see {@link KnownHostsFile#preload()}). */
+    void preload() {
+        if (checking != HostKeyChecking.OFF) {
+            files.forEach(KnownHostsFile::preload);
+        }
+    }
+
     /** The connection context that tells this verifier which host a new session is meant to reach. */
     static AttributeRepository contextFor(SshTarget target) {
         return AttributeRepository.ofKeyValuePair(TARGET, new SshdSocketAddress(target.host(), target.port()));

@@ -1,5 +1,6 @@
 package dev.capstan.transport.ssh;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,6 +14,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import javax.security.auth.login.FailedLoginException;
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
@@ -28,6 +32,10 @@ import org.apache.sshd.common.util.security.SecurityUtils;
  *
  * <p>An encrypted key asks the {@link PassphrasePrompt} (three attempts), except while ssh-agent offers keys: then
  * the agent is trusted to hold it, as with OpenSSH, which asks only when the agent's keys did not do.
+ *
+ * <p>{@link #prepare()} reads the default files early, on another thread, without a passphrase: the first login then
+ * finds them parsed. Whatever that read meets (a missing file, an encrypted key, an error) is only acted on, and
+ * reported, when a login first wants the file, exactly as if it were read then.
  */
 final class Identities {
 
@@ -40,6 +48,8 @@ final class Identities {
     private final AgentConnector agent;
     private final EventLog log;
     private final Map<Path, List<KeyPair>> loaded = new HashMap<>();
+    /** Reads started by {@link #prepare()}, each run once: by the preparing thread, or by the first login. */
+    private final Map<Path, FutureTask<Attempt>> prepared = new ConcurrentHashMap<>();
     private Boolean agentHasKeys;
 
     Identities(SshSettings settings, PassphrasePrompt prompt, AgentConnector agent, EventLog log) {
@@ -50,6 +60,21 @@ final class Identities {
         this.prompt = prompt;
         this.agent = agent;
         this.log = log;
+    }
+
+    /**
+     * Reads the default key files without asking for passphrases and without reporting anything, for the first login
+     * to use. Meant for a background thread; a login that comes first reads the files itself.
+     */
+    void prepare() {
+        List<FutureTask<Attempt>> tasks = new ArrayList<>();
+        for (Path file : defaults) {
+            FutureTask<Attempt> task = new FutureTask<>(() -> attempt(file));
+            if (prepared.putIfAbsent(file, task) == null) {
+                tasks.add(task);
+            }
+        }
+        tasks.forEach(FutureTask::run);
     }
 
     /** The key pairs to offer {@code target}, in order; reads (and may prompt for) files not read yet. */
@@ -85,19 +110,72 @@ final class Identities {
 
     private List<KeyPair> load(Path file) {
         String name = SshSettings.displayPath(file);
-        if (!Files.isRegularFile(file)) {
+        Attempt attempt = preparedAttempt(file);
+        if (attempt.missing()) {
             if (configured.contains(file)) {
                 log.warn("identity file " + name + " (ssh_identity) does not exist");
             }
             return List.of();
         }
-        try {
-            return read(file, FilePasswordProvider.EMPTY);
-        } catch (FailedLoginException encrypted) {
+        if (attempt.encrypted()) {
             return loadEncrypted(file, name);
-        } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            log.warn("cannot read identity file " + name + ": " + e.getMessage());
+        }
+        if (attempt.failure() != null) {
+            log.warn("cannot read identity file " + name + ": " + attempt.failure().getMessage());
             return List.of();
+        }
+        return attempt.keys();
+    }
+
+    /** What {@link #prepare()} read, waiting for a read in progress; or a fresh read. */
+    private Attempt preparedAttempt(Path file) {
+        FutureTask<Attempt> task = prepared.remove(file);
+        if (task == null) {
+            return attempt(file);
+        }
+        task.run(); // no-op when the preparing thread has started it
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return task.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // a file read is short: finish it, keep the interrupt for the connect
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof Error error) {
+                        throw error;
+                    }
+                    return Attempt.failed(e.getCause() instanceof Exception cause ? cause : e);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Reads {@code file} without a passphrase; never throws, never reports. */
+    private static Attempt attempt(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return Attempt.MISSING;
+        }
+        try {
+            return new Attempt(read(file, FilePasswordProvider.EMPTY), false, false, null);
+        } catch (FailedLoginException encrypted) {
+            return Attempt.ENCRYPTED;
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            return Attempt.failed(e);
+        }
+    }
+
+    /** What reading a key file without a passphrase gave: keys, or why not. */
+    private record Attempt(List<KeyPair> keys, boolean missing, boolean encrypted, Exception failure) {
+        static final Attempt MISSING = new Attempt(List.of(), true, false, null);
+        static final Attempt ENCRYPTED = new Attempt(List.of(), false, true, null);
+
+        static Attempt failed(Exception e) {
+            return new Attempt(List.of(), false, false, e);
         }
     }
 
@@ -125,13 +203,17 @@ final class Identities {
 
     private static List<KeyPair> read(Path file, FilePasswordProvider passwords)
             throws IOException, GeneralSecurityException {
-        try (InputStream in = Files.newInputStream(file)) {
+        byte[] content = Files.readAllBytes(file);
+        try (InputStream in = new ByteArrayInputStream(content)) {
+            CryptoSetup.bouncyCastleForKeyFile(content);
             Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, new PathResource(file), in, passwords);
             List<KeyPair> keys = new ArrayList<>();
             if (pairs != null) {
                 pairs.forEach(keys::add);
             }
             return keys;
+        } finally {
+            Arrays.fill(content, (byte) 0); // the key file may be unencrypted
         }
     }
 

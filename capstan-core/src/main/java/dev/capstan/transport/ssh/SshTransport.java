@@ -45,10 +45,18 @@ public final class SshTransport implements Transport {
      */
     public SshTransport(SshSettings settings, EventSink events, PassphrasePrompt prompt) {
         this.settings = settings;
+        CryptoSetup.preferJdk();
         EventLog log = new EventLog(events);
         AgentConnector agent = new AgentConnector(settings.agentSocket(), log);
         Identities identities = new Identities(settings, prompt, agent, log);
-        this.client = ClientSetup.newClient(settings, new HostKeyVerifier(settings, log), agent);
+        HostKeyVerifier hostKeys = new HostKeyVerifier(settings, log);
+        // Files the first connection reads anyway, read on another thread while this one builds the client. Nothing is
+        // reported from there: the first connection reports what they hold, as it would have without this.
+        Thread.ofVirtual().name("capstan-ssh-prepare").start(() -> {
+            identities.prepare();
+            hostKeys.preload();
+        });
+        this.client = ClientSetup.newClient(settings, hostKeys, agent);
         this.targets = new TargetResolver(settings);
         this.pool = new ConnectionPool(new Connector(client, settings, identities, log),
                 settings.maxConnectionsPerHost(), log);

@@ -17,7 +17,10 @@
  *     and {@code LineSplitter} turn streams into lines, {@code MarkerScanner} finds prompts and end markers in them;
  *     {@code SftpTransfers} moves files.</li>
  * <li>Trust: {@code HostKeyVerifier} over {@code KnownHostsFile}s, recording with {@code KnownHostsAppender};
- *     keys from {@code Identities} and ssh-agent ({@code AgentConnector}, {@code AgentClient}).</li>
+ *     keys from {@code Identities} and ssh-agent ({@code AgentConnector}, {@code AgentClient}). Both read their files
+ *     ahead of the first connection, on another thread.</li>
+ * <li>Crypto: {@code CryptoSetup} gives MINA the JDK's providers instead of Bouncy Castle's, with {@code JdkEd25519}
+ *     for ssh-ed25519 keys; Bouncy Castle is registered only to decrypt encrypted PKCS#8 key files.</li>
  * </ul>
  */
 package dev.capstan.transport.ssh;

@@ -32,6 +32,11 @@ final class Fixtures {
                 .set("ssh_identity", fleet.identityFile().toString());
     }
 
+    /** Settings that reach no host: no known_hosts or identity of a fleet, {@code home} as {@code ~/.ssh}. */
+    static Fixtures forFleetless(Path home) {
+        return new Fixtures(home);
+    }
+
     Fixtures set(String name, Object value) {
         variables.put(name, value);
         return this;

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -244,13 +246,16 @@ class OpenSshTest {
     }
 
     private SshTransport transport(Map<String, Object> more) {
+        return new SshTransport(settings(more), EventSink.NONE, PassphrasePrompt.NONE);
+    }
+
+    private SshSettings settings(Map<String, Object> more) {
         Map<String, Object> variables = new java.util.HashMap<>(more);
         variables.put("ssh_known_hosts", hosts.knownHostsFile().toString());
         variables.put("ssh_identity", hosts.identityFile().toString());
         variables.put("ssh_config", "none");
-        SshSettings settings = SshSettings.from(variables::get)
+        return SshSettings.from(variables::get)
                 .withUserKnownHosts(home.resolve("known_hosts")).withUserSshDir(home).withAgentSocket(null);
-        return new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE);
     }
 
     private static Server server(int index) {
