@@ -1,0 +1,1 @@
+# The only stage: everything comes from config/deploy.rb and the environment.
