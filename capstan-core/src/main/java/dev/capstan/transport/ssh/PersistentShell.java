@@ -125,7 +125,31 @@ final class PersistentShell {
         ChannelExec channel = shell.lease.channel();
         channel.addCloseFutureListener(f -> shell.channelClosed());
         shell.input = channel.getInvertedIn();
+        shell.probe(server, openTimeout);
         return shell;
+    }
+
+    /**
+     * Runs {@code true} first, within the connect timeout: a shell that does not speak the marker protocol (a
+     * restricted or emulated shell) fails here with a clear message instead of leaving a command waiting forever.
+     */
+    private void probe(Server server, Duration limit) throws InterruptedException {
+        String failure;
+        try {
+            CommandResult result = run(server, Command.of("true"), limit, OutputListener.IGNORE);
+            if (result.succeeded()) {
+                return;
+            }
+            failure = "`true` exited with " + result.exitStatus();
+        } catch (StaleShell e) {
+            failure = e.failure.getMessage();
+        } catch (TransportException e) {
+            failure = e.getMessage();
+        }
+        close();
+        throw new TransportException(server, Reason.OTHER, "the shell on " + server.label()
+                + " does not answer capstan's persistent-shell protocol (" + failure
+                + "); run without ssh_persistent_shell");
     }
 
     /** Whether the shell can run a command: its channel is open and it has not been stopped or cut off. */
