@@ -17,7 +17,7 @@ import org.apache.sshd.common.util.net.SshdSocketAddress;
 /**
  * Decides whether to trust a server's host key: known in the user's known_hosts or an {@code ssh_known_hosts} file
  * means yes; a changed or revoked key means no, always; an unknown key depends on {@code host_key_checking}. A refusal
- * is recorded on the session, so that the connector can explain it ({@link #problem(ClientSession)}) instead of
+ * is recorded for the session, so that the connector can explain it ({@link #problem(ClientSession)}) instead of
  * MINA's "Server key did not validate".
  */
 final class HostKeyVerifier implements ServerKeyVerifier {
@@ -27,8 +27,6 @@ final class HostKeyVerifier implements ServerKeyVerifier {
      * knows the local end of the tunnel.
      */
     static final AttributeKey<SshdSocketAddress> TARGET = new AttributeKey<>();
-
-    private static final AttributeKey<String> PROBLEM = new AttributeKey<>();
 
     private final HostKeyChecking checking;
     private final List<KnownHostsFile> files;
@@ -55,10 +53,16 @@ final class HostKeyVerifier implements ServerKeyVerifier {
         return AttributeRepository.ofKeyValuePair(TARGET, new SshdSocketAddress(target.host(), target.port()));
     }
 
-    /** Why this verifier refused the session's host key, if it did. */
+    /**
+     * Why a verifier refused the session's host key, if one did. Kept beside the session rather than in its
+     * attributes, which MINA clears when it closes the refused session, possibly before this is asked.
+     */
     static Optional<String> problem(ClientSession session) {
-        return Optional.ofNullable(session.getAttribute(PROBLEM));
+        return Optional.ofNullable(PROBLEMS.get(session));
     }
+
+    private static final java.util.Map<ClientSession, String> PROBLEMS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     @Override
     public boolean verifyServerKey(ClientSession session, SocketAddress remoteAddress, PublicKey key) {
@@ -128,7 +132,7 @@ final class HostKeyVerifier implements ServerKeyVerifier {
     }
 
     private static boolean refuse(ClientSession session, String problem) {
-        session.setAttribute(PROBLEM, problem);
+        PROBLEMS.put(session, problem);
         return false;
     }
 
