@@ -16,6 +16,7 @@ import dev.capstan.event.EventSink;
 import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
 import dev.capstan.model.Variables;
+import dev.capstan.transport.ssh.PassphrasePrompt;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -170,9 +171,10 @@ public final class Main implements Callable<Integer> {
                 json, secrets::mask, Clock.systemUTC())) {
             int status;
             String error = null;
-            try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink(),
-                    prompt -> output.aside(() -> RemoteTransportFactory.askSecret(prompt))), output.sink(),
-                    prompt -> output.aside(() -> RemoteTransportFactory.askSecret(prompt)));
+            // key passphrases and the sudo password are asked the same way, with the status line held
+            PassphrasePrompt askOnTerminal = prompt -> output.aside(() -> RemoteTransportFactory.askSecret(prompt));
+            try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink(), askOnTerminal),
+                    output.sink(), askOnTerminal::passphrase);
                  InterruptHandler interrupts = InterruptHandler.install(engine, err)) {
                 output.start();
                 try {
