@@ -68,17 +68,22 @@ class OpenSshTest {
                     Command.of(marker).withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
             assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
 
-            String left = "";
-            for (int i = 0; i < 50; i++) {
-                left = ssh.execute(server, Command.of("pgrep -f -x '" + marker + "' || true").capturing(),
-                        OutputListener.IGNORE).stdout();
-                if (left.isBlank()) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            assertThat(left).as("%s still running", marker).isBlank();
+            assertGoneFromServer(ssh, server, marker);
         }
+    }
+
+    /** The killed command disappears from the server's process list, within five seconds. */
+    private static void assertGoneFromServer(SshTransport ssh, Server server, String marker) throws Exception {
+        String left = "";
+        for (int i = 0; i < 50; i++) {
+            left = ssh.execute(server, Command.of("pgrep -f -x '" + marker + "' || true").capturing(),
+                    OutputListener.IGNORE).stdout();
+            if (left.isBlank()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(left).as("%s still running", marker).isBlank();
     }
 
     @Test
@@ -206,16 +211,7 @@ class OpenSshTest {
                     Command.of(marker).withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
             assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
 
-            String left = "";
-            for (int i = 0; i < 50; i++) {
-                left = ssh.execute(server, Command.of("pgrep -f -x '" + marker + "' || true").capturing(),
-                        OutputListener.IGNORE).stdout();
-                if (left.isBlank()) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            assertThat(left).as("%s still running", marker).isBlank();
+            assertGoneFromServer(ssh, server, marker);
         }
     }
 
