@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.sshd.common.future.CloseFuture;
 import org.apache.sshd.common.file.nativefs.NativeFileSystemFactory;
@@ -70,6 +71,7 @@ public final class SshTestHost implements AutoCloseable {
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final Set<ProcessCommand> running = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicInteger publicKeyChecks = new AtomicInteger();
     private volatile String name;
 
     /**
@@ -187,7 +189,10 @@ public final class SshTestHost implements AutoCloseable {
 
         List<UserAuthFactory> auth = new ArrayList<>();
         auth.add(UserAuthPublicKeyFactory.INSTANCE);
-        server.setPublickeyAuthenticator((user, key, session) -> KeyUtils.compareKeys(key, authorizedKey.publicKey()));
+        server.setPublickeyAuthenticator((user, key, session) -> {
+            publicKeyChecks.incrementAndGet();
+            return KeyUtils.compareKeys(key, authorizedKey.publicKey());
+        });
         if (options.allowPassword()) {
             auth.add(UserAuthPasswordFactory.INSTANCE);
             server.setPasswordAuthenticator((user, password, session) -> options.password().equals(password));
@@ -271,6 +276,14 @@ public final class SshTestHost implements AutoCloseable {
         return stats.connectionsAccepted();
     }
 
+    /**
+     * @return how often a client's public key was checked since start or {@link #resetCounters()}: once for each
+     *         unsigned query ("would this key do?") and once for each signed login request
+     */
+    public int publicKeyChecks() {
+        return publicKeyChecks.get();
+    }
+
     /** @return the connections open right now */
     public int openConnections() {
         return stats.openConnections();
@@ -287,12 +300,13 @@ public final class SshTestHost implements AutoCloseable {
     }
 
     /**
-     * Starts counting afresh: zeroes {@link #connectionsAccepted()}, clears {@link #commandsRun()}, and restarts
-     * both peaks from the channels open right now.
+     * Starts counting afresh: zeroes {@link #connectionsAccepted()} and {@link #publicKeyChecks()}, clears
+     * {@link #commandsRun()}, and restarts both peaks from the channels open right now.
      */
     public void resetCounters() {
         stats.reset();
         commands.clear();
+        publicKeyChecks.set(0);
     }
 
     /**

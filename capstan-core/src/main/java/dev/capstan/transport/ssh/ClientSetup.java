@@ -10,6 +10,7 @@ import org.apache.sshd.client.auth.keyboard.UserAuthKeyboardInteractiveFactory;
 import org.apache.sshd.client.auth.password.UserAuthPasswordFactory;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
+import org.apache.sshd.client.session.ClientConnectionServiceFactory;
 import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.kex.BuiltinDHFactories;
@@ -47,6 +48,7 @@ final class ClientSetup {
         client.setFilePasswordProvider(FilePasswordProvider.EMPTY);
         client.setAgentFactory(agent.configured() ? agent : null);
         client.setUserAuthFactories(authMethods(settings));
+        client.setServiceFactories(List.of(new SignedFirstLogin(), ClientConnectionServiceFactory.INSTANCE));
         client.setKeyExchangeFactories(preferFastKex(client.getKeyExchangeFactories()));
         client.setGlobalRequestHandlers(List.of(new HostKeysNotice()));
 

@@ -65,6 +65,9 @@ final class Connector {
             }
             session = connectTcp(server, target, address, deadline);
             session.setKeyIdentityProvider(KeyIdentityProvider.wrapKeyPairs(keys));
+            if (!keys.isEmpty()) {
+                session.setAttribute(SignedFirstLogin.FIRST_KEY, keys.getFirst());
+            }
             if (settings.password() != null) {
                 session.addPasswordIdentity(settings.password());
             }

@@ -57,6 +57,39 @@ class LoginTest {
     }
 
     @Test
+    void offersTheKeySignedInItsFirstRequestSoTheServerChecksItOnce() throws Exception {
+        SshTestHost host = fleet.host(1);
+        host.resetCounters();
+        SshSettings settings = Fixtures.forFleet(fleet, home).settings();
+
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
+        }
+
+        // MINA (like OpenSSH's ssh) would first ask whether the key would do, then sign: two checks, a round trip
+        // more, and a "none" probe before both.
+        assertThat(host.connectionsAccepted()).isEqualTo(1);
+        assertThat(host.publicKeyChecks()).isEqualTo(1);
+    }
+
+    @Test
+    void aFirstKeyTheServerRefusesStillLeavesTheOthersToTry() throws Exception {
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        SshTestHost host = fleet.host(1);
+        host.resetCounters();
+        SshSettings settings = Fixtures.forFleet(fleet, home)
+                .set("ssh_identity", List.of(stranger.privateKeyFile().toString(), fleet.identityFile().toString()))
+                .settings();
+
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
+        }
+        assertThat(host.connectionsAccepted()).isEqualTo(1);
+    }
+
+    @Test
     void asksForThePassphraseOfAnEncryptedKeyOncePerRun() throws Exception {
         Path key = encryptedCopy(ClientKey.shared(), "open sesame");
         List<String> prompts = new CopyOnWriteArrayList<>();
@@ -129,7 +162,11 @@ class LoginTest {
     @Test
     void aMissingAgentSocketIsSkipped() throws Exception {
         Fixtures.Events events = new Fixtures.Events();
-        SshSettings settings = Fixtures.forFleet(fleet, home).settings().withAgentSocket(home.resolve("gone.sock"));
+        // The first key is refused, so that the login goes on to ask the agent before the other key.
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        SshSettings settings = Fixtures.forFleet(fleet, home)
+                .set("ssh_identity", List.of(stranger.privateKeyFile().toString(), fleet.identityFile().toString()))
+                .settings().withAgentSocket(home.resolve("gone.sock"));
 
         try (SshTransport ssh = new SshTransport(settings, events, PassphrasePrompt.NONE)) {
             assertThat(ssh.execute(Fixtures.server(fleet.host(0)), Command.of("true"), OutputListener.IGNORE)
