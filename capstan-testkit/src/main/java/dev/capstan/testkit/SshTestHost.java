@@ -68,6 +68,7 @@ public final class SshTestHost implements AutoCloseable {
     private final ClientKey authorizedKey;
     private final SshServer server = SshServer.setUpDefaultServer();
     private final ConnectionStats stats = new ConnectionStats();
+    private final ChannelHistory history = new ChannelHistory();
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final Set<ProcessCommand> running = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -211,6 +212,7 @@ public final class SshTestHost implements AutoCloseable {
 
         server.setCommandFactory((channel, commandLine) -> {
             commands.add(commandLine);
+            history.started(channel, commandLine);
             return track(ProcessCommand.exec(commandLine, root, running::remove));
         });
         server.setShellFactory(channel -> track(ProcessCommand.shell(root, running::remove)));
@@ -219,6 +221,7 @@ public final class SshTestHost implements AutoCloseable {
 
         server.addSessionListener(stats);
         server.addChannelListener(stats);
+        server.addChannelListener(history);
     }
 
     private ProcessCommand track(ProcessCommand command) {
@@ -301,11 +304,13 @@ public final class SshTestHost implements AutoCloseable {
 
     /**
      * Starts counting afresh: zeroes {@link #connectionsAccepted()} and {@link #publicKeyChecks()}, clears
-     * {@link #commandsRun()}, and restarts both peaks from the channels open right now.
+     * {@link #commandsRun()} and {@link #channelsServed()}, and restarts both peaks from the channels open right
+     * now.
      */
     public void resetCounters() {
         stats.reset();
         commands.clear();
+        history.clear();
         publicKeyChecks.set(0);
     }
 
@@ -323,6 +328,11 @@ public final class SshTestHost implements AutoCloseable {
                 // Interrupted while waiting: the sessions are closing anyway.
             }
         }
+    }
+
+    /** @return every session channel served since start or {@link #resetCounters()}, in order of opening */
+    public List<ServedChannel> channelsServed() {
+        return history.served();
     }
 
     /** @return every exec command line received, in order of arrival */

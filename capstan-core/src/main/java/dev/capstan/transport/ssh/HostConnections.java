@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.Condition;
@@ -24,6 +26,9 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
  * up to {@code max_connections_per_host}. Channels are leased from the connections; a channel open the server
  * refuses is retried with backoff (for up to {@link #REFUSAL_BUDGET}) so that OpenSSH's MaxSessions churn never
  * becomes a failure.
+ *
+ * <p>Each connection keeps one exec channel opened ahead of need (a spare, holding a channel slot): opened while a
+ * command runs, it spares the next command the round trip of its channel open. A spare yields like an idle shell.
  *
  * <p>Idle {@link PersistentShell}s are parked here, each still holding its channel slot. They yield: a lease that
  * finds no free slot closes the least recently used idle shell rather than wait or open another connection, and a
@@ -46,6 +51,16 @@ final class HostConnections {
         ClientChannel channelOf(C opened);
     }
 
+    /** Starts a command on an exec channel, fresh or a spare: sets its streams, launches, waits for the open. */
+    @FunctionalInterface
+    interface ExecStart {
+        void start(ExecChannel channel) throws IOException;
+    }
+
+    /** A spare exec channel and the connection whose slot it holds. */
+    private record Spare(Connection connection, ExecChannel channel) {
+    }
+
     static final Duration REFUSAL_BUDGET = Duration.ofSeconds(10);
     private static final long FIRST_BACKOFF_MILLIS = 5;
     private static final long MAX_BACKOFF_MILLIS = 320;
@@ -61,6 +76,8 @@ final class HostConnections {
     private final List<Connection> connections = new ArrayList<>();
     /** Idle persistent shells, most recently used first. */
     private final Deque<PersistentShell> idleShells = new ArrayDeque<>();
+    /** The spare exec channel of each connection that has one. */
+    private final Map<Connection, ExecChannel> spares = new IdentityHashMap<>();
     /** Threads waiting for a channel slot right now. */
     private int waiting;
     /** The connection being opened right now, if any: at most one at a time. */
@@ -119,9 +136,50 @@ final class HostConnections {
                 throw channelFailure(server, connection, e);
             }
             opened(connection);
-            return new ChannelLease<>(channel, channels.channelOf(channel), connection,
-                    () -> release(connection, false));
+            return leaseOf(connection, channel, channels.channelOf(channel));
         }
+    }
+
+    /**
+     * Starts a command on an exec channel: the connection's spare if it has one, else a new channel (connecting first
+     * if needed). Either way, a new spare is opened ahead for the next command.
+     *
+     * @throws TransportException as {@link #lease}
+     */
+    ChannelLease<ExecChannel> leaseExec(Server server, ExecStart start) throws InterruptedException {
+        for (Spare spare; (spare = takeSpare()) != null; ) {
+            Connection connection = spare.connection();
+            try {
+                start.start(spare.channel());
+            } catch (IOException | RuntimeException e) {
+                spare.channel().close(true);
+                release(connection, isRefusal(e));
+                if (e instanceof InterruptedIOException) {
+                    throw interrupted(e);
+                }
+                if (neverOpened(spare.channel()) || !connection.isOpen()) {
+                    continue; // nothing ran on it: the next spare, or a new channel
+                }
+                throw channelFailure(server, connection, e);
+            }
+            openSpare(connection);
+            return leaseOf(connection, spare.channel(), spare.channel());
+        }
+        ChannelLease<ExecChannel> lease = lease(server, new ChannelOpener<>() {
+            @Override
+            public ExecChannel open(ClientSession session) throws IOException {
+                ExecChannel channel = ExecChannel.openOn(session);
+                start.start(channel);
+                return channel;
+            }
+
+            @Override
+            public ClientChannel channelOf(ExecChannel opened) {
+                return opened;
+            }
+        });
+        openSpare(lease.connection());
+        return lease;
     }
 
     /**
@@ -178,6 +236,7 @@ final class HostConnections {
         try {
             closed = true;
             idleShells.clear(); // they end with their connections
+            spares.clear();
             List<Connection> all = List.copyOf(connections);
             connections.clear();
             changed.signalAll();
@@ -191,6 +250,7 @@ final class HostConnections {
         while (true) {
             CompletableFuture<Connection> pending;
             PersistentShell reclaimed;
+            Spare yielded;
             boolean mine = false;
             lock.lock();
             try {
@@ -203,13 +263,20 @@ final class HostConnections {
                         return c;
                     }
                 }
-                reclaimed = idleShells.pollLast();
-                if (reclaimed == null && opening == null && connections.size() < connectionLimit) {
+                yielded = takeSlot ? pollSpare() : null;
+                if (yielded != null) {
+                    reclaimed = null;
+                    pending = null;
+                } else {
+                    reclaimed = idleShells.pollLast();
+                }
+                if (yielded == null && reclaimed == null && opening == null
+                        && connections.size() < connectionLimit) {
                     opening = new CompletableFuture<>();
                     mine = true;
                 }
-                pending = opening;
-                if (reclaimed == null && pending == null) {
+                pending = yielded != null ? null : opening;
+                if (yielded == null && reclaimed == null && pending == null) {
                     waiting++;
                     try {
                         changed.await(); // every slot of every allowed connection is busy
@@ -220,6 +287,11 @@ final class HostConnections {
                 }
             } finally {
                 lock.unlock();
+            }
+            if (yielded != null) {
+                // Closed like a finished command: its slot is free once the server has let go of it.
+                leaseOf(yielded.connection(), yielded.channel(), yielded.channel()).close();
+                continue;
             }
             if (reclaimed != null) {
                 reclaimed.close(); // frees its slot (and signals) once the server has let go of it
@@ -293,6 +365,95 @@ final class HostConnections {
             log.debug("staying with " + connectionLimit + " connection(s) to " + target.address()
                     + ": another one failed (" + cause.getMessage() + ")");
         }
+    }
+
+    private <C extends AutoCloseable> ChannelLease<C> leaseOf(Connection connection, C opened, ClientChannel channel) {
+        return new ChannelLease<>(opened, channel, connection, () -> release(connection, false));
+    }
+
+    /** A spare to start a command on, or null; spares of dead connections met on the way are dropped. */
+    private Spare takeSpare() {
+        List<Spare> dead = new ArrayList<>();
+        Spare found = null;
+        lock.lock();
+        try {
+            for (var it = spares.entrySet().iterator(); found == null && it.hasNext(); ) {
+                var entry = it.next();
+                Spare spare = new Spare(entry.getKey(), entry.getValue());
+                it.remove();
+                if (spare.connection().isOpen() && !spare.channel().isClosing()) {
+                    found = spare;
+                } else {
+                    dead.add(spare);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Spare spare : dead) {
+            spare.channel().close(true);
+            release(spare.connection(), false);
+        }
+        return found;
+    }
+
+    /** Removes any one spare, still holding its slot. Caller holds the lock. */
+    private Spare pollSpare() {
+        var it = spares.entrySet().iterator();
+        if (!it.hasNext()) {
+            return null;
+        }
+        var entry = it.next();
+        Spare spare = new Spare(entry.getKey(), entry.getValue());
+        it.remove();
+        return spare;
+    }
+
+    /**
+     * Opens a spare on {@code connection} unless it has one, a slot is not free, or someone waits for a slot. Does
+     * not wait for the server's answer; a refused or failed open simply leaves the connection without a spare.
+     */
+    private void openSpare(Connection connection) {
+        lock.lock();
+        try {
+            if (closed || waiting > 0 || spares.containsKey(connection) || !connection.isOpen()
+                    || !connection.limiter().tryAcquire()) {
+                return;
+            }
+            ExecChannel spare;
+            try {
+                spare = ExecChannel.openOn(connection.session());
+            } catch (IOException | RuntimeException e) {
+                connection.limiter().release();
+                return;
+            }
+            spares.put(connection, spare);
+            spare.opening().addListener(f -> {
+                if (!f.isOpened()) {
+                    dropSpare(connection, spare, isRefusal(f.getException()));
+                }
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Forgets a spare whose open failed, if no command has taken it meanwhile. */
+    private void dropSpare(Connection connection, ExecChannel spare, boolean refused) {
+        lock.lock();
+        try {
+            if (!spares.remove(connection, spare)) {
+                return; // taken: its taker saw the failure and released the slot
+            }
+        } finally {
+            lock.unlock();
+        }
+        spare.close(true);
+        release(connection, refused);
+    }
+
+    private static boolean neverOpened(ExecChannel channel) {
+        return channel.opening().isDone() && !channel.opening().isOpened();
     }
 
     private void opened(Connection connection) {

@@ -397,7 +397,7 @@ final class PersistentShell {
             channel.setUsePty(false);
             channel.setOut(stdout);
             channel.setErr(stderr);
-            RemoteCommand.awaitOpen(channel, openTimeout);
+            RemoteCommand.awaitOpen(channel, channel.open(), openTimeout);
             return channel;
         }
 

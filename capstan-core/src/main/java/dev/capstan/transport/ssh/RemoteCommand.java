@@ -18,10 +18,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ChannelSession;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.future.OpenFuture;
-import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.util.buffer.Buffer;
@@ -72,12 +71,19 @@ final class RemoteCommand {
         PromptWatch prompts = command.prompt() == null ? null : new PromptWatch(command.prompt(), events::add);
         PromptWatch.Filter stdout = prompts == null ? null : prompts.filter(output.stdout());
         PromptWatch.Filter stderr = prompts == null ? null : prompts.filter(output.stderr());
-        ExecOpener opener = prompts == null
-                ? new ExecOpener(output.stdout(), output.stderr())
-                : new ExecOpener(stdout, stderr);
-        try (ChannelLease<ChannelExec> lease = host.lease(server, opener)) {
+        OutputStream out = prompts == null ? output.stdout() : stdout;
+        OutputStream err = prompts == null ? output.stderr() : stderr;
+        HostConnections.ExecStart start = channel -> {
+            // Output wired before any byte can arrive.
+            channel.setUsePty(command.pty());
+            channel.setOut(out);
+            channel.setErr(err);
+            channel.launch(command.shellLine());
+            awaitOpen(channel, channel.opening(), openTimeout);
+        };
+        try (ChannelLease<ExecChannel> lease = host.leaseExec(server, start)) {
             long started = System.nanoTime();
-            ChannelExec channel = lease.channel();
+            ExecChannel channel = lease.channel();
             CountDownLatch closed = new CountDownLatch(1);
             channel.addCloseFutureListener(f -> {
                 closed.countDown();
@@ -95,37 +101,11 @@ final class RemoteCommand {
         }
     }
 
-    /** Opens the exec channel, output wired to {@code output} before any byte can arrive. */
-    private final class ExecOpener implements HostConnections.ChannelOpener<ChannelExec> {
-        private final OutputStream stdout;
-        private final OutputStream stderr;
-
-        ExecOpener(OutputStream stdout, OutputStream stderr) {
-            this.stdout = stdout;
-            this.stderr = stderr;
-        }
-
-        @Override
-        public ChannelExec open(ClientSession session) throws IOException {
-            ChannelExec channel = session.createExecChannel(command.shellLine());
-            channel.setUsePty(command.pty());
-            channel.setOut(stdout);
-            channel.setErr(stderr);
-            awaitOpen(channel, openTimeout);
-            return channel;
-        }
-
-        @Override
-        public ClientChannel channelOf(ChannelExec opened) {
-            return opened;
-        }
-    }
-
     /**
      * Writes stdin, then EOF, which is what lets {@code cat} and friends finish. Without stdin to send, a terminal
      * gets no EOF (it would read as ^D typed by the user), nor does a command with a prompt to answer.
      */
-    private void sendStdin(ChannelExec channel, CountDownLatch closed) throws InterruptedException {
+    private void sendStdin(ExecChannel channel, CountDownLatch closed) throws InterruptedException {
         if (command.stdin() == null && (command.pty() || command.prompt() != null)) {
             return;
         }
@@ -145,7 +125,7 @@ final class RemoteCommand {
      * Waits until the channel has closed, answering prompts meanwhile. The time spent getting an answer (a person
      * typing a password) does not count against the command's timeout.
      */
-    private void awaitClose(ChannelExec channel, CountDownLatch closed, BlockingQueue<Integer> events,
+    private void awaitClose(ExecChannel channel, CountDownLatch closed, BlockingQueue<Integer> events,
             PromptWatch prompts) throws InterruptedException {
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         try {
@@ -179,7 +159,7 @@ final class RemoteCommand {
      * Answers the {@code count}th prompt: the first with the prompt's answer, asked for only now; a second one means
      * the answer was refused. The answer is never part of a message.
      */
-    private void answer(ChannelExec channel, CountDownLatch closed, PromptWatch prompts, int count)
+    private void answer(ExecChannel channel, CountDownLatch closed, PromptWatch prompts, int count)
             throws InterruptedException {
         if (closed.getCount() == 0) {
             return; // the command ended on its own; its exit status tells how
@@ -214,7 +194,7 @@ final class RemoteCommand {
         }
     }
 
-    private CommandResult result(ChannelExec channel, Connection connection, CommandOutput output, Duration took) {
+    private CommandResult result(ExecChannel channel, Connection connection, CommandOutput output, Duration took) {
         Integer status = channel.getExitStatus();
         if (status != null) {
             return new CommandResult(server, status, output.capturedStdout(), output.stderrTail(), took);
@@ -236,9 +216,8 @@ final class RemoteCommand {
                 "`" + command.line() + "` on " + server.label() + " ended without an exit status");
     }
 
-    /** Opens {@code channel}, waiting at most {@code openTimeout} for the server's answer. */
-    static void awaitOpen(ClientChannel channel, Duration openTimeout) throws IOException {
-        OpenFuture opening = channel.open();
+    /** Waits at most {@code openTimeout} for the server's answer to the open of {@code channel}. */
+    static void awaitOpen(ClientChannel channel, OpenFuture opening, Duration openTimeout) throws IOException {
         if (!opening.await(openTimeout.toMillis())) {
             channel.close(true);
             throw new SshException("no answer to a channel open within " + openTimeout.toSeconds() + " s");
@@ -251,7 +230,7 @@ final class RemoteCommand {
     }
 
     /** Ends the remote command and waits (briefly, uninterruptibly) for its channel to close. */
-    static void stop(ChannelExec channel, CountDownLatch closed) {
+    static void stop(ChannelSession channel, CountDownLatch closed) {
         sendSignal(channel, "TERM");
         channel.close(false);
         boolean interrupted = false;
@@ -269,7 +248,7 @@ final class RemoteCommand {
     }
 
     /** RFC 4254 6.9; MINA has no method for it. Best effort: the channel is closed right after anyway. */
-    private static void sendSignal(ChannelExec channel, String name) {
+    private static void sendSignal(ChannelSession channel, String name) {
         try {
             Buffer request = channel.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST, 32);
             request.putUInt(channel.getRecipient());

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.capstan.Server;
 import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
+import dev.capstan.testkit.ServedChannel;
 import dev.capstan.testkit.SshTestFleet;
 import dev.capstan.testkit.SshTestHost;
 import dev.capstan.transport.Command;
@@ -119,6 +120,50 @@ class ConnectionSharingTest {
     }
 
     @Test
+    void theNextCommandsChannelIsOpenedWhileThePreviousCommandRuns() throws Exception {
+        try (SshTestFleet fleet = SshTestFleet.start(1);
+                SshTransport ssh = transport(fleet, 10, 1)) {
+            SshTestHost host = fleet.host(0);
+            Server server = Fixtures.server(host);
+
+            for (int i = 0; i < 4; i++) {
+                CommandResult result = ssh.execute(server, Command.of("echo " + i).capturing(), OutputListener.IGNORE);
+                assertThat(result.stdout()).isEqualTo(i + "\n");
+            }
+
+            // So a sequential command waits one round trip (its command), not two (channel open, then command).
+            List<ServedChannel> ran = host.channelsServed().stream().filter(c -> c.command() != null).toList();
+            assertThat(ran).hasSize(4);
+            for (int k = 1; k < ran.size(); k++) {
+                assertThat(ran.get(k).opened())
+                        .as("the channel of command %d opened before command %d's channel closed", k + 1, k)
+                        .isLessThan(ran.get(k - 1).closed());
+            }
+            assertThat(host.connectionsAccepted()).isEqualTo(1);
+            assertThat(host.commandsRun()).hasSize(4);
+        }
+    }
+
+    @Test
+    void aServerThatAllowsOneChannelAtATimeStillRunsEveryCommandOnce() throws Exception {
+        try (SshTestFleet fleet = SshTestFleet.start(1, SshTestHost.Options.defaults().withMaxChannels(1));
+                SshTransport ssh = transport(fleet, 10, 1)) {
+            SshTestHost host = fleet.host(0);
+            Server server = Fixtures.server(host);
+
+            for (int i = 0; i < 5; i++) {
+                CommandResult result = ssh.execute(server, Command.of("echo " + i).capturing(), OutputListener.IGNORE);
+                assertThat(result.stdout()).isEqualTo(i + "\n");
+            }
+
+            // Channels opened ahead were refused, which costs nothing: every command ran, once, on one connection.
+            assertThat(host.commandsRun()).hasSize(5);
+            assertThat(host.peakChannels()).isEqualTo(1);
+            assertThat(host.connectionsAccepted()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void reconnectsForTheNextCommandAfterTheConnectionWasLost() throws Exception {
         try (SshTestFleet fleet = SshTestFleet.start(1);
                 SshTransport ssh = transport(fleet, 10, 1)) {
@@ -131,6 +176,8 @@ class ConnectionSharingTest {
 
             assertThat(result.stdout()).isEqualTo("again\n");
             assertThat(host.connectionsAccepted()).isEqualTo(2);
+            // The channel opened ahead on the lost connection was not used, and nothing ran twice.
+            assertThat(host.commandsRun()).hasSize(2);
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.capstan.Server;
 import dev.capstan.event.EventSink;
+import dev.capstan.testkit.ServedChannel;
 import dev.capstan.testkit.SshTestFleet;
 import dev.capstan.testkit.SshTestHost;
 import dev.capstan.transport.Command;
@@ -173,7 +174,8 @@ class PersistentShellTest {
 
             assertThat(host.commandsRun()).containsExactly(SHELL_START);
             assertThat(host.connectionsAccepted()).isEqualTo(1);
-            assertThat(host.peakChannels()).isEqualTo(1);
+            // The shell's channel and no other: no exec channel was opened, not even ahead of need.
+            assertThat(host.channelsServed()).singleElement().extracting(ServedChannel::command).isEqualTo(SHELL_START);
         }
     }
 
