@@ -8,10 +8,11 @@
  * <li>Reaching a server: {@code TargetResolver} applies ssh config and {@code gateway} to give an {@code SshTarget};
  *     {@code Connector} opens and authenticates a connection (through a jump host's session if needed), with
  *     {@code ConnectFailures} turning what goes wrong into one-line errors; {@code ClientSetup} builds the one MINA
- *     client.</li>
+ *     client, whose login ({@code SignedFirstLogin}) offers the key signed in its first request.</li>
  * <li>Sharing connections: {@code ConnectionPool} keeps one {@code HostConnections} per target, which opens
- *     {@code Connection}s and leases their channel slots ({@code ChannelLimiter}, {@code ChannelLease}).</li>
- * <li>Running: {@code RemoteCommand} runs one command on an exec channel, answering sudo's prompt
+ *     {@code Connection}s and leases their channel slots ({@code ChannelLimiter}, {@code ChannelLease}), keeping
+ *     one {@code ExecChannel} per connection opened ahead for the next command.</li>
+ * <li>Running: {@code RemoteCommand} runs one command on an {@code ExecChannel}, answering sudo's prompt
  *     ({@code PromptWatch}); with {@code ssh_persistent_shell}, {@code PersistentShell} runs commands one after another
  *     on a long-lived shell channel instead, parked in {@code HostConnections} between commands; {@code CommandOutput}
  *     and {@code LineSplitter} turn streams into lines, {@code MarkerScanner} finds prompts and end markers in them;
