@@ -249,8 +249,7 @@ final class HostConnections {
     private Connection connection(Server server, boolean takeSlot) throws InterruptedException {
         while (true) {
             CompletableFuture<Connection> pending;
-            PersistentShell reclaimed;
-            Spare yielded;
+            Runnable freeSlot; // closes a spare or an idle shell, which gives its slot back
             boolean mine = false;
             lock.lock();
             try {
@@ -263,20 +262,13 @@ final class HostConnections {
                         return c;
                     }
                 }
-                yielded = takeSlot ? pollSpare() : null;
-                if (yielded != null) {
-                    reclaimed = null;
-                    pending = null;
-                } else {
-                    reclaimed = idleShells.pollLast();
-                }
-                if (yielded == null && reclaimed == null && opening == null
-                        && connections.size() < connectionLimit) {
+                freeSlot = idleSlotHolder(takeSlot);
+                if (freeSlot == null && opening == null && connections.size() < connectionLimit) {
                     opening = new CompletableFuture<>();
                     mine = true;
                 }
-                pending = yielded != null ? null : opening;
-                if (yielded == null && reclaimed == null && pending == null) {
+                pending = freeSlot == null ? opening : null;
+                if (freeSlot == null && pending == null) {
                     waiting++;
                     try {
                         changed.await(); // every slot of every allowed connection is busy
@@ -288,13 +280,8 @@ final class HostConnections {
             } finally {
                 lock.unlock();
             }
-            if (yielded != null) {
-                // Closed like a finished command: its slot is free once the server has let go of it.
-                leaseOf(yielded.connection(), yielded.channel(), yielded.channel()).close();
-                continue;
-            }
-            if (reclaimed != null) {
-                reclaimed.close(); // frees its slot (and signals) once the server has let go of it
+            if (freeSlot != null) {
+                freeSlot.run(); // the slot is free (and signalled) once the server has let go of the channel
                 continue;
             }
             if (mine) {
@@ -371,16 +358,26 @@ final class HostConnections {
         return new ChannelLease<>(opened, channel, connection, () -> release(connection, false));
     }
 
+    /**
+     * Something idle that holds a slot, to be closed so that a lease can have the slot: a spare (when the lease
+     * takes a slot), else the least recently used idle shell; null if there is nothing. Caller holds the lock.
+     */
+    private Runnable idleSlotHolder(boolean takeSlot) {
+        Spare spare = takeSlot ? pollSpare() : null;
+        if (spare != null) {
+            return () -> leaseOf(spare.connection(), spare.channel(), spare.channel()).close();
+        }
+        PersistentShell shell = idleShells.pollLast();
+        return shell == null ? null : shell::close;
+    }
+
     /** A spare to start a command on, or null; spares of dead connections met on the way are dropped. */
     private Spare takeSpare() {
         List<Spare> dead = new ArrayList<>();
         Spare found = null;
         lock.lock();
         try {
-            for (var it = spares.entrySet().iterator(); found == null && it.hasNext(); ) {
-                var entry = it.next();
-                Spare spare = new Spare(entry.getKey(), entry.getValue());
-                it.remove();
+            for (Spare spare; found == null && (spare = pollSpare()) != null; ) {
                 if (spare.connection().isOpen() && !spare.channel().isClosing()) {
                     found = spare;
                 } else {

@@ -126,10 +126,7 @@ class ConnectionSharingTest {
             SshTestHost host = fleet.host(0);
             Server server = Fixtures.server(host);
 
-            for (int i = 0; i < 4; i++) {
-                CommandResult result = ssh.execute(server, Command.of("echo " + i).capturing(), OutputListener.IGNORE);
-                assertThat(result.stdout()).isEqualTo(i + "\n");
-            }
+            echoOneAfterAnother(ssh, server, 4);
 
             // So a sequential command waits one round trip (its command), not two (channel open, then command).
             List<ServedChannel> ran = host.channelsServed().stream().filter(c -> c.command() != null).toList();
@@ -151,10 +148,7 @@ class ConnectionSharingTest {
             SshTestHost host = fleet.host(0);
             Server server = Fixtures.server(host);
 
-            for (int i = 0; i < 5; i++) {
-                CommandResult result = ssh.execute(server, Command.of("echo " + i).capturing(), OutputListener.IGNORE);
-                assertThat(result.stdout()).isEqualTo(i + "\n");
-            }
+            echoOneAfterAnother(ssh, server, 5);
 
             // Channels opened ahead were refused, which costs nothing: every command ran, once, on one connection.
             assertThat(host.commandsRun()).hasSize(5);
@@ -217,6 +211,14 @@ class ConnectionSharingTest {
 
             assertThat(host.peakChannels()).isLessThanOrEqualTo(2);
             assertThat(host.connectionsAccepted()).isEqualTo(1);
+        }
+    }
+
+    /** Runs {@code echo 0}, {@code echo 1}, ... one after another, each checked for its output. */
+    private static void echoOneAfterAnother(SshTransport ssh, Server server, int count) throws InterruptedException {
+        for (int i = 0; i < count; i++) {
+            CommandResult result = ssh.execute(server, Command.of("echo " + i).capturing(), OutputListener.IGNORE);
+            assertThat(result.stdout()).isEqualTo(i + "\n");
         }
     }
 
