@@ -142,7 +142,9 @@ final class HostConnections {
 
     /**
      * Starts a command on an exec channel: the connection's spare if it has one, else a new channel (connecting first
-     * if needed). Either way, a new spare is opened ahead for the next command.
+     * if needed). Either way, a new spare is opened ahead for the next command. A spare that never opened, or whose
+     * connection is known gone, is passed over; but a command sent on a spare whose connection then turns out lost
+     * is not sent again: unlike a refused open, it may have run.
      *
      * @throws TransportException as {@link #lease}
      */
