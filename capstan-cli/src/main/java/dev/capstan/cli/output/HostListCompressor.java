@@ -49,6 +49,32 @@ public final class HostListCompressor {
         return String.join(",", compress(hosts));
     }
 
+    /**
+     * The compressed list joined with {@code separator}, at most about {@code maxChars} long: when the whole list is
+     * longer (a thousand hosts whose names share no numbering), it ends after the first hosts that fit, with
+     * {@code "… and 990 more"}. The event log and the log file still name every host.
+     */
+    public static String abbreviate(List<String> hosts, String separator, int maxChars, String ellipsis) {
+        List<String> distinct = List.copyOf(new LinkedHashSet<>(hosts));
+        String all = String.join(separator, compress(distinct));
+        if (all.length() <= maxChars || distinct.size() < 2) {
+            return all;
+        }
+        // The most leading hosts whose list still fits; the length grows with the count, so bisect.
+        int fits = 1;
+        int tooMany = distinct.size();
+        while (tooMany - fits > 1) {
+            int middle = (fits + tooMany) >>> 1;
+            if (String.join(separator, compress(distinct.subList(0, middle))).length() <= maxChars) {
+                fits = middle;
+            } else {
+                tooMany = middle;
+            }
+        }
+        return String.join(separator, compress(distinct.subList(0, fits))) + separator + ellipsis + " and "
+                + (distinct.size() - fits) + " more";
+    }
+
     /** {@code 1-4,7} for the numbers of one group. */
     private static String ranges(List<Numbered> group) {
         List<Numbered> sorted = new ArrayList<>(group);

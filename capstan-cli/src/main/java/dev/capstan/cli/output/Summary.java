@@ -25,6 +25,8 @@ import java.util.Set;
  */
 public final class Summary implements EventSink {
     private static final int COMMAND_WIDTH = 60;
+    /** A host list longer than this (hundreds of hosts without a common numbering) is cut short. */
+    private static final int HOST_LIST_CHARS = 160;
 
     private final boolean dryRun;
     private final List<Row> rows = new ArrayList<>();
@@ -175,13 +177,15 @@ public final class Summary implements EventSink {
         if (!hosts.isEmpty() || !failed.isEmpty()) {
             out.add("  hosts: " + good.size() + " ok" + (failed.isEmpty() ? "" : ", " + palette.boldRed(failed.size() + " failed")));
             if (!good.isEmpty()) {
-                out.add("    " + palette.green(glyphs.ok()) + " " + String.join(", ", HostListCompressor.compress(good)));
+                out.add("    " + palette.green(glyphs.ok()) + " "
+                        + HostListCompressor.abbreviate(good, ", ", HOST_LIST_CHARS, glyphs.ellipsis()));
             }
             // hosts that failed for the same reason share a line: web[1-40] rather than forty lines
             Map<String, List<String>> byReason = new LinkedHashMap<>();
             failed.forEach((host, why) -> byReason.computeIfAbsent(why.describe(glyphs), r -> new ArrayList<>()).add(host));
             Map<String, String> lines = new LinkedHashMap<>();
-            byReason.forEach((reason, list) -> lines.put(HostListCompressor.join(list), reason));
+            byReason.forEach((reason, list) -> lines.put(
+                    HostListCompressor.abbreviate(list, ",", HOST_LIST_CHARS, glyphs.ellipsis()), reason));
             int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0);
             lines.forEach((list, reason) -> out.add("    " + palette.boldRed(glyphs.fail()) + " "
                     + palette.host(list, pad(list, width)) + "  " + reason));

@@ -2,6 +2,7 @@ package dev.capstan.cli.output;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -58,5 +59,30 @@ class HostListCompressorTest {
     void duplicatesAndIpv6() {
         assertThat(join("web1", "web1", "web2")).isEqualTo("web[1-2]");
         assertThat(join("::1", "fe80::2")).isEqualTo("::1,fe80::2");
+    }
+
+    @Test
+    void aLongListEndsWithHowManyHostsItLeftOut() {
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            hosts.add("127.0.0.1:" + (30000 + 7 * i)); // ports with gaps: nothing to compress
+        }
+
+        String line = HostListCompressor.abbreviate(hosts, ", ", 160, "…");
+
+        assertThat(line).hasSizeLessThanOrEqualTo(160 + ", … and 1000 more".length())
+                .startsWith("127.0.0.1:30000, 127.0.0.1:30007, ");
+        int shown = line.split(", ").length - 1;
+        assertThat(line).endsWith(", … and " + (1000 - shown) + " more");
+        assertThat(shown).isGreaterThan(5);
+    }
+
+    @Test
+    void aListThatFitsIsNotCut() {
+        List<String> hosts = new ArrayList<>();
+        for (int i = 1; i <= 1000; i++) {
+            hosts.add("web" + i);
+        }
+        assertThat(HostListCompressor.abbreviate(hosts, ", ", 160, "…")).isEqualTo("web[1-1000]");
     }
 }

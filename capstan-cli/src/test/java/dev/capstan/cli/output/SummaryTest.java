@@ -6,6 +6,7 @@ import static dev.capstan.cli.output.Recorded.at;
 import static dev.capstan.cli.output.Recorded.ms;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capstan.Server;
 import dev.capstan.event.Event;
 import dev.capstan.transport.Stream;
 import java.util.ArrayList;
@@ -102,6 +103,22 @@ class SummaryTest {
                 "  hosts: 0 ok, 4 failed",
                 "    ✗ web[1-3]  exit status 1 in `sv restart app`",
                 "    ✗ web4      exit status 2 in `sv restart app`");
+    }
+
+    @Test
+    void aThousandHostsWithoutACommonNumberingFitOnAShortLine() {
+        List<Server> fleet = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            fleet.add(Server.parse("root@127.0.0.1:" + (30000 + 7 * i)));
+        }
+        List<String> lines = plain(of(false, List.of(
+                new Event.TaskStarted(at(0), "fanout", 0, fleet),
+                new Event.TaskFinished(at(500), "fanout", 0, ms(500), true, null))));
+
+        assertThat(lines).contains("  hosts: 1000 ok");
+        String okLine = lines.get(lines.indexOf("  hosts: 1000 ok") + 1);
+        assertThat(okLine).startsWith("    ✓ 127.0.0.1:30000, 127.0.0.1:30007, ").hasSizeLessThan(200)
+                .matches(".*, … and \\d+ more");
     }
 
     @Test
