@@ -14,6 +14,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The {@code copy} strategy: optionally build locally ({@code build_command}), take the artifact (a jar,
@@ -22,8 +24,32 @@ import java.util.List;
  */
 final class CopyStrategy implements Strategy {
 
-    /** The file to upload, how to put it into a release, and whether capstan made it (and removes it). */
-    record Artifact(Path file, boolean tarball, String name, boolean temporary) { }
+    /**
+     * The file to upload, how to put it into a release, whether capstan made it (and removes it), and its SHA-256,
+     * worked out on another thread while the file goes up: for a 50 MB artifact that is a few hundred ms less.
+     */
+    record Artifact(Path file, boolean tarball, String name, boolean temporary, CompletableFuture<String> sha256) {
+
+        Artifact(Path file, boolean tarball, String name, boolean temporary) {
+            this(file, tarball, name, temporary, new CompletableFuture<>());
+            Thread.ofVirtual().name("capstan-artifact-digest").start(() -> {
+                try {
+                    sha256.complete(digest(file));
+                } catch (RuntimeException e) {
+                    sha256.completeExceptionally(e);
+                }
+            });
+        }
+
+        /** The revision this artifact stands for: the start of its SHA-256. */
+        String revision() {
+            try {
+                return sha256.join().substring(0, 12);
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+    }
 
     @Override
     public List<String> checkLocal(TaskContext ctx) {
@@ -52,10 +78,10 @@ final class CopyStrategy implements Strategy {
             return "(dry run)";
         }
         synchronized (CopyStrategy.class) {
-            // resolved once per run: the packed artifact is removed after its upload
+            // resolved once per run (the upload resolves it, before it removes a packed artifact)
             String resolved = ctx.fetch("copy_revision_resolved", null);
             if (resolved == null) {
-                resolved = digest(artifact(ctx).file()).substring(0, 12);
+                resolved = artifact(ctx).revision();
                 ctx.set("copy_revision_resolved", resolved);
             }
             return resolved;
@@ -102,6 +128,7 @@ final class CopyStrategy implements Strategy {
             ctx.upload(artifact.file().toString(), s -> staging(ctx, s, artifact), o -> { });
         } finally {
             if (artifact.temporary()) {
+                revision(ctx); // its digest, done meanwhile, is the revision: read it before the file goes
                 ctx.set("copy_artifact", null);
                 artifact.file().toFile().delete();
             }

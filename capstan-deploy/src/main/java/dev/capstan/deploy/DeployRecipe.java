@@ -158,9 +158,9 @@ public final class DeployRecipe implements Recipe {
 
     private void updateCode(TaskContext ctx) {
         Strategy strategy = strategy(ctx);
-        String revision = strategy.revision(ctx);
         ctx.onRollback(() -> ctx.run(s -> "rm -rf " + quote(Layout.of(ctx, s).releasePath())));
         strategy.deploy(ctx);
+        String revision = strategy.revision(ctx); // after: the copy strategy digests its artifact during the upload
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             StringBuilder script = new StringBuilder("set -e;");

@@ -8,6 +8,8 @@ import dev.capstan.event.Event;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +41,41 @@ class DeployRecipeTest {
             assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist();
         }
         assertThat(f.current(0)).isEqualTo(f.current(1));
+    }
+
+    @Test
+    void anArtifactsRevisionIsTheStartOfItsSha256() throws Exception {
+        Path jar = Files.write(dir.resolve("shop.jar"), "pretend this is a jar\n".getBytes());
+        DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("repository", jar.toString()));
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+
+        String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(jar)))
+                .substring(0, 12);
+        for (int host = 0; host < 2; host++) {
+            assertThat(f.deployTo(host).resolve("current/REVISION")).hasContent(expected);
+            assertThat(f.deployTo(host).resolve("current/shop.jar")).hasSameBinaryContentAs(jar);
+            assertThat(Files.readString(f.deployTo(host).resolve("revisions.log"))).contains(" revision " + expected);
+        }
+    }
+
+    @Test
+    void aPackedDirectoryGetsOneRevisionEverywhereAndItsTarballIsRemoved() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        List<String> tarballsBefore = tarballs();
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+
+        String revision = Files.readString(f.deployTo(0).resolve("current/REVISION")).strip();
+        assertThat(revision).matches("[0-9a-f]{12}");
+        assertThat(f.deployTo(1).resolve("current/REVISION")).hasContent(revision);
+        assertThat(Files.readString(f.deployTo(1).resolve("revisions.log"))).contains(" revision " + revision);
+        assertThat(tarballs()).isEqualTo(tarballsBefore);
+    }
+
+    /** The packed tarballs of application "shop" in the temporary directory. */
+    private static List<String> tarballs() throws IOException {
+        try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("shop-release")).sorted().toList();
+        }
     }
 
     @Test
