@@ -128,7 +128,7 @@ final class CopyStrategy implements Strategy {
             ctx.upload(artifact.file().toString(), s -> staging(ctx, s, artifact), o -> { });
         } finally {
             if (artifact.temporary()) {
-                revision(ctx); // its digest, done meanwhile, is the revision: read it before the file goes
+                keepRevision(ctx, artifact); // its digest, done meanwhile, is the revision: taken before the file goes
                 ctx.set("copy_artifact", null);
                 artifact.file().toFile().delete();
             }
@@ -141,6 +141,24 @@ final class CopyStrategy implements Strategy {
                     ? "mkdir -p " + release + " && tar xzf " + staged + " -C " + release + " && rm -f " + staged
                     : "mkdir -p " + release + " && mv " + staged + " " + release + "/" + quote(artifact.name());
         });
+    }
+
+    /**
+     * Waits for the artifact's digest and keeps the revision, unless resolved already. Never throws: from a
+     * {@code finally}, it must not hide why the upload failed; a digest that failed is worked out again on demand.
+     */
+    private static void keepRevision(TaskContext ctx, Artifact artifact) {
+        String revision;
+        try {
+            revision = artifact.revision();
+        } catch (RuntimeException e) {
+            return;
+        }
+        synchronized (CopyStrategy.class) {
+            if (ctx.fetch("copy_revision_resolved", null) == null) {
+                ctx.set("copy_revision_resolved", revision);
+            }
+        }
     }
 
     private static String staging(TaskContext ctx, dev.capstan.Server server, Artifact artifact) {
