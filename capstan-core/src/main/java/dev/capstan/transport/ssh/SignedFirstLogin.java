@@ -8,9 +8,10 @@ import org.apache.sshd.client.auth.pubkey.KeyPairIdentity;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientUserAuthService;
-import org.apache.sshd.common.NamedResource;
-import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.Service;
+import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.auth.AbstractUserAuthServiceFactory;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.io.IoWriteFuture;
@@ -36,13 +37,14 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
     private static final String METHOD = UserAuthPublicKeyFactory.NAME;
 
     @Override
-    public org.apache.sshd.common.Service create(Session session) throws IOException {
-        return new Service(session);
+    public Service create(Session session) throws IOException {
+        return new LoginService(session);
     }
 
-    static final class Service extends ClientUserAuthService {
+    /** MINA's user-auth service, but for its first request. */
+    static final class LoginService extends ClientUserAuthService {
 
-        Service(Session session) {
+        LoginService(Session session) {
             super(session);
         }
 
