@@ -1,9 +1,9 @@
 package dev.capstan.testkit;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.channel.ChannelListener;
@@ -13,7 +13,8 @@ import org.apache.sshd.server.channel.ChannelSession;
 final class ChannelHistory implements ChannelListener {
 
     private final Object lock = new Object();
-    private final Map<Channel, Integer> index = new ConcurrentHashMap<>();
+    /** Guarded by {@link #lock}. */
+    private final Map<Channel, Integer> index = new HashMap<>();
     private final List<ServedChannel> served = new ArrayList<>();
     private long clock;
 
@@ -29,8 +30,10 @@ final class ChannelHistory implements ChannelListener {
 
     @Override
     public void channelClosed(Channel channel, Throwable reason) {
-        update(channel, c -> new ServedChannel(c.command(), c.opened(), c.started(), ++clock));
-        index.remove(channel);
+        synchronized (lock) {
+            update(channel, c -> new ServedChannel(c.command(), c.opened(), c.started(), ++clock));
+            index.remove(channel);
+        }
     }
 
     /** The host is about to run {@code command} on {@code channel}. */
