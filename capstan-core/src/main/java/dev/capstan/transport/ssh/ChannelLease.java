@@ -45,8 +45,12 @@ final class ChannelLease<C extends AutoCloseable> implements AutoCloseable {
             return;
         }
         try {
-            opened.close();
-            // A slot freed before the server has seen the CLOSE would let the next open be refused.
+            if (opened != channel) {
+                opened.close(); // an SFTP client ends its channel its own way
+            }
+            // Gracefully: MINA's plain close() drops a channel without telling the server, which then keeps it (a
+            // channel opened ahead and never used, say) and counts it against MaxSessions until the connection ends.
+            // And a slot freed before the server has seen the CLOSE would let the next open be refused.
             channel.close(false).await(CLOSE_WAIT_MILLIS);
         } catch (InterruptedIOException e) {
             Thread.currentThread().interrupt();

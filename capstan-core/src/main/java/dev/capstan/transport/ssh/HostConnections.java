@@ -62,6 +62,8 @@ final class HostConnections {
     }
 
     static final Duration REFUSAL_BUDGET = Duration.ofSeconds(10);
+    /** How long an unused spare's open may take before it is closed anyway: a round trip, on a live connection. */
+    private static final Duration SPARE_OPEN_WAIT = Duration.ofSeconds(5);
     private static final long FIRST_BACKOFF_MILLIS = 5;
     private static final long MAX_BACKOFF_MILLIS = 320;
 
@@ -367,10 +369,26 @@ final class HostConnections {
     private Runnable idleSlotHolder(boolean takeSlot) {
         Spare spare = takeSlot ? pollSpare() : null;
         if (spare != null) {
-            return () -> leaseOf(spare.connection(), spare.channel(), spare.channel()).close();
+            return () -> retire(spare);
         }
         PersistentShell shell = idleShells.pollLast();
         return shell == null ? null : shell::close;
+    }
+
+    /**
+     * Closes an unused spare and frees its slot once the server has let go of it. An open still under way is waited
+     * for first: closed before the server's confirmation, MINA would forget the channel without telling the server,
+     * which would keep it (and count it against MaxSessions) until the connection ends.
+     */
+    private void retire(Spare spare) {
+        try {
+            spare.channel().opening().await(SPARE_OPEN_WAIT.toMillis());
+        } catch (InterruptedIOException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            // The open failed: nothing to tell the server.
+        }
+        leaseOf(spare.connection(), spare.channel(), spare.channel()).close();
     }
 
     /** A spare to start a command on, or null; spares of dead connections met on the way are dropped. */

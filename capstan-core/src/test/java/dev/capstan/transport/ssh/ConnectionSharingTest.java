@@ -157,6 +157,31 @@ class ConnectionSharingTest {
     }
 
     @Test
+    void aChannelOpenedAheadIsClosedOnTheServerWhenItsSlotIsWanted() throws Exception {
+        try (SshTestFleet fleet = SshTestFleet.start(1);
+                SshTransport ssh = transport(fleet, 2, 1);
+                ExecutorService caller = Executors.newVirtualThreadPerTaskExecutor()) {
+            SshTestHost host = fleet.host(0);
+            Server server = Fixtures.server(host);
+            Path go = host.root().resolve("go");
+            Future<CommandResult> running = caller.submit(() -> ssh.execute(server,
+                    Command.of("while [ ! -e " + go + " ]; do sleep 0.01; done"), OutputListener.IGNORE));
+            awaitChannelOpenedAhead(host, 1); // both slots taken: the command's and the one opened ahead
+
+            ssh.put(server, "x".getBytes(), "file.txt", null); // wants a slot: the channel opened ahead gives its up
+            Files.createFile(go);
+            assertThat(running.get(30, TimeUnit.SECONDS).succeeded()).isTrue();
+
+            List<ServedChannel> served = host.channelsServed();
+            ServedChannel ahead = served.get(1);
+            assertThat(ahead.command()).isNull();
+            // Closed on the server, not just forgotten by the client: the server would count it against MaxSessions.
+            assertThat(ahead.closed()).isPositive().isLessThan(served.get(2).opened());
+            assertThat(host.peakChannels()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aServerThatAllowsOneChannelAtATimeStillRunsEveryCommandOnce() throws Exception {
         try (SshTestFleet fleet = SshTestFleet.start(1, SshTestHost.Options.defaults().withMaxChannels(1));
                 SshTransport ssh = transport(fleet, 10, 1)) {
