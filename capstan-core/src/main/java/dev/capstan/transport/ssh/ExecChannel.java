@@ -96,7 +96,7 @@ final class ExecChannel extends PtyCapableChannelSession {
     @Override
     public void handleFailure() throws IOException {
         if (removePendingRequest(Channel.CHANNEL_EXEC) != null) {
-            close(true); // the server would not run it
+            close(false); // the server would not run it; gracefully, so that it lets go of the channel too
         }
     }
 }

@@ -156,7 +156,7 @@ final class HostConnections {
             try {
                 start.start(spare.channel());
             } catch (IOException | RuntimeException e) {
-                spare.channel().close(true);
+                spare.channel().close(false);
                 release(connection, isRefusal(e));
                 if (e instanceof InterruptedIOException) {
                     throw interrupted(e);
@@ -408,7 +408,7 @@ final class HostConnections {
             lock.unlock();
         }
         for (Spare spare : dead) {
-            spare.channel().close(true);
+            spare.channel().close(false);
             release(spare.connection(), false);
         }
         return found;

@@ -166,9 +166,9 @@ final class PersistentShell {
             spent = true;
             try {
                 input.close();
-                if (!closed.await(RETIRE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-                    lease.channel().close(true);
-                }
+                // One that does not end by itself is closed with its lease, below: gracefully, so that the server
+                // lets go of it too (an immediate close would only forget it here).
+                closed.await(RETIRE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
             } catch (InterruptedException | InterruptedIOException e) {
                 Thread.currentThread().interrupt();
             } catch (IOException e) {
