@@ -135,9 +135,7 @@ class ConnectionSharingTest {
             for (int i = 0; i < 4; i++) {
                 // Each command waits on the host until the test has seen a channel opened ahead (none ran on it).
                 Path go = host.root().resolve("go-" + i);
-                String command = "while [ ! -e " + go + " ]; do sleep 0.01; done; echo " + i;
-                Future<CommandResult> running = caller.submit(
-                        () -> ssh.execute(server, Command.of(command).capturing(), OutputListener.IGNORE));
+                Future<CommandResult> running = startWaitingFor(caller, ssh, server, go, "echo " + i);
                 awaitChannelOpenedAhead(host, i + 1);
                 Files.createFile(go);
                 assertThat(running.get(30, TimeUnit.SECONDS).stdout()).isEqualTo(i + "\n");
@@ -164,8 +162,7 @@ class ConnectionSharingTest {
             SshTestHost host = fleet.host(0);
             Server server = Fixtures.server(host);
             Path go = host.root().resolve("go");
-            Future<CommandResult> running = caller.submit(() -> ssh.execute(server,
-                    Command.of("while [ ! -e " + go + " ]; do sleep 0.01; done"), OutputListener.IGNORE));
+            Future<CommandResult> running = startWaitingFor(caller, ssh, server, go, "true");
             awaitChannelOpenedAhead(host, 1); // both slots taken: the command's and the one opened ahead
 
             ssh.put(server, "x".getBytes(), "file.txt", null); // wants a slot: the channel opened ahead gives its up
@@ -259,6 +256,13 @@ class ConnectionSharingTest {
             assertThat(host.peakChannels()).isLessThanOrEqualTo(2);
             assertThat(host.connectionsAccepted()).isEqualTo(1);
         }
+    }
+
+    /** Starts a command that waits on the host until {@code go} exists, then runs {@code then}; output captured. */
+    private static Future<CommandResult> startWaitingFor(ExecutorService caller, SshTransport ssh, Server server,
+            Path go, String then) {
+        Command command = Command.of("while [ ! -e " + go + " ]; do sleep 0.01; done; " + then).capturing();
+        return caller.submit(() -> ssh.execute(server, command, OutputListener.IGNORE));
     }
 
     /** Waits until the host has started its {@code commands}th command and has a channel open that ran none. */
