@@ -361,37 +361,13 @@ final class Awk {
                 tokens.add(new Token(KEYWORDS.contains(word) ? T.KEYWORD : FUNCS.contains(word) ? T.FUNC : T.NAME,
                         word));
             } else if (c == '"') {
-                StringBuilder sb = new StringBuilder();
-                i++;
-                while (i < src.length() && src.charAt(i) != '"') {
-                    if (src.charAt(i) == '\\' && i + 1 < src.length()) {
-                        sb.append(src, i, i + 2);
-                        i += 2;
-                    } else {
-                        sb.append(src.charAt(i++));
-                    }
-                }
-                if (i >= src.length()) {
-                    throw new IllegalArgumentException("non-terminated string");
-                }
-                i++;
-                tokens.add(new Token(T.STRING, unescape(sb.toString())));
+                int end = closing(src, i + 1, '"', "string");
+                tokens.add(new Token(T.STRING, unescape(src.substring(i + 1, end))));
+                i = end + 1;
             } else if (c == '/' && regexAllowed()) {
-                StringBuilder sb = new StringBuilder();
-                i++;
-                while (i < src.length() && src.charAt(i) != '/') {
-                    if (src.charAt(i) == '\\' && i + 1 < src.length()) {
-                        sb.append(src, i, i + 2);
-                        i += 2;
-                    } else {
-                        sb.append(src.charAt(i++));
-                    }
-                }
-                if (i >= src.length()) {
-                    throw new IllegalArgumentException("non-terminated regular expression");
-                }
-                i++;
-                tokens.add(new Token(T.REGEX, sb.toString()));
+                int end = closing(src, i + 1, '/', "regular expression");
+                tokens.add(new Token(T.REGEX, src.substring(i + 1, end)));
+                i = end + 1;
             } else {
                 String op = null;
                 for (String candidate : new String[] {"&&", "||", "==", "!=", "<=", ">=", "!~", "++", "--", "+=", "-=",
@@ -412,6 +388,18 @@ final class Awk {
             }
         }
         tokens.add(new Token(T.EOF, ""));
+    }
+
+    /** Where the literal starting at {@code from} ends: its unescaped {@code delimiter}; escapes are kept as written. */
+    private static int closing(String src, int from, char delimiter, String what) {
+        int i = from;
+        while (i < src.length() && src.charAt(i) != delimiter) {
+            i += src.charAt(i) == '\\' && i + 1 < src.length() ? 2 : 1;
+        }
+        if (i >= src.length()) {
+            throw new IllegalArgumentException("non-terminated " + what);
+        }
+        return i;
     }
 
     private boolean regexAllowed() {
