@@ -20,20 +20,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code capstan demo}: a whole deploy story on four embedded sandbox SSH hosts on loopback, with
  * throwaway keys, over real SSH: setup, two deploys, a parallel restart across roles, a deploy that fails
  * on one host and is rolled back on all four, and a rollback. Leaves nothing behind.
  */
-@Command(name = "demo", description = "Deploy a sample app to four embedded sandbox SSH hosts (no servers needed).")
 final class DemoCommand implements Callable<Integer> {
     private static final List<String> NAMES = List.of("web1", "web2", "jobs1", "jobs2");
 
-    @ParentCommand
-    Main main;
+    private final Main main;
+
+    DemoCommand(Main main) {
+        this.main = main;
+    }
 
     /** One step of the story: tasks, extra variables, and whether it is meant to fail. */
     private record Step(String title, List<String> tasks, Map<String, Object> variables, boolean failureExpected) { }

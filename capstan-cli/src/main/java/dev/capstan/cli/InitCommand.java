@@ -6,15 +6,15 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code capstan init}: writes a commented starter recipe for a Java service (jar + systemd unit). */
-@Command(name = "init", description = "Write a commented starter Capfile.java for a Java service.")
 final class InitCommand implements Callable<Integer> {
 
-    @ParentCommand
-    Main main;
+    private final Main main;
+
+    InitCommand(Main main) {
+        this.main = main;
+    }
 
     @Override
     public Integer call() throws IOException {

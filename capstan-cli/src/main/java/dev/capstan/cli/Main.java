@@ -27,74 +27,30 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code capstan} command: {@code capstan [options] [stage] task...}. Exit status 0 on success, 1
  * when a task failed (and was rolled back where it could be), 2 when the call or the recipe is wrong.
+ * Its options and subcommands are declared in {@link CommandLineModel}, which parses into these fields.
  */
-@Command(name = "capstan", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
-        usageHelpAutoWidth = true,
-        subcommands = {ExecCommand.class, InitCommand.class, DemoCommand.class},
-        description = "Runs tasks from a Java recipe (Capfile.java) on many servers at once over SSH.",
-        exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:success", "1:a task failed (and was rolled back where it could be)",
-            "2:the call or the recipe is wrong (unknown option or task, compile error)"})
 public final class Main implements Callable<Integer> {
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "FILE", defaultValue = "Capfile.java", scope = ScopeType.INHERIT,
-            description = "The recipe (default: ${DEFAULT-VALUE}).")
     Path file;
-
-    @Option(names = {"-T", "--tasks"}, description = "List the documented tasks.")
     boolean listTasks;
-
-    @Option(names = {"-e", "--explain"}, paramLabel = "TASK", description = "Explain one task.")
     String explain;
-
-    @Option(names = "-s", paramLabel = "NAME=VALUE", scope = ScopeType.INHERIT,
-            description = "Set a variable after the recipe loads (true/false and integers are typed).")
     List<String> lateVariables = new ArrayList<>();
-
-    @Option(names = "-S", paramLabel = "NAME=VALUE", scope = ScopeType.INHERIT,
-            description = "Set a variable before the recipe loads.")
     List<String> earlyVariables = new ArrayList<>();
-
-    @Option(names = {"-n", "--dry-run"}, scope = ScopeType.INHERIT, description = "Show the commands; run nothing.")
     boolean dryRun;
-
-    @Option(names = "--hosts", paramLabel = "H1,H2", split = ",", scope = ScopeType.INHERIT,
-            description = "Run on these hosts only (also HOSTS=...).")
     List<String> hosts = new ArrayList<>();
-
-    @Option(names = "--roles", paramLabel = "R1,R2", split = ",", scope = ScopeType.INHERIT,
-            description = "Run on servers with these roles only (also ROLES=...).")
     List<String> roles = new ArrayList<>();
-
-    @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT, description = "Show errors and the summary only.")
     boolean quiet;
-
-    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT, description = "More detail; -vv for SSH debug.")
     boolean[] verbose = new boolean[0];
-
-    @Option(names = "--json", paramLabel = "FILE", scope = ScopeType.INHERIT, description = "Write a JSON-lines event log.")
     Path json;
-
-    @Option(names = "--log", paramLabel = "FILE", scope = ScopeType.INHERIT,
-            description = "The debug log, appended to (default: variable log_file, else log/capstan.log; none: no log).")
     String log;
-
-    @Option(names = "--grouped", scope = ScopeType.INHERIT,
-            description = "Print each command's output when it ends, identical output of many hosts once.")
     boolean grouped;
-
-    @Parameters(paramLabel = "[STAGE] TASK", arity = "0..*", description = "An optional stage, then the tasks to run.")
     List<String> words = new ArrayList<>();
 
     private final PrintStream out;
@@ -116,7 +72,7 @@ public final class Main implements Callable<Integer> {
     /** Runs the command line and returns the exit status; what {@code main} and the tests call. */
     public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> environment) {
         Main main = new Main(out, err, environment);
-        CommandLine commandLine = new CommandLine(main);
+        CommandLine commandLine = CommandLineModel.of(main);
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setParameterExceptionHandler((ex, arguments) -> {
