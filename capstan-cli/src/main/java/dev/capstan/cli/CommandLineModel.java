@@ -80,8 +80,8 @@ final class CommandLineModel {
         CommandLine commandLine = new CommandLine(spec);
         ExecCommand exec = new ExecCommand(main);
         CommandSpec execSpec = subcommand(exec, "Run one shell command on the selected servers (all unless --hosts/--roles).");
-        execSpec.addPositional(positional(PositionalParamSpec.builder().paramLabel("COMMAND").arity("1").required(true).type(String.class)
-                .description("The shell command."), () -> exec.command, v -> exec.command = (String) v));
+        execSpec.addPositional(positional(PositionalParamSpec.builder().paramLabel("COMMAND").arity("1").required(true)
+                .type(String.class).description("The shell command."), () -> exec.command, v -> exec.command = (String) v));
         commandLine.addSubcommand("exec", new CommandLine(execSpec));
         commandLine.addSubcommand("init", new CommandLine(subcommand(new InitCommand(main),
                 "Write a commented starter Capfile.java for a Java service.")));
