@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.apache.sshd.client.ClientBuilder;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.auth.UserAuthFactory;
 import org.apache.sshd.client.auth.keyboard.UserAuthKeyboardInteractiveFactory;
@@ -17,6 +18,7 @@ import org.apache.sshd.common.kex.BuiltinDHFactories;
 import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.common.session.helpers.AbstractSessionFactory;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.core.CoreModuleProperties;
 
@@ -39,7 +41,7 @@ final class ClientSetup {
     }
 
     static SshClient newClient(SshSettings settings, HostKeyVerifier hostKeys, AgentConnector agent) {
-        SshClient client = SshClient.setUpDefaultClient();
+        SshClient client = ClientBuilder.builder().factory(OwnTimeoutsClient::new).build();
         client.setServerKeyVerifier(hostKeys);
         // Targets are resolved by TargetResolver and keys loaded by Identities, per session; MINA's own defaults
         // would read ~/.ssh/config and ~/.ssh/id_* on their own.
@@ -64,6 +66,19 @@ final class ClientSetup {
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, settings.keepaliveCountMax());
         client.start();
         return client;
+    }
+
+    /**
+     * An {@link SshClient} without MINA's session-timeout watcher. capstan bounds connecting and logging in with its own
+     * deadline ({@link Connector}), and MINA's idle timeout is off; the watcher would only be a session listener that
+     * MINA calls through a reflective proxy on every session event, which costs a cold JVM about 10 ms of CPU on the
+     * handshake's path (a method handle built per listener method on first use).
+     */
+    static final class OwnTimeoutsClient extends SshClient {
+        @Override
+        protected void setupSessionTimeout(AbstractSessionFactory<?, ?> sessionFactory) {
+            // capstan's own deadlines instead; removeSessionTimeout copes with no watcher
+        }
     }
 
     /**
