@@ -14,8 +14,11 @@ record CapstanProcess(Process process, Path out, Path err) {
 
     static CapstanProcess start(Path dir, Path recipe, List<String> arguments) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.capstan.cli.Main", "-f", recipe.toString(), "--log", "none"));
+        // Through env --default-signal=INT: a build started in the background of a non-interactive shell (nohup,
+        // `cmd &` in a CI script) ignores SIGINT, every child inherits that, and a JVM that starts with SIGINT
+        // ignored leaves it ignored, so capstan would never see the test's Ctrl-C. A terminal's capstan has it.
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT", java, "-cp",
+                System.getProperty("java.class.path"), "dev.capstan.cli.Main", "-f", recipe.toString(), "--log", "none"));
         command.addAll(arguments);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
