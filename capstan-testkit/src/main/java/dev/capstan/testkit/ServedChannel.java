@@ -8,6 +8,11 @@ package dev.capstan.testkit;
  * @param opened  when the host confirmed the open
  * @param started when the host started the command, or 0
  * @param closed  when the channel closed, or 0 while it is open
+ * @param earlyInput what the client sent to the command's stdin before the command's first output went back (up to
+ *                   {@value #EARLY_INPUT_LIMIT} characters): what a client sent without waiting for any answer
  */
-public record ServedChannel(String command, long opened, long started, long closed) {
+public record ServedChannel(String command, long opened, long started, long closed, String earlyInput) {
+
+    /** The most of {@link #earlyInput} kept. */
+    public static final int EARLY_INPUT_LIMIT = 64 * 1024;
 }

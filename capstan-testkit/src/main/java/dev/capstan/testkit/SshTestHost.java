@@ -213,7 +213,7 @@ public final class SshTestHost implements AutoCloseable {
         server.setCommandFactory((channel, commandLine) -> {
             commands.add(commandLine);
             history.started(channel, commandLine);
-            return track(ProcessCommand.exec(commandLine, root, running::remove));
+            return new ObservedStreams(track(ProcessCommand.exec(commandLine, root, running::remove)), channel, history);
         });
         server.setShellFactory(channel -> track(ProcessCommand.shell(root, running::remove)));
         server.setFileSystemFactory(NativeFileSystemFactory.INSTANCE);

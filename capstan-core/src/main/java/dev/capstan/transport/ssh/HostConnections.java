@@ -151,6 +151,15 @@ final class HostConnections {
      * @throws TransportException as {@link #lease}
      */
     ChannelLease<ExecChannel> leaseExec(Server server, ExecStart start) throws InterruptedException {
+        return leaseExec(server, start, true);
+    }
+
+    /**
+     * As {@link #leaseExec(Server, ExecStart)}, but opens no spare for the next command unless {@code openAhead}: a
+     * persistent shell runs the next commands itself.
+     */
+    ChannelLease<ExecChannel> leaseExec(Server server, ExecStart start, boolean openAhead)
+            throws InterruptedException {
         for (Spare spare; (spare = takeSpare()) != null; ) {
             Connection connection = spare.connection();
             try {
@@ -166,7 +175,9 @@ final class HostConnections {
                 }
                 throw channelFailure(server, connection, e);
             }
-            openSpare(connection);
+            if (openAhead) {
+                openSpare(connection);
+            }
             return leaseOf(connection, spare.channel(), spare.channel());
         }
         ChannelLease<ExecChannel> lease = lease(server, new ChannelOpener<>() {
@@ -182,7 +193,9 @@ final class HostConnections {
                 return opened;
             }
         });
-        openSpare(lease.connection());
+        if (openAhead) {
+            openSpare(lease.connection());
+        }
         return lease;
     }
 

@@ -17,9 +17,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.sshd.client.channel.ChannelExec;
-import org.apache.sshd.client.channel.ClientChannel;
-import org.apache.sshd.client.session.ClientSession;
 
 /**
  * A long-lived shell on one channel of a connection ({@code exec /bin/sh}, no pty, stdin kept open) that runs
@@ -46,6 +43,12 @@ import org.apache.sshd.client.session.ClientSession;
  * commands or during {@code wait}: stopping the shell with SIGTERM (timeout, interrupt) makes its trap pass the
  * signal on to the command, which is what sshd does for a command on its own channel. The channel is then closed
  * and the shell discarded; a shell that dies mid-command (connection lost) fails that command as a lost connection.
+ *
+ * <p>A new shell costs its first command no round trip more than a channel of its own would: the shell starts on an
+ * exec channel like any command's (a connection's channel opened ahead, if it has one), and its set-up, a check that
+ * it speaks this protocol (the marker with status 0 on both streams) and the first command go out together, without
+ * waiting for the server's answer to the exec. The check must answer within the connect timeout: a shell that does
+ * not (a restricted or emulated one) is closed with a clear message instead of leaving a command waiting forever.
  */
 final class PersistentShell {
 
@@ -70,15 +73,19 @@ final class PersistentShell {
     private final Framer stdout = new Framer(true);
     private final Framer stderr = new Framer(false);
     private final CountDownLatch closed = new CountDownLatch(1);
-    private ChannelLease<ChannelExec> lease;
+    private final Duration checkLimit;
+    private ChannelLease<ExecChannel> lease;
     private OutputStream input;
     private boolean setUp;
+    /** A new shell's protocol check until it has answered, or null. */
+    private volatile Job check;
     /** The command running right now, or null. */
     private volatile Job job;
     /** Set when the shell must not run another command: stopped, cut off, or its framing went wrong. */
     private volatile boolean spent;
 
-    private PersistentShell() {
+    private PersistentShell(Duration checkLimit) {
+        this.checkLimit = checkLimit;
     }
 
     /** Whether {@code command} can run on a shell: anything with stdin, a pty or a prompt needs its own channel. */
@@ -117,34 +124,49 @@ final class PersistentShell {
         }
     }
 
-    /** Opens a shell on a channel leased from {@code host}. */
+    /**
+     * Starts a shell on an exec channel leased from {@code host}; its set-up and protocol check go out with its first
+     * command ({@link #run}).
+     */
     static PersistentShell open(Server server, HostConnections host, Duration openTimeout)
             throws InterruptedException {
-        PersistentShell shell = new PersistentShell();
-        shell.lease = host.lease(server, shell.new Opener(openTimeout));
-        ChannelExec channel = shell.lease.channel();
+        PersistentShell shell = new PersistentShell(openTimeout);
+        shell.lease = host.leaseExec(server, channel -> {
+            // Streams wired before any byte can arrive.
+            channel.setUsePty(false);
+            channel.setOut(shell.stdout);
+            channel.setErr(shell.stderr);
+            channel.launch("exec /bin/sh");
+            RemoteCommand.awaitOpen(channel, channel.opening(), openTimeout);
+        }, false);
+        ExecChannel channel = shell.lease.channel();
         channel.addCloseFutureListener(f -> shell.channelClosed());
         shell.input = channel.getInvertedIn();
-        shell.probe(server, openTimeout);
         return shell;
     }
 
     /**
-     * Runs {@code true} first, within the connect timeout: a shell that does not speak the marker protocol (a
-     * restricted or emulated shell) fails here with a clear message instead of leaving a command waiting forever.
+     * Waits, within the connect timeout, for a new shell's answer to the protocol check sent with its first command.
+     * A shell that does not answer, or not as expected, is closed, which ends the command sent with the check too.
      */
-    private void probe(Server server, Duration limit) throws InterruptedException {
-        String failure;
+    private void awaitCheck(Server server, Job sent) throws InterruptedException {
+        String failure = null;
         try {
-            CommandResult result = run(server, Command.of("true"), limit, OutputListener.IGNORE);
-            if (result.succeeded()) {
-                return;
+            if (!sent.done.await(checkLimit.toNanos(), TimeUnit.NANOSECONDS)) {
+                failure = "no answer within " + RemoteCommand.describe(checkLimit);
+            } else if (sent.cutOff) {
+                failure = lease.connection().isOpen() ? "its channel closed" : "the connection was lost";
+            } else if (sent.status != 0) {
+                failure = "the check exited with " + sent.status;
             }
-            failure = "`true` exited with " + result.exitStatus();
-        } catch (StaleShell e) {
-            failure = e.failure.getMessage();
-        } catch (TransportException e) {
-            failure = e.getMessage();
+        } catch (InterruptedException e) {
+            stop();
+            throw e;
+        } finally {
+            check = null;
+        }
+        if (failure == null) {
+            return;
         }
         close();
         throw new TransportException(server, Reason.OTHER, "the shell on " + server.label()
@@ -182,6 +204,14 @@ final class PersistentShell {
     private CommandResult run(Server server, Command command, Duration timeout, OutputListener listener)
             throws InterruptedException {
         CommandOutput output = new CommandOutput(server, listener, command.capture());
+        Job checking = null;
+        if (!setUp) {
+            // What a new shell prints before the check's marker (a login script's greeting, say) goes nowhere.
+            checking = new Job();
+            stdout.begin(checking, OutputStream.nullOutputStream());
+            stderr.begin(checking, OutputStream.nullOutputStream());
+            check = checking;
+        }
         Job current = new Job();
         stdout.begin(current, output.stdout());
         stderr.begin(current, output.stderr());
@@ -202,6 +232,9 @@ final class PersistentShell {
         } catch (IOException e) {
             spent = true;
             throw new StaleShell(lost(server, command, e));
+        }
+        if (checking != null) {
+            awaitCheck(server, checking);
         }
         await(server, command, current, timeout);
         job = null;
@@ -251,11 +284,12 @@ final class PersistentShell {
 
     private byte[] script(Command command) {
         StringBuilder script = new StringBuilder();
+        String printStatus = "printf '%s %d\\n' '" + marker + "' $__capstan_status";
         if (!setUp) {
-            script.append(SETUP);
+            script.append(SETUP).append("__capstan_status=0; ").append(printStatus).append("; ").append(printStatus)
+                    .append(" >&3\n");
             setUp = true;
         }
-        String printStatus = "printf '%s %d\\n' '" + marker + "' $__capstan_status";
         script.append("\"$__capstan_sh\" -c ").append(Shell.quote(command.shellLine()))
                 .append(" </dev/null 2>&3 3>&- & __capstan_pid=$!; wait $__capstan_pid; __capstan_status=$?;")
                 .append(" __capstan_pid=; ").append(printStatus).append("; ").append(printStatus).append(" >&3\n");
@@ -264,9 +298,10 @@ final class PersistentShell {
 
     private void channelClosed() {
         closed.countDown();
-        Job current = job;
-        if (current != null) {
-            current.cutOff();
+        for (Job pending : new Job[] {check, job}) {
+            if (pending != null) {
+                pending.cutOff();
+            }
         }
     }
 
@@ -311,14 +346,23 @@ final class PersistentShell {
         private boolean inTrailer;
         private Job current;
         private OutputStream sink;
+        /** The job after the current one (a new shell's first command, behind its check), or null. */
+        private Job next;
+        private OutputStream nextSink;
 
         Framer(boolean isStdout) {
             this.isStdout = isStdout;
         }
 
+        /** Passes the stream on to {@code to} until the job's marker; after the current job's, if one is running. */
         synchronized void begin(Job job, OutputStream to) {
-            current = job;
-            sink = to;
+            if (current == null) {
+                current = job;
+                sink = to;
+            } else {
+                next = job;
+                nextSink = to;
+            }
         }
 
         @Override
@@ -353,8 +397,10 @@ final class PersistentShell {
 
         private void ended(String exitStatus) {
             Job job = current;
-            current = null;
-            sink = null;
+            current = next;
+            sink = nextSink;
+            next = null;
+            nextSink = null;
             if (job == null) {
                 return;
             }
@@ -380,30 +426,6 @@ final class PersistentShell {
             } catch (IOException e) {
                 throw new UncheckedIOException(e); // CommandOutput's sinks do not throw
             }
-        }
-    }
-
-    /** Opens the shell's channel, its streams wired to the framers before any byte can arrive. */
-    private final class Opener implements HostConnections.ChannelOpener<ChannelExec> {
-        private final Duration openTimeout;
-
-        Opener(Duration openTimeout) {
-            this.openTimeout = openTimeout;
-        }
-
-        @Override
-        public ChannelExec open(ClientSession session) throws IOException {
-            ChannelExec channel = session.createExecChannel("exec /bin/sh");
-            channel.setUsePty(false);
-            channel.setOut(stdout);
-            channel.setErr(stderr);
-            RemoteCommand.awaitOpen(channel, channel.open(), openTimeout);
-            return channel;
-        }
-
-        @Override
-        public ClientChannel channelOf(ChannelExec opened) {
-            return opened;
         }
     }
 

@@ -160,6 +160,24 @@ class PersistentShellTest {
     }
 
     @Test
+    void aNewShellsFirstCommandTravelsWithItsSetUpWithoutWaitingForAnAnswer() throws Exception {
+        try (SshTransport ssh = persistentTransport(Map.of())) {
+            CommandResult first = ssh.execute(server, Command.of("echo first-command").capturing(),
+                    OutputListener.IGNORE);
+            CommandResult second = ssh.execute(server, Command.of("echo second-command").capturing(),
+                    OutputListener.IGNORE);
+
+            assertThat(first.stdout()).isEqualTo("first-command\n");
+            assertThat(second.stdout()).isEqualTo("second-command\n");
+            ServedChannel shell = host.channelsServed().getFirst();
+            assertThat(shell.command()).isEqualTo(SHELL_START);
+            // The shell's check and the first command reached the host before the shell had answered anything: no
+            // round trip for the check. The second command, sent after the first one's answer, came later.
+            assertThat(shell.earlyInput()).contains("echo first-command").doesNotContain("echo second-command");
+        }
+    }
+
+    @Test
     void aHundredSequentialCommandsRunOnOneShell() throws Exception {
         try (SshTransport ssh = persistentTransport(Map.of())) {
             for (int i = 0; i < 100; i++) {
