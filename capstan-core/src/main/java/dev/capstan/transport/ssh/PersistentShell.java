@@ -44,23 +44,31 @@ import java.util.concurrent.TimeUnit;
  * signal on to the command, which is what sshd does for a command on its own channel. The channel is then closed
  * and the shell discarded; a shell that dies mid-command (connection lost) fails that command as a lost connection.
  *
- * <p>A new shell costs its first command no round trip more than a channel of its own would: the shell starts on an
- * exec channel like any command's (a connection's channel opened ahead, if it has one), and its set-up, a check that
- * it speaks this protocol (the marker with status 0 on both streams) and the first command go out together, without
- * waiting for the server's answer to the exec. The check must answer within the connect timeout: a shell that does
- * not (a restricted or emulated one) is closed with a clear message instead of leaving a command waiting forever.
+ * <p>A new shell costs its first command no round trip more than a channel of its own would: it starts on an exec
+ * channel like any command (a connection's channel opened ahead, if it has one), with its set-up, a check that it
+ * speaks this protocol (the marker with status 0 on both streams) and the first command in the exec request itself,
+ * {@code exec /bin/sh -c '<set-up; check; first command; exec /bin/sh>'}: the last {@code exec} leaves a shell with
+ * the same descriptors reading the next commands from stdin, which gets the rest of the set-up with the second
+ * command. (OpenSSH lets a channel's stdin flow only once its command has started, a round trip after the exec.) The
+ * check must answer within the connect timeout: a shell that does not (a restricted or emulated one) is closed with a
+ * clear message instead of leaving a command waiting forever.
  */
 final class PersistentShell {
 
     private static final SecureRandom RANDOM = new SecureRandom();
     /**
-     * Sent first to every shell. Its own stderr goes to /dev/null (shells report jobs killed by a signal there,
-     * "Terminated") while commands and the marker use the channel's stderr as fd 3. SHLVL goes, as sshd never passes
-     * it (bash reads its .bashrc for a command from sshd only at level 1). The login shell is run by its base name
-     * when PATH finds the same file under it, as sshd does, so that its messages read "bash: line 1: ..." as they
+     * Run first by every shell: its own stderr goes to /dev/null (shells report jobs killed by a signal there,
+     * "Terminated") while commands and the marker use the channel's stderr as fd 3. Descriptors outlive the
+     * {@code exec} into the shell that reads stdin; what {@link #SETUP} sets does not, so that one gets it again.
+     */
+    private static final String DESCRIPTORS = "exec 3>&2 2>/dev/null\n";
+    /**
+     * Run by the shell that starts a channel and again by the one it becomes to read stdin. SHLVL goes, as sshd never
+     * passes it (bash reads its .bashrc for a command from sshd only at level 1). The login shell is run by its base
+     * name when PATH finds the same file under it, as sshd does, so that its messages read "bash: line 1: ..." as they
      * would on a channel of their own. SIGTERM (or SIGHUP) ends the running command, then the shell.
      */
-    private static final String SETUP = "exec 3>&2 2>/dev/null; unset SHLVL\n"
+    private static final String SETUP = "unset SHLVL\n"
             + "__capstan_sh=${SHELL:-/bin/sh}; __capstan_name=${__capstan_sh##*/}; "
             + "[ \"$(command -v \"$__capstan_name\")\" -ef \"$__capstan_sh\" ] && __capstan_sh=$__capstan_name\n"
             + "trap '[ -n \"$__capstan_pid\" ] && kill -TERM \"$__capstan_pid\"; exit 143' TERM HUP\n";
@@ -76,6 +84,7 @@ final class PersistentShell {
     private final Duration checkLimit;
     private ChannelLease<ExecChannel> lease;
     private OutputStream input;
+    /** Whether the shell reading stdin has had {@link #SETUP}, which comes with the second command. */
     private boolean setUp;
     /** A new shell's protocol check until it has answered, or null. */
     private volatile Job check;
@@ -104,10 +113,11 @@ final class PersistentShell {
             PersistentShell shell = host.takeIdleShell();
             boolean reused = shell != null;
             if (shell == null) {
-                shell = open(server, host, openTimeout);
+                shell = new PersistentShell(openTimeout);
             }
             try {
-                return shell.run(server, command, timeout, listener);
+                return reused ? shell.run(server, command, timeout, listener)
+                        : shell.start(server, host, command, timeout, listener);
             } catch (StaleShell e) {
                 // Its channel had gone before the command could be written, so nothing ran: once more, afresh.
                 if (!reused || retried) {
@@ -125,24 +135,34 @@ final class PersistentShell {
     }
 
     /**
-     * Starts a shell on an exec channel leased from {@code host}; its set-up and protocol check go out with its first
-     * command ({@link #run}).
+     * Starts the shell on an exec channel leased from {@code host}, with {@code first} in its exec request, and runs
+     * {@code first} to its end.
      */
-    static PersistentShell open(Server server, HostConnections host, Duration openTimeout)
-            throws InterruptedException {
-        PersistentShell shell = new PersistentShell(openTimeout);
-        shell.lease = host.leaseExec(server, channel -> {
+    private CommandResult start(Server server, HostConnections host, Command first, Duration timeout,
+            OutputListener listener) throws InterruptedException {
+        CommandOutput output = new CommandOutput(server, listener, first.capture());
+        // What a new shell prints before the check's marker (a login script's greeting, say) goes nowhere.
+        Job checking = new Job();
+        stdout.begin(checking, OutputStream.nullOutputStream());
+        stderr.begin(checking, OutputStream.nullOutputStream());
+        check = checking;
+        Job current = begin(output);
+        String commandLine = "exec /bin/sh -c " + Shell.quote(DESCRIPTORS + SETUP + "__capstan_status=0; "
+                + printStatus() + "\n" + script(first) + "exec /bin/sh\n");
+        lease = host.leaseExec(server, channel -> {
             // Streams wired before any byte can arrive.
             channel.setUsePty(false);
-            channel.setOut(shell.stdout);
-            channel.setErr(shell.stderr);
-            channel.launch("exec /bin/sh");
-            RemoteCommand.awaitOpen(channel, channel.opening(), openTimeout);
+            channel.setOut(stdout);
+            channel.setErr(stderr);
+            channel.launch(commandLine);
+            RemoteCommand.awaitOpen(channel, channel.opening(), checkLimit);
         }, false);
-        ExecChannel channel = shell.lease.channel();
-        channel.addCloseFutureListener(f -> shell.channelClosed());
-        shell.input = channel.getInvertedIn();
-        return shell;
+        long started = System.nanoTime();
+        ExecChannel channel = lease.channel();
+        channel.addCloseFutureListener(f -> channelClosed());
+        input = channel.getInvertedIn();
+        awaitCheck(server, checking);
+        return finish(server, first, current, output, timeout, started);
     }
 
     /**
@@ -176,7 +196,8 @@ final class PersistentShell {
 
     /** Whether the shell can run a command: its channel is open and it has not been stopped or cut off. */
     boolean isOpen() {
-        return !spent && closed.getCount() > 0 && lease.channel().isOpen() && lease.connection().isOpen();
+        return lease != null && !spent && closed.getCount() > 0 && lease.channel().isOpen()
+                && lease.connection().isOpen();
     }
 
     /**
@@ -184,6 +205,10 @@ final class PersistentShell {
      * the channel (as it does after an exec command) before the slot is used again; otherwise the channel is closed.
      */
     void close() {
+        if (lease == null) {
+            spent = true; // never started: no channel to end
+            return;
+        }
         if (!spent && closed.getCount() > 0) {
             spent = true;
             try {
@@ -201,28 +226,23 @@ final class PersistentShell {
         lease.close();
     }
 
+    /** Runs {@code command} on this shell, started before. */
     private CommandResult run(Server server, Command command, Duration timeout, OutputListener listener)
             throws InterruptedException {
         CommandOutput output = new CommandOutput(server, listener, command.capture());
-        Job checking = null;
-        if (!setUp) {
-            // What a new shell prints before the check's marker (a login script's greeting, say) goes nowhere.
-            checking = new Job();
-            stdout.begin(checking, OutputStream.nullOutputStream());
-            stderr.begin(checking, OutputStream.nullOutputStream());
-            check = checking;
-        }
-        Job current = new Job();
-        stdout.begin(current, output.stdout());
-        stderr.begin(current, output.stderr());
-        job = current;
+        Job current = begin(output);
         if (closed.getCount() == 0) {
             spent = true;
             throw new StaleShell(lost(server, command, null));
         }
         long started = System.nanoTime();
         try {
-            input.write(script(command));
+            String next = script(command);
+            if (!setUp) {
+                next = SETUP + next;
+                setUp = true;
+            }
+            input.write(next.getBytes(StandardCharsets.UTF_8));
             input.flush();
         } catch (InterruptedIOException e) {
             stop();
@@ -233,9 +253,21 @@ final class PersistentShell {
             spent = true;
             throw new StaleShell(lost(server, command, e));
         }
-        if (checking != null) {
-            awaitCheck(server, checking);
-        }
+        return finish(server, command, current, output, timeout, started);
+    }
+
+    /** Passes both streams on to {@code output} until the next markers. */
+    private Job begin(CommandOutput output) {
+        Job current = new Job();
+        stdout.begin(current, output.stdout());
+        stderr.begin(current, output.stderr());
+        job = current;
+        return current;
+    }
+
+    /** Waits for the command's end and makes its result. */
+    private CommandResult finish(Server server, Command command, Job current, CommandOutput output, Duration timeout,
+            long started) throws InterruptedException {
         await(server, command, current, timeout);
         job = null;
         Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -282,18 +314,17 @@ final class PersistentShell {
                 "`" + command.line() + "` on " + server.label() + " ended without an exit status", cause);
     }
 
-    private byte[] script(Command command) {
-        StringBuilder script = new StringBuilder();
-        String printStatus = "printf '%s %d\\n' '" + marker + "' $__capstan_status";
-        if (!setUp) {
-            script.append(SETUP).append("__capstan_status=0; ").append(printStatus).append("; ").append(printStatus)
-                    .append(" >&3\n");
-            setUp = true;
-        }
-        script.append("\"$__capstan_sh\" -c ").append(Shell.quote(command.shellLine()))
-                .append(" </dev/null 2>&3 3>&- & __capstan_pid=$!; wait $__capstan_pid; __capstan_status=$?;")
-                .append(" __capstan_pid=; ").append(printStatus).append("; ").append(printStatus).append(" >&3\n");
-        return script.toString().getBytes(StandardCharsets.UTF_8);
+    /** The line that runs {@code command} in its own process and then prints the marker and its exit status. */
+    private String script(Command command) {
+        return "\"$__capstan_sh\" -c " + Shell.quote(command.shellLine())
+                + " </dev/null 2>&3 3>&- & __capstan_pid=$!; wait $__capstan_pid; __capstan_status=$?;"
+                + " __capstan_pid=; " + printStatus() + "\n";
+    }
+
+    /** Prints the marker and {@code $__capstan_status} on both streams. */
+    private String printStatus() {
+        String print = "printf '%s %d\\n' '" + marker + "' $__capstan_status";
+        return print + "; " + print + " >&3";
     }
 
     private void channelClosed() {

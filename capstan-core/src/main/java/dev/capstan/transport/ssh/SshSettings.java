@@ -43,20 +43,22 @@ import java.util.function.Function;
  * <tr><td>{@code keepalive_count_max}</td>
  *     <td>unanswered keepalives before the connection counts as lost</td><td>3</td></tr>
  * <tr><td>{@code ssh_persistent_shell}</td>
- *     <td>run commands on long-lived shell channels, one round trip per command instead of two (see below)</td>
+ *     <td>run commands on long-lived shell channels instead of a channel per command (see below)</td>
  *     <td>false</td></tr>
  * </table>
  *
- * <p>{@code ssh_persistent_shell}: each server keeps shell channels ({@code exec /bin/sh}, no pty) open between
- * commands and writes each command to one of them instead of opening an exec channel per command, which saves the
- * channel-open round trip: about half the time of short sequential commands on a distant server. A command runs as
- * it would on its own channel (the login shell's {@code -c}, from the login directory, stdin empty, nothing it sets
- * or changes outliving it); its output, exit status, timeout and interruption behave the same. One shell runs one
- * command at a time, and every shell holds a channel slot ({@code max_sessions}), given back when another command or
- * a transfer needs it. Commands with stdin, a pty or a prompt (sudo) still get their own channel. Differences: a
- * command killed by a signal reports 128 + its number without naming the signal; background processes that keep
- * the output open do not hold the command up, and what they print later is lost or shows up with a later command;
- * SIGINT and SIGQUIT start out ignored in the command (a shell's background job).
+ * <p>{@code ssh_persistent_shell}: each server keeps shell channels ({@code /bin/sh}, no pty) open between commands and
+ * writes each command to one of them instead of opening an exec channel per command. A sequential command costs one
+ * round trip either way (without it, the next command's channel is opened while one runs); the shell spares the server
+ * a new session and shell process per command, and a new shell's first command travels in its exec request, so that it
+ * costs no more than on a channel of its own. A command runs as it would on its own channel (the login shell's
+ * {@code -c}, from the login directory, stdin empty, nothing it sets or changes outliving it); its output, exit status,
+ * timeout and interruption behave the same. One shell runs one command at a time, and every shell holds a channel slot
+ * ({@code max_sessions}), given back when another command or a transfer needs it. Commands with stdin, a pty or a
+ * prompt (sudo) still get their own channel. Differences: a command killed by a signal reports 128 + its number without
+ * naming the signal; background processes that keep the output open do not hold the command up, and what they print
+ * later is lost or shows up with a later command; SIGINT and SIGQUIT start out ignored in the command (a shell's
+ * background job).
  *
  * <p>The last three components are not variables: they locate the user's own SSH files and agent, so that tests
  * can point them away from the real {@code ~/.ssh}.
