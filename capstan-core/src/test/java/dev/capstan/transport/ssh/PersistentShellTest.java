@@ -108,9 +108,15 @@ class PersistentShellTest {
         Command command = Command.of(line).capturing();
 
         Outcome expected = Outcome.of(normal, command);
-        Outcome actual = Outcome.of(persistent, command);
+        Outcome onAShellInUse = Outcome.of(persistent, command);
+        Outcome onANewShell;
+        try (SshTransport fresh = persistentTransport(Map.of())) {
+            // A new shell's first command runs from the shell's own exec request, not from its stdin.
+            onANewShell = Outcome.of(fresh, command);
+        }
 
-        assertThat(actual).isEqualTo(expected);
+        assertThat(onAShellInUse).isEqualTo(expected);
+        assertThat(onANewShell).isEqualTo(expected);
     }
 
     /**
