@@ -25,7 +25,9 @@ import org.apache.sshd.common.future.CloseFuture;
 import org.apache.sshd.common.file.nativefs.NativeFileSystemFactory;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.session.ReservedSessionMessagesHandler;
 import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.server.SshServer;
@@ -73,6 +75,7 @@ public final class SshTestHost implements AutoCloseable {
     private final Set<ProcessCommand> running = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicInteger publicKeyChecks = new AtomicInteger();
+    private final AtomicInteger ignoreMessages = new AtomicInteger();
     private volatile String name;
 
     /**
@@ -219,6 +222,12 @@ public final class SshTestHost implements AutoCloseable {
         server.setFileSystemFactory(NativeFileSystemFactory.INSTANCE);
         server.setSubsystemFactories(List.of(new HomeSftpSubsystemFactory(root)));
 
+        server.setReservedSessionMessagesHandler(new ReservedSessionMessagesHandler() {
+            @Override
+            public void handleIgnoreMessage(Session session, Buffer buffer) {
+                ignoreMessages.incrementAndGet();
+            }
+        });
         server.addSessionListener(stats);
         server.addChannelListener(stats);
         server.addChannelListener(history);
@@ -287,6 +296,11 @@ public final class SshTestHost implements AutoCloseable {
         return publicKeyChecks.get();
     }
 
+    /** @return the SSH_MSG_IGNORE messages clients sent since start or {@link #resetCounters()} */
+    public int ignoreMessagesReceived() {
+        return ignoreMessages.get();
+    }
+
     /** @return the connections open right now */
     public int openConnections() {
         return stats.openConnections();
@@ -303,7 +317,8 @@ public final class SshTestHost implements AutoCloseable {
     }
 
     /**
-     * Starts counting afresh: zeroes {@link #connectionsAccepted()} and {@link #publicKeyChecks()}, clears
+     * Starts counting afresh: zeroes {@link #connectionsAccepted()}, {@link #publicKeyChecks()} and
+     * {@link #ignoreMessagesReceived()}, clears
      * {@link #commandsRun()} and {@link #channelsServed()}, and restarts both peaks from the channels open right
      * now.
      */
@@ -312,6 +327,7 @@ public final class SshTestHost implements AutoCloseable {
         commands.clear();
         history.clear();
         publicKeyChecks.set(0);
+        ignoreMessages.set(0);
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.sshd.client.ClientBuilder;
+import org.apache.sshd.client.ClientFactoryManager;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.auth.UserAuthFactory;
 import org.apache.sshd.client.auth.keyboard.UserAuthKeyboardInteractiveFactory;
@@ -12,8 +13,11 @@ import org.apache.sshd.client.auth.password.UserAuthPasswordFactory;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.session.ClientConnectionServiceFactory;
+import org.apache.sshd.client.session.ClientSessionImpl;
+import org.apache.sshd.client.session.SessionFactory;
 import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
+import org.apache.sshd.common.io.IoSession;
 import org.apache.sshd.common.kex.BuiltinDHFactories;
 import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
@@ -41,7 +45,7 @@ final class ClientSetup {
     }
 
     static SshClient newClient(SshSettings settings, HostKeyVerifier hostKeys, AgentConnector agent) {
-        SshClient client = ClientBuilder.builder().factory(OwnTimeoutsClient::new).build();
+        SshClient client = ClientBuilder.builder().factory(CapstanSshClient::new).build();
         client.setServerKeyVerifier(hostKeys);
         // Targets are resolved by TargetResolver and keys loaded by Identities, per session; MINA's own defaults
         // would read ~/.ssh/config and ~/.ssh/id_* on their own.
@@ -69,15 +73,46 @@ final class ClientSetup {
     }
 
     /**
-     * An {@link SshClient} without MINA's session-timeout watcher. capstan bounds connecting and logging in with its own
-     * deadline ({@link Connector}), and MINA's idle timeout is off; the watcher would only be a session listener that
-     * MINA calls through a reflective proxy on every session event, which costs a cold JVM about 10 ms of CPU on the
-     * handshake's path (a method handle built per listener method on first use).
+     * MINA's {@link SshClient} with two changes. No session-timeout watcher: capstan bounds connecting and logging in
+     * with its own deadline ({@link Connector}), and MINA's idle timeout is off; the watcher would only be a session
+     * listener that MINA calls through a reflective proxy on every session event, which costs a cold JVM about 10 ms
+     * of CPU on the handshake's path (a method handle built per listener method on first use). And its sessions are
+     * {@link AcknowledgingSession}s.
      */
-    static final class OwnTimeoutsClient extends SshClient {
+    static final class CapstanSshClient extends SshClient {
         @Override
         protected void setupSessionTimeout(AbstractSessionFactory<?, ?> sessionFactory) {
             // capstan's own deadlines instead; removeSessionTimeout copes with no watcher
+        }
+
+        @Override
+        protected SessionFactory createSessionFactory() {
+            return new SessionFactory(this) {
+                @Override
+                protected ClientSessionImpl doCreateSession(IoSession ioSession) throws Exception {
+                    return new AcknowledgingSession(getClient(), ioSession);
+                }
+            };
+        }
+    }
+
+    /**
+     * A client session that answers the server's acceptance of the user-auth service with an SSH_MSG_IGNORE, which
+     * carries the TCP acknowledgement at once. The login request went out with the service request, so the client has
+     * nothing else to send then, and its kernel would hold the acknowledgement back (a delayed ACK, 40 ms on Linux,
+     * more elsewhere). sshd, without TCP_NODELAY until a pty is asked for, holds its next small message, the login's
+     * success, until the acceptance is acknowledged: every login over a real link waited that long. (The delay proxy of
+     * the benchmark acknowledges on sshd's side of the proxy, so only a link that delays every packet shows it.)
+     */
+    static final class AcknowledgingSession extends ClientSessionImpl {
+        AcknowledgingSession(ClientFactoryManager client, IoSession ioSession) throws Exception {
+            super(client, ioSession);
+        }
+
+        @Override
+        protected void handleServiceAccept(String serviceName, Buffer buffer) throws Exception {
+            super.handleServiceAccept(serviceName, buffer);
+            sendIgnoreMessage();
         }
     }
 

@@ -74,6 +74,23 @@ class LoginTest {
     }
 
     @Test
+    void acknowledgesTheServersAcceptanceOfTheLoginServiceAtOnce() throws Exception {
+        SshTestHost host = fleet.host(1);
+        host.resetCounters();
+        SshSettings settings = Fixtures.forFleet(fleet, home).settings();
+
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
+        }
+
+        // One SSH_MSG_IGNORE per login, sent when the service is accepted: it carries the TCP acknowledgement that
+        // sshd (Nagle's algorithm, no TCP_NODELAY) waits for before it sends the login's success.
+        assertThat(host.connectionsAccepted()).isEqualTo(1);
+        assertThat(host.ignoreMessagesReceived()).isEqualTo(1);
+    }
+
+    @Test
     void aFirstKeyTheServerRefusesStillLeavesTheOthersToTry() throws Exception {
         ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
         SshTestHost host = fleet.host(1);
