@@ -74,7 +74,9 @@ final class Connector {
             logIn(server, target, session, deadline);
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             log.debug("connected to " + target + " in " + took.toMillis() + " ms (key exchange "
-                    + session.getNegotiatedKexParameter(KexProposalOption.ALGORITHMS) + ")");
+                    + session.getNegotiatedKexParameter(KexProposalOption.ALGORITHMS)
+                    + (session.getAttribute(SignedFirstLogin.FIRST_CHANNEL) != null
+                            ? "; a channel opened with the login" : "") + ")");
             log.emit(new Event.ConnectionOpened(Instant.now(), server, took));
             return new Connection(session, new ChannelLimiter(settings.maxSessions()), tunnel);
         } catch (InterruptedIOException e) {

@@ -27,7 +27,7 @@ final class ExecChannel extends PtyCapableChannelSession {
     private boolean confirmed;
     /** Guarded by {@link #launching}; null until {@link #launch}. */
     private byte[] command;
-    private OpenFuture opening;
+    private volatile OpenFuture opening;
 
     private ExecChannel() {
         super(false, null, Map.of());
@@ -35,10 +35,21 @@ final class ExecChannel extends PtyCapableChannelSession {
 
     /** Registers a new channel on {@code session} and sends the open; does not wait for the answer. */
     static ExecChannel openOn(ClientSession session) throws IOException {
+        ExecChannel channel = registeredOn(session);
+        channel.requestOpen();
+        return channel;
+    }
+
+    /** Registers a new channel on {@code session}, to be opened with {@link #requestOpen()}. */
+    static ExecChannel registeredOn(ClientSession session) throws IOException {
         ExecChannel channel = new ExecChannel();
         session.getService(ConnectionService.class).registerChannel(channel);
-        channel.opening = channel.open();
         return channel;
+    }
+
+    /** Sends the open; does not wait for the answer. */
+    void requestOpen() throws IOException {
+        opening = open();
     }
 
     /** The server's answer to the open. */

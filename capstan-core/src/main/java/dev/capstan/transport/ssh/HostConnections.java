@@ -160,6 +160,7 @@ final class HostConnections {
      */
     ChannelLease<ExecChannel> leaseExec(Server server, ExecStart start, boolean openAhead)
             throws InterruptedException {
+        connection(server); // a new connection may bring a channel opened with its login (SignedFirstLogin)
         for (Spare spare; (spare = takeSpare()) != null; ) {
             Connection connection = spare.connection();
             try {
@@ -323,6 +324,7 @@ final class HostConnections {
                     opened.close();
                 } else if (opened != null) {
                     connections.add(opened);
+                    adoptFirstChannel(opened);
                 }
                 changed.signalAll();
             } finally {
@@ -466,6 +468,28 @@ final class HostConnections {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Keeps the channel opened with the connection's login as its spare, holding a slot. Caller holds the lock. An
+     * open that fails is dropped like any spare's; the server answers it with the login's success.
+     */
+    private void adoptFirstChannel(Connection connection) {
+        ExecChannel first = connection.session().removeAttribute(SignedFirstLogin.FIRST_CHANNEL);
+        if (first == null) {
+            return;
+        }
+        if (!connection.limiter().tryAcquire()) {
+            // No slot for it (max_sessions 0): closed once open, so that the server lets go of it too.
+            first.opening().addListener(f -> first.close(false));
+            return;
+        }
+        spares.put(connection, first);
+        first.opening().addListener(f -> {
+            if (!f.isOpened()) {
+                dropSpare(connection, first, isRefusal(f.getException()));
+            }
+        });
     }
 
     /** Forgets a spare whose open failed, if no command has taken it meanwhile. */

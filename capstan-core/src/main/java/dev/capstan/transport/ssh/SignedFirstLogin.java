@@ -6,6 +6,7 @@ import java.security.PublicKey;
 import java.util.Map;
 import org.apache.sshd.client.auth.pubkey.KeyPairIdentity;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
+import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientUserAuthService;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
@@ -25,6 +26,13 @@ import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
  * request for the user-auth service, where MINA would first send a "none" probe and then an unsigned query for the
  * key: two round trips less per connection, which is most of what a login costs on a distant host.
  *
+ * <p>When the server is OpenSSH, the connection's first exec channel is opened in the same flight too
+ * ({@link #FIRST_CHANNEL}): RFC 4252 hands what a client sends after the request that succeeds to the next service,
+ * and sshd answers the open together with its success (sshd holds small replies until the previous one is
+ * acknowledged, so on a distant link a channel opened after the success waits a round trip for the acknowledgement
+ * and another for its answer). If the signed request does not succeed, the server saw the open before any login and
+ * refused it, so the channel is forgotten.
+ *
  * <p>Only a key read from a file is offered this way (the first of {@link #FIRST_KEY}); an agent's keys may need a
  * touch or a confirmation, so they wait for the server's go-ahead as usual. When the server refuses the signed request,
  * its answer is read as the answer to MINA's probe and MINA's usual sequence takes over, every key included.
@@ -33,6 +41,8 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
 
     /** The key to offer signed at once; set on a session before {@link ClientSession#auth()}. */
     static final AttributeKey<KeyPair> FIRST_KEY = new AttributeKey<>();
+    /** The exec channel opened in the flight of the signed login, set on a session that logged in with it. */
+    static final AttributeKey<ExecChannel> FIRST_CHANNEL = new AttributeKey<>();
 
     private static final String METHOD = UserAuthPublicKeyFactory.NAME;
 
@@ -43,6 +53,9 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
 
     /** MINA's user-auth service, but for its first request. */
     static final class LoginService extends ClientUserAuthService {
+
+        /** The channel opened with the signed request until the server has answered that request, or null. */
+        private volatile ExecChannel firstChannel;
 
         LoginService(Session session) {
             super(session);
@@ -63,7 +76,38 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
                 log.debug("signing the first login request to {} failed, asking first: {}", session, e.toString());
                 return super.sendInitialAuthRequest(session, service);
             }
-            return session.writePacket(request);
+            // Registered before the request goes out, so that however soon the answer comes, it finds the channel.
+            ExecChannel first = isOpenSsh(session) ? ExecChannel.registeredOn(session) : null;
+            firstChannel = first;
+            IoWriteFuture written = session.writePacket(request);
+            if (first != null) {
+                try {
+                    first.requestOpen();
+                } catch (IOException e) {
+                    // Closed meanwhile: the signed request was refused already.
+                }
+            }
+            return written;
+        }
+
+        /** The server's answer to the signed request decides whether the channel opened with it counts. */
+        @Override
+        protected void processUserAuth(int cmd, Buffer buffer, AuthFuture authFuture) throws Exception {
+            ExecChannel opened = firstChannel;
+            firstChannel = null;
+            if (opened != null) {
+                if (cmd == SshConstants.SSH_MSG_USERAUTH_SUCCESS) {
+                    getClientSession().setAttribute(FIRST_CHANNEL, opened);
+                } else {
+                    opened.close(true); // sshd refused it as sent before any login; nothing to tell it
+                }
+            }
+            super.processUserAuth(cmd, buffer, authFuture);
+        }
+
+        private static boolean isOpenSsh(ClientSession session) {
+            String version = session.getServerVersion();
+            return version != null && version.startsWith("SSH-2.0-OpenSSH_");
         }
 
         /** RFC 4252 section 7: the request, with the signature over the session id and the request itself. */

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.capstan.Server;
+import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
+import dev.capstan.testkit.ClientKey;
 import dev.capstan.testkit.openssh.OpenSshHosts;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
@@ -57,6 +59,41 @@ class OpenSshTest {
             assertThat(results).allMatch(CommandResult::succeeded);
             assertThat(results.stream().map(CommandResult::stdout).distinct()).hasSize(1);
         }
+    }
+
+    @Test
+    void theFirstChannelIsOpenedWithTheLoginAndRunsTheFirstCommand() throws Exception {
+        Server server = server(2);
+        Fixtures.Events events = new Fixtures.Events();
+        try (SshTransport ssh = new SshTransport(settings(Map.of()), events, PassphrasePrompt.NONE)) {
+            CommandResult first = ssh.execute(server, Command.of("echo first").capturing(), OutputListener.IGNORE);
+            CommandResult second = ssh.execute(server, Command.of("echo second").capturing(), OutputListener.IGNORE);
+
+            assertThat(first.stdout()).isEqualTo("first\n");
+            assertThat(second.stdout()).isEqualTo("second\n");
+        }
+        // sshd took the open sent in the login's flight: RFC 4252 hands it to the connection service.
+        assertThat(events.logs(Event.Level.DEBUG)).anySatisfy(line -> assertThat(line)
+                .startsWith("connected to ").contains("a channel opened with the login"));
+    }
+
+    @Test
+    void aFirstKeyTheServerRefusesLeavesNoChannelBehind() throws Exception {
+        Server server = server(2);
+        Path stranger = ClientKey.generate(home.resolve("stranger")).privateKeyFile();
+        Fixtures.Events events = new Fixtures.Events();
+        Map<String, Object> keys = Map.of("ssh_identity", List.of(stranger.toString(),
+                hosts.identityFile().toString()), "connect_timeout", 5);
+        long started = System.nanoTime();
+        try (SshTransport ssh = new SshTransport(settings(keys), events, PassphrasePrompt.NONE)) {
+            // The signed request with the stranger's key fails, so sshd refused the channel sent with it (before any
+            // login): the command must not wait for that channel, which would never open, but get one of its own.
+            CommandResult result = ssh.execute(server, Command.of("echo in").capturing(), OutputListener.IGNORE);
+
+            assertThat(result.stdout()).isEqualTo("in\n");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+        assertThat(events.logs(Event.Level.DEBUG)).noneMatch(line -> line.contains("a channel opened with the login"));
     }
 
     @Test
@@ -248,7 +285,7 @@ class OpenSshTest {
     private SshSettings settings(Map<String, Object> more) {
         Map<String, Object> variables = new java.util.HashMap<>(more);
         variables.put("ssh_known_hosts", hosts.knownHostsFile().toString());
-        variables.put("ssh_identity", hosts.identityFile().toString());
+        variables.putIfAbsent("ssh_identity", hosts.identityFile().toString());
         variables.put("ssh_config", "none");
         return SshSettings.from(variables::get)
                 .withUserKnownHosts(home.resolve("known_hosts")).withUserSshDir(home).withAgentSocket(null);
