@@ -98,6 +98,9 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
             if (opened != null) {
                 if (cmd == SshConstants.SSH_MSG_USERAUTH_SUCCESS) {
                     getClientSession().setAttribute(FIRST_CHANNEL, opened);
+                    // Nothing else goes out now, and sshd holds the channel's answer until the success is
+                    // acknowledged: an SSH_MSG_IGNORE carries the acknowledgement at once, not a delayed ACK later.
+                    getClientSession().sendIgnoreMessage();
                 } else {
                     opened.close(true); // sshd refused it as sent before any login; nothing to tell it
                 }

@@ -59,13 +59,7 @@ class LoginTest {
     @Test
     void offersTheKeySignedInItsFirstRequestSoTheServerChecksItOnce() throws Exception {
         SshTestHost host = fleet.host(1);
-        host.resetCounters();
-        SshSettings settings = Fixtures.forFleet(fleet, home).settings();
-
-        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
-            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
-                    .isTrue();
-        }
+        runOneCommandOn(host);
 
         // MINA (like OpenSSH's ssh) would first ask whether the key would do, then sign: two checks, a round trip
         // more, and a "none" probe before both.
@@ -76,18 +70,22 @@ class LoginTest {
     @Test
     void acknowledgesTheServersAcceptanceOfTheLoginServiceAtOnce() throws Exception {
         SshTestHost host = fleet.host(1);
-        host.resetCounters();
-        SshSettings settings = Fixtures.forFleet(fleet, home).settings();
-
-        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
-            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
-                    .isTrue();
-        }
+        runOneCommandOn(host);
 
         // One SSH_MSG_IGNORE per login, sent when the service is accepted: it carries the TCP acknowledgement that
         // sshd (Nagle's algorithm, no TCP_NODELAY) waits for before it sends the login's success.
         assertThat(host.connectionsAccepted()).isEqualTo(1);
         assertThat(host.ignoreMessagesReceived()).isEqualTo(1);
+    }
+
+    /** Counts afresh, then runs {@code true} on {@code host} over a new connection with the fleet's key. */
+    private void runOneCommandOn(SshTestHost host) throws Exception {
+        host.resetCounters();
+        SshSettings settings = Fixtures.forFleet(fleet, home).settings();
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
+        }
     }
 
     @Test
