@@ -28,7 +28,9 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
  * becomes a failure.
  *
  * <p>Each connection keeps one exec channel opened ahead of need (a spare, holding a channel slot): opened while a
- * command runs, it spares the next command the round trip of its channel open. A spare yields like an idle shell.
+ * command runs, it spares the next command the round trip of its channel open. A new connection to OpenSSH brings
+ * its first spare with it, opened in the login's flight ({@link SignedFirstLogin}). A spare yields like an idle
+ * shell.
  *
  * <p>Idle {@link PersistentShell}s are parked here, each still holding its channel slot. They yield: a lease that
  * finds no free slot closes the least recently used idle shell rather than wait or open another connection, and a
