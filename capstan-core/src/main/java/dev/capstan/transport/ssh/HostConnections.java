@@ -461,12 +461,7 @@ final class HostConnections {
                 connection.limiter().release();
                 return;
             }
-            spares.put(connection, spare);
-            spare.opening().addListener(f -> {
-                if (!f.isOpened()) {
-                    dropSpare(connection, spare, isRefusal(f.getException()));
-                }
-            });
+            keepSpare(connection, spare);
         } finally {
             lock.unlock();
         }
@@ -486,10 +481,15 @@ final class HostConnections {
             first.opening().addListener(f -> first.close(false));
             return;
         }
-        spares.put(connection, first);
-        first.opening().addListener(f -> {
+        keepSpare(connection, first);
+    }
+
+    /** Keeps {@code spare}, whose slot is taken, until a command takes it or its open fails. Caller holds the lock. */
+    private void keepSpare(Connection connection, ExecChannel spare) {
+        spares.put(connection, spare);
+        spare.opening().addListener(f -> {
             if (!f.isOpened()) {
-                dropSpare(connection, first, isRefusal(f.getException()));
+                dropSpare(connection, spare, isRefusal(f.getException()));
             }
         });
     }
