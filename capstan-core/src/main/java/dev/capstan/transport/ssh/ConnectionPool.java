@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.IntSupplier;
 import org.apache.sshd.client.session.ClientSession;
 
 /**
@@ -34,11 +35,12 @@ final class ConnectionPool {
 
     HostConnections host(SshTarget target) {
         return hosts.computeIfAbsent(target,
-                t -> new HostConnections(t, maxConnectionsPerHost, server -> open(t, server), log));
+                t -> new HostConnections(t, maxConnectionsPerHost, (server, wanted) -> open(t, server, wanted), log));
     }
 
-    private Connection open(SshTarget target, Server server) throws InterruptedException {
-        return connector.connect(target, target.jump() == null ? null : jumpSession(target, server), server);
+    private Connection open(SshTarget target, Server server, IntSupplier channelsWanted) throws InterruptedException {
+        return connector.connect(target, target.jump() == null ? null : jumpSession(target, server), server,
+                channelsWanted);
     }
 
     private ClientSession jumpSession(SshTarget target, Server server) throws InterruptedException {

@@ -11,6 +11,7 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.IntSupplier;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.config.hosts.HostConfigEntry;
 import org.apache.sshd.client.future.AuthFuture;
@@ -43,10 +44,13 @@ final class Connector {
     }
 
     /**
-     * @param via the open session of {@code target.jump()}, or {@code null} for a direct connection
+     * @param via            the open session of {@code target.jump()}, or {@code null} for a direct connection
+     * @param channelsWanted how many commands wait for this connection, asked when the login goes out: as many exec
+     *                       channels (at most {@code max_sessions}) may be opened with it ({@link SignedFirstLogin})
      * @throws TransportException naming the host and why it cannot be reached or logged in to
      */
-    Connection connect(SshTarget target, ClientSession via, Server server) throws InterruptedException {
+    Connection connect(SshTarget target, ClientSession via, Server server, IntSupplier channelsWanted)
+            throws InterruptedException {
         // Keys first: a passphrase prompt must not eat into the connect timeout.
         List<KeyPair> keys = identities.keysFor(target);
         long started = System.nanoTime();
@@ -68,6 +72,8 @@ final class Connector {
             if (!keys.isEmpty()) {
                 session.setAttribute(SignedFirstLogin.FIRST_KEY, keys.getFirst());
             }
+            session.setAttribute(SignedFirstLogin.CHANNELS_WANTED,
+                    () -> Math.min(settings.maxSessions(), channelsWanted.getAsInt()));
             if (settings.password() != null) {
                 session.addPasswordIdentity(settings.password());
             }
@@ -75,8 +81,7 @@ final class Connector {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             log.debug("connected to " + target + " in " + took.toMillis() + " ms (key exchange "
                     + session.getNegotiatedKexParameter(KexProposalOption.ALGORITHMS)
-                    + (session.getAttribute(SignedFirstLogin.FIRST_CHANNEL) != null
-                            ? "; a channel opened with the login" : "") + ")");
+                    + firstChannels(session) + ")");
             log.emit(new Event.ConnectionOpened(Instant.now(), server, took));
             return new Connection(session, new ChannelLimiter(settings.maxSessions()), tunnel);
         } catch (InterruptedIOException e) {
@@ -91,6 +96,15 @@ final class Connector {
             close(session, tunnel);
             throw e;
         }
+    }
+
+    /** For the debug line: how many channels were opened with the login, if any. */
+    private static String firstChannels(ClientSession session) {
+        List<ExecChannel> first = session.getAttribute(SignedFirstLogin.FIRST_CHANNELS);
+        if (first == null) {
+            return "";
+        }
+        return "; " + (first.size() == 1 ? "a channel" : first.size() + " channels") + " opened with the login";
     }
 
     /** DNS up front: MINA would report an unresolvable name as a generic connect failure. */

@@ -9,13 +9,13 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
@@ -29,8 +29,8 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
  *
  * <p>Each connection keeps one exec channel opened ahead of need (a spare, holding a channel slot): opened while a
  * command runs, it spares the next command the round trip of its channel open. A new connection to OpenSSH brings
- * its first spare with it, opened in the login's flight ({@link SignedFirstLogin}). A spare yields like an idle
- * shell.
+ * its first spares with it, one for each command that waited for it, opened in the login's flight
+ * ({@link SignedFirstLogin}). A spare yields like an idle shell.
  *
  * <p>Idle {@link PersistentShell}s are parked here, each still holding its channel slot. They yield: a lease that
  * finds no free slot closes the least recently used idle shell rather than wait or open another connection, and a
@@ -41,8 +41,11 @@ final class HostConnections {
     /** Opens and authenticates one more connection to the target. */
     @FunctionalInterface
     interface Opener {
-        /** @throws TransportException naming why the target cannot be reached */
-        Connection open(Server server) throws InterruptedException;
+        /**
+         * @param commandsWaiting how many commands wait for an exec channel on this host, asked when the login goes out
+         * @throws TransportException naming why the target cannot be reached
+         */
+        Connection open(Server server, IntSupplier commandsWaiting) throws InterruptedException;
     }
 
     /** Opens something that occupies one channel (an exec channel, an SFTP client) on a session. */
@@ -80,10 +83,12 @@ final class HostConnections {
     private final List<Connection> connections = new ArrayList<>();
     /** Idle persistent shells, most recently used first. */
     private final Deque<PersistentShell> idleShells = new ArrayDeque<>();
-    /** The spare exec channel of each connection that has one. */
-    private final Map<Connection, ExecChannel> spares = new IdentityHashMap<>();
+    /** Spare exec channels, oldest first: one per connection at most, but for those opened with its login. */
+    private final Deque<Spare> spares = new ArrayDeque<>();
     /** Threads waiting for a channel slot right now. */
     private int waiting;
+    /** Commands in {@link #leaseExec} that have no channel yet: how many channels a new connection's login opens. */
+    private final AtomicInteger commandsWaiting = new AtomicInteger();
     /** The connection being opened right now, if any: at most one at a time. */
     private CompletableFuture<Connection> opening;
     /** {@code max_connections_per_host}, lowered when the server refuses one more connection. */
@@ -162,7 +167,12 @@ final class HostConnections {
      */
     ChannelLease<ExecChannel> leaseExec(Server server, ExecStart start, boolean openAhead)
             throws InterruptedException {
-        connection(server); // a new connection may bring a channel opened with its login (SignedFirstLogin)
+        commandsWaiting.incrementAndGet();
+        try {
+            connection(server); // a new connection may bring channels opened with its login (SignedFirstLogin)
+        } finally {
+            commandsWaiting.decrementAndGet();
+        }
         for (Spare spare; (spare = takeSpare()) != null; ) {
             Connection connection = spare.connection();
             try {
@@ -315,7 +325,7 @@ final class HostConnections {
         Connection opened = null;
         RuntimeException failure = null;
         try {
-            opened = opener.open(server);
+            opened = opener.open(server, commandsWaiting::get);
         } catch (RuntimeException e) {
             failure = e;
         } finally {
@@ -326,7 +336,7 @@ final class HostConnections {
                     opened.close();
                 } else if (opened != null) {
                     connections.add(opened);
-                    adoptFirstChannel(opened);
+                    adoptFirstChannels(opened);
                 }
                 changed.signalAll();
             } finally {
@@ -431,16 +441,14 @@ final class HostConnections {
         return found;
     }
 
-    /** Removes any one spare, still holding its slot. Caller holds the lock. */
+    /** Caller holds the lock. */
+    private boolean hasSpare(Connection connection) {
+        return spares.stream().anyMatch(spare -> spare.connection() == connection);
+    }
+
+    /** Removes the oldest spare, still holding its slot. Caller holds the lock. */
     private Spare pollSpare() {
-        var it = spares.entrySet().iterator();
-        if (!it.hasNext()) {
-            return null;
-        }
-        var entry = it.next();
-        Spare spare = new Spare(entry.getKey(), entry.getValue());
-        it.remove();
-        return spare;
+        return spares.pollFirst();
     }
 
     /**
@@ -450,7 +458,7 @@ final class HostConnections {
     private void openSpare(Connection connection) {
         lock.lock();
         try {
-            if (closed || waiting > 0 || spares.containsKey(connection) || !connection.isOpen()
+            if (closed || waiting > 0 || hasSpare(connection) || !connection.isOpen()
                     || !connection.limiter().tryAcquire()) {
                 return;
             }
@@ -468,25 +476,24 @@ final class HostConnections {
     }
 
     /**
-     * Keeps the channel opened with the connection's login as its spare, holding a slot. Caller holds the lock. An
-     * open that fails is dropped like any spare's; the server answers it with the login's success.
+     * Keeps the channels opened with the connection's login as its spares, each holding a slot. Caller holds the lock.
+     * An open that fails is dropped like any spare's; the server answers them with the login's success.
      */
-    private void adoptFirstChannel(Connection connection) {
-        ExecChannel first = connection.session().removeAttribute(SignedFirstLogin.FIRST_CHANNEL);
-        if (first == null) {
-            return;
+    private void adoptFirstChannels(Connection connection) {
+        List<ExecChannel> first = connection.session().removeAttribute(SignedFirstLogin.FIRST_CHANNELS);
+        for (ExecChannel channel : first == null ? List.<ExecChannel>of() : first) {
+            if (connection.limiter().tryAcquire()) {
+                keepSpare(connection, channel);
+            } else {
+                // No slot for it: closed once open, so that the server lets go of it too.
+                channel.opening().addListener(f -> channel.close(false));
+            }
         }
-        if (!connection.limiter().tryAcquire()) {
-            // No slot for it (max_sessions 0): closed once open, so that the server lets go of it too.
-            first.opening().addListener(f -> first.close(false));
-            return;
-        }
-        keepSpare(connection, first);
     }
 
     /** Keeps {@code spare}, whose slot is taken, until a command takes it or its open fails. Caller holds the lock. */
     private void keepSpare(Connection connection, ExecChannel spare) {
-        spares.put(connection, spare);
+        spares.addLast(new Spare(connection, spare));
         spare.opening().addListener(f -> {
             if (!f.isOpened()) {
                 dropSpare(connection, spare, isRefusal(f.getException()));
@@ -498,7 +505,7 @@ final class HostConnections {
     private void dropSpare(Connection connection, ExecChannel spare, boolean refused) {
         lock.lock();
         try {
-            if (!spares.remove(connection, spare)) {
+            if (!spares.removeIf(s -> s.channel() == spare)) {
                 return; // taken: its taker saw the failure and released the slot
             }
         } finally {

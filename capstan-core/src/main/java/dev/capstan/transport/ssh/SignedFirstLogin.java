@@ -3,7 +3,10 @@ package dev.capstan.transport.ssh;
 import java.io.IOException;
 import java.security.KeyPair;
 import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import org.apache.sshd.client.auth.pubkey.KeyPairIdentity;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.future.AuthFuture;
@@ -26,12 +29,13 @@ import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
  * request for the user-auth service, where MINA would first send a "none" probe and then an unsigned query for the
  * key: two round trips less per connection, which is most of what a login costs on a distant host.
  *
- * <p>When the server is OpenSSH, the connection's first exec channel is opened in the same flight too
- * ({@link #FIRST_CHANNEL}): RFC 4252 hands what a client sends after the request that succeeds to the next service,
- * and sshd answers the open together with its success (sshd holds small replies until the previous one is
- * acknowledged, so on a distant link a channel opened after the success waits a round trip for the acknowledgement
- * and another for its answer). If the signed request does not succeed, the server saw the open before any login and
- * refused it, so the channel is forgotten.
+ * <p>When the server is OpenSSH, the connection's first exec channels are opened in the same flight too
+ * ({@link #FIRST_CHANNELS}): one for each command waiting for the connection ({@link #CHANNELS_WANTED}), at least
+ * one. RFC 4252 hands what a client sends after the request that succeeds to the next service, and sshd answers the
+ * opens together with its success (sshd holds small replies until the previous one is acknowledged, so on a distant
+ * link a channel opened after the success waits a round trip for the acknowledgement and another for its answer). If
+ * the signed request does not succeed, the server saw the opens before any login and refused them, so the channels
+ * are forgotten.
  *
  * <p>Only a key read from a file is offered this way (the first of {@link #FIRST_KEY}); an agent's keys may need a
  * touch or a confirmation, so they wait for the server's go-ahead as usual. When the server refuses the signed request,
@@ -41,8 +45,15 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
 
     /** The key to offer signed at once; set on a session before {@link ClientSession#auth()}. */
     static final AttributeKey<KeyPair> FIRST_KEY = new AttributeKey<>();
-    /** The exec channel opened in the flight of the signed login, set on a session that logged in with it. */
-    static final AttributeKey<ExecChannel> FIRST_CHANNEL = new AttributeKey<>();
+    /**
+     * How many exec channels to open with the signed login, asked when it goes out; one when not set. Capped at
+     * {@link #MAX_FIRST_CHANNELS}.
+     */
+    static final AttributeKey<IntSupplier> CHANNELS_WANTED = new AttributeKey<>();
+    /** The exec channels opened in the flight of the signed login, set on a session that logged in with them. */
+    static final AttributeKey<List<ExecChannel>> FIRST_CHANNELS = new AttributeKey<>();
+    /** OpenSSH's default MaxSessions: more opens in one flight would be refused by a default sshd. */
+    static final int MAX_FIRST_CHANNELS = 10;
 
     private static final String METHOD = UserAuthPublicKeyFactory.NAME;
 
@@ -54,8 +65,8 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
     /** MINA's user-auth service, but for its first request. */
     static final class LoginService extends ClientUserAuthService {
 
-        /** The channel opened with the signed request until the server has answered that request, or null. */
-        private volatile ExecChannel firstChannel;
+        /** The channels opened with the signed request until the server has answered that request. */
+        private volatile List<ExecChannel> firstChannels = List.of();
 
         LoginService(Session session) {
             super(session);
@@ -76,16 +87,19 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
                 log.debug("signing the first login request to {} failed, asking first: {}", session, e.toString());
                 return super.sendInitialAuthRequest(session, service);
             }
-            // Registered before the request goes out, so that however soon the answer comes, it finds the channel.
-            ExecChannel first = isOpenSsh(session) ? ExecChannel.registeredOn(session) : null;
-            firstChannel = first;
+            // Registered before the request goes out, so that however soon the answer comes, it finds the channels.
+            List<ExecChannel> first = new ArrayList<>();
+            for (int i = isOpenSsh(session) ? channelsWanted(session) : 0; i > 0; i--) {
+                first.add(ExecChannel.registeredOn(session));
+            }
+            firstChannels = List.copyOf(first);
             IoWriteFuture written = session.writePacket(request);
-            if (first != null) {
-                try {
-                    first.requestOpen();
-                } catch (IOException e) {
-                    // Closed meanwhile: the signed request was refused already.
+            try {
+                for (ExecChannel channel : first) {
+                    channel.requestOpen();
                 }
+            } catch (IOException e) {
+                // Closed meanwhile: the signed request was refused already.
             }
             return written;
         }
@@ -93,19 +107,25 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
         /** The server's answer to the signed request decides whether the channel opened with it counts. */
         @Override
         protected void processUserAuth(int cmd, Buffer buffer, AuthFuture authFuture) throws Exception {
-            ExecChannel opened = firstChannel;
-            firstChannel = null;
-            if (opened != null) {
+            List<ExecChannel> opened = firstChannels;
+            firstChannels = List.of();
+            if (!opened.isEmpty()) {
                 if (cmd == SshConstants.SSH_MSG_USERAUTH_SUCCESS) {
-                    getClientSession().setAttribute(FIRST_CHANNEL, opened);
-                    // Nothing else goes out now, and sshd holds the channel's answer until the success is
+                    getClientSession().setAttribute(FIRST_CHANNELS, opened);
+                    // Nothing else goes out now, and sshd holds the channels' answers until the success is
                     // acknowledged: an SSH_MSG_IGNORE carries the acknowledgement at once, not a delayed ACK later.
                     getClientSession().sendIgnoreMessage();
                 } else {
-                    opened.close(true); // sshd refused it as sent before any login; nothing to tell it
+                    // sshd refused them as sent before any login; nothing to tell it
+                    opened.forEach(channel -> channel.close(true));
                 }
             }
             super.processUserAuth(cmd, buffer, authFuture);
+        }
+
+        private static int channelsWanted(ClientSession session) {
+            IntSupplier wanted = session.getAttribute(CHANNELS_WANTED);
+            return Math.clamp(wanted == null ? 1 : wanted.getAsInt(), 1, MAX_FIRST_CHANNELS);
         }
 
         private static boolean isOpenSsh(ClientSession session) {

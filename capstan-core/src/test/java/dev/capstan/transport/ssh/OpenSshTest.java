@@ -78,6 +78,51 @@ class OpenSshTest {
     }
 
     @Test
+    void commandsWaitingForTheConnectionGetTheirChannelsWithTheLogin() throws Exception {
+        Server server = server(1);
+        Fixtures.Events events = new Fixtures.Events();
+        String dir = "capstan-e2e-first-" + UUID.randomUUID();
+        try (SshTransport ssh = new SshTransport(settings(Map.of("max_connections_per_host", 1)), events,
+                PassphrasePrompt.NONE)) {
+            // Four commands that only end once all four run at once, each naming its connection's client port.
+            List<CommandResult> results = Concurrently.run(4, i -> ssh.execute(server, Command.of(
+                    Concurrently.barrier(dir, i, 4) + " && echo $SSH_CONNECTION | cut -d' ' -f2").capturing(),
+                    OutputListener.IGNORE));
+            ssh.execute(server, Command.of("rm -rf " + dir), OutputListener.IGNORE);
+
+            assertThat(results).allMatch(CommandResult::succeeded);
+            assertThat(results.stream().map(CommandResult::stdout).distinct()).hasSize(1);
+        }
+        // All four waited for the one connection; its login opened a channel for each that had asked by then.
+        assertThat(channelsOpenedWithTheLogin(events)).isBetween(2, 4);
+    }
+
+    @Test
+    void noMoreChannelsAreOpenedWithTheLoginThanMaxSessions() throws Exception {
+        Server server = server(1);
+        Fixtures.Events events = new Fixtures.Events();
+        try (SshTransport ssh = new SshTransport(settings(Map.of("max_connections_per_host", 1, "max_sessions", 2)),
+                events, PassphrasePrompt.NONE)) {
+            List<CommandResult> results = Concurrently.run(6, i -> ssh.execute(server,
+                    Command.of("echo $SSH_CONNECTION | cut -d' ' -f2").capturing(), OutputListener.IGNORE));
+
+            assertThat(results).allMatch(CommandResult::succeeded);
+            assertThat(results.stream().map(CommandResult::stdout).distinct()).hasSize(1);
+        }
+        assertThat(channelsOpenedWithTheLogin(events)).isBetween(1, 2);
+    }
+
+    /** From the connect line of the debug log: "a channel" or "N channels opened with the login". */
+    private static int channelsOpenedWithTheLogin(Fixtures.Events events) {
+        List<String> lines = events.logs(Event.Level.DEBUG).stream().filter(l -> l.startsWith("connected to ")).toList();
+        assertThat(lines).hasSize(1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("; (a|\\d+) channels? opened with the login")
+                .matcher(lines.getFirst());
+        assertThat(m.find()).as(lines.getFirst()).isTrue();
+        return m.group(1).equals("a") ? 1 : Integer.parseInt(m.group(1));
+    }
+
+    @Test
     void aFirstKeyTheServerRefusesLeavesNoChannelBehind() throws Exception {
         Server server = server(2);
         Path stranger = ClientKey.generate(home.resolve("stranger")).privateKeyFile();
