@@ -44,8 +44,13 @@ final class ClientSetup {
     private ClientSetup() {
     }
 
-    static SshClient newClient(SshSettings settings, HostKeyVerifier hostKeys, AgentConnector agent) {
+    static SshClient newClient(SshSettings settings, HostKeyVerifier hostKeys, AgentConnector agent,
+            EarlyConnects early) {
         SshClient client = ClientBuilder.builder().factory(CapstanSshClient::new).build();
+        // Sockets connected (and identified) before this client existed are handed to it.
+        client.setIoServiceFactoryFactory(early.ioFactories());
+        client.setReservedSessionMessagesHandler(early.identificationSent());
+        CoreModuleProperties.CLIENT_IDENTIFICATION.set(client, EarlyConnects.IDENTIFICATION);
         client.setServerKeyVerifier(hostKeys);
         // Targets are resolved by TargetResolver and keys loaded by Identities, per session; MINA's own defaults
         // would read ~/.ssh/config and ~/.ssh/id_* on their own.

@@ -6,11 +6,17 @@ import dev.capstan.transport.TransportException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.channels.AsynchronousSocketChannel;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.IntSupplier;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.config.hosts.HostConfigEntry;
@@ -18,6 +24,7 @@ import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.forward.ExplicitPortForwardingTracker;
+import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.kex.KexProposalOption;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
@@ -29,14 +36,21 @@ import org.apache.sshd.common.util.net.SshdSocketAddress;
  */
 final class Connector {
 
-    private final SshClient client;
+    /** How long reading the keys may hold up a connection started before them (a passphrase prompt) and still use it. */
+    private static final Duration PROMPT_PATIENCE = Duration.ofSeconds(10);
+
+    private final CompletableFuture<SshClient> client;
+    private final EarlyConnects early;
     private final SshSettings settings;
     private final Identities identities;
     private final ConnectFailures failures;
     private final EventLog log;
 
-    Connector(SshClient client, SshSettings settings, Identities identities, EventLog log) {
+    /** @param client the SSH client, possibly still being built: a direct connection starts before it is ready */
+    Connector(CompletableFuture<SshClient> client, EarlyConnects early, SshSettings settings, Identities identities,
+            EventLog log) {
         this.client = client;
+        this.early = early;
         this.settings = settings;
         this.identities = identities;
         this.failures = new ConnectFailures(identities, settings);
@@ -51,23 +65,41 @@ final class Connector {
      */
     Connection connect(SshTarget target, ClientSession via, Server server, IntSupplier channelsWanted)
             throws InterruptedException {
-        // Keys first: a passphrase prompt must not eat into the connect timeout.
-        List<KeyPair> keys = identities.keysFor(target);
+        // A direct connection starts at once, so that the round trips of TCP and of the identification line overlap
+        // the client's set-up and the reading of the keys.
+        CompletableFuture<AsynchronousSocketChannel> socket = via == null ? startEarly(server, target) : null;
+        List<KeyPair> keys;
+        long keysStarted = System.nanoTime();
+        try {
+            CryptoSetup.preferJdk(); // the keys are read with MINA's security code
+            keys = identities.keysFor(target);
+        } catch (RuntimeException e) {
+            abandon(socket);
+            throw e;
+        }
+        if (socket != null && System.nanoTime() - keysStarted > PROMPT_PATIENCE.toNanos()) {
+            // A passphrase prompt kept the early connection waiting, and the server may have given up on it.
+            abandon(socket);
+            socket = startEarly(server, target);
+        }
+        // The timeout starts after the keys: a passphrase prompt must not eat into it.
         long started = System.nanoTime();
         long deadline = started + settings.connectTimeout().toNanos();
         ExplicitPortForwardingTracker tunnel = null;
         ClientSession session = null;
         try {
             SshdSocketAddress address;
+            AttributeRepository context;
             if (via == null) {
-                checkResolves(server, target);
                 address = new SshdSocketAddress(target.host(), target.port());
+                context = HostKeyVerifier.contextFor(target, socket);
             } else {
                 tunnel = via.createLocalPortForwardingTracker(SshdSocketAddress.LOCALHOST_ADDRESS,
                         new SshdSocketAddress(target.host(), target.port()));
                 address = tunnel.getBoundAddress();
+                context = HostKeyVerifier.contextFor(target);
             }
-            session = connectTcp(server, target, address, deadline);
+            session = connectTcp(server, target, address, context, deadline);
             session.setKeyIdentityProvider(KeyIdentityProvider.wrapKeyPairs(keys));
             if (!keys.isEmpty()) {
                 session.setAttribute(SignedFirstLogin.FIRST_KEY, keys.getFirst());
@@ -85,15 +117,15 @@ final class Connector {
             log.emit(new Event.ConnectionOpened(Instant.now(), server, took));
             return new Connection(session, new ChannelLimiter(settings.maxSessions()), tunnel);
         } catch (InterruptedIOException e) {
-            close(session, tunnel);
+            close(session, tunnel, socket);
             InterruptedException interrupted = new InterruptedException("interrupted while connecting to " + target);
             interrupted.initCause(e);
             throw interrupted;
         } catch (IOException e) {
-            close(session, tunnel);
+            close(session, tunnel, socket);
             throw failures.connectFailed(server, target, e);
         } catch (RuntimeException e) {
-            close(session, tunnel);
+            close(session, tunnel, socket);
             throw e;
         }
     }
@@ -107,6 +139,12 @@ final class Connector {
         return "; " + (first.size() == 1 ? "a channel" : first.size() + " channels") + " opened with the login";
     }
 
+    /** Resolves the target and starts connecting to it ({@link EarlyConnects}). */
+    private CompletableFuture<AsynchronousSocketChannel> startEarly(Server server, SshTarget target) {
+        checkResolves(server, target);
+        return early.start(new InetSocketAddress(target.host(), target.port()));
+    }
+
     /** DNS up front: MINA would report an unresolvable name as a generic connect failure. */
     private void checkResolves(Server server, SshTarget target) {
         try {
@@ -116,11 +154,11 @@ final class Connector {
         }
     }
 
-    private ClientSession connectTcp(Server server, SshTarget target, SshdSocketAddress address, long deadline)
-            throws IOException {
+    private ClientSession connectTcp(Server server, SshTarget target, SshdSocketAddress address,
+            AttributeRepository context, long deadline) throws IOException {
         // No ProxyJump and no identities in the entry: both are handled here, not by MINA.
         HostConfigEntry entry = new HostConfigEntry("", address.getHostName(), address.getPort(), target.user());
-        ConnectFuture connecting = client.connect(entry, HostKeyVerifier.contextFor(target), null);
+        ConnectFuture connecting = client(server, target, deadline).connect(entry, context, null);
         if (!connecting.await(remainingMillis(deadline))) {
             connecting.cancel();
             throw failures.timedOut(server, target, "connecting to");
@@ -143,20 +181,53 @@ final class Connector {
         }
     }
 
+    /** The SSH client, waiting for it to be built if need be (within the connect deadline). */
+    private SshClient client(Server server, SshTarget target, long deadline) throws IOException {
+        try {
+            return client.get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while starting the SSH client");
+        } catch (TimeoutException e) {
+            throw failures.timedOut(server, target, "connecting to");
+        } catch (ExecutionException e) {
+            // A fresh exception per caller: every connection waiting for the client gets one.
+            throw new IllegalStateException("the SSH client could not be started: " + e.getCause(), e.getCause());
+        }
+    }
+
     private static long remainingMillis(long deadline) {
         return Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
     }
 
-    private static void close(ClientSession session, ExplicitPortForwardingTracker tunnel) {
+    private static void close(ClientSession session, ExplicitPortForwardingTracker tunnel,
+            CompletableFuture<AsynchronousSocketChannel> socket) {
         if (session != null) {
             session.close(true);
         }
+        abandon(socket);
         if (tunnel != null) {
             try {
                 tunnel.close();
             } catch (IOException e) {
                 // The jump session may be gone already; the forward goes with it.
             }
+        }
+    }
+
+    /** Closes an early socket, now or once connected; it was never taken by a session, or by one now closed. */
+    private static void abandon(CompletableFuture<AsynchronousSocketChannel> socket) {
+        if (socket != null) {
+            socket.cancel(false);
+            socket.thenAccept(Connector::closeQuietly);
+        }
+    }
+
+    private static void closeQuietly(AsynchronousSocketChannel socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing after a failure: nothing left to do with it
         }
     }
 }

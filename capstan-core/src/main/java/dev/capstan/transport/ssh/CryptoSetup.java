@@ -29,34 +29,44 @@ final class CryptoSetup {
     private CryptoSetup() {
     }
 
-    /** Makes MINA use the JDK's providers, unless it is set up already or told otherwise; idempotent and cheap. */
+    /**
+     * Makes MINA use the JDK's providers, unless it is set up already or told otherwise; idempotent, cheap once done,
+     * and safe from many threads: each returns once the decision is in place.
+     */
     static void preferJdk() {
         if (decided) {
             return;
         }
         synchronized (LOCK) {
-            if (decided) {
-                return;
+            if (!decided) {
+                try {
+                    decide();
+                } finally {
+                    decided = true;
+                }
             }
-            decided = true;
-            if (SecurityUtils.isRegistrationCompleted()
-                    || System.getProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS) != null) {
-                return; // already decided, or configured with -Dorg.apache.sshd.security.registrars
-            }
-            JdkRegistrar jdk = new JdkRegistrar();
-            if (!jdk.isSupported()) {
-                return; // a JDK without Ed25519: MINA's defaults
-            }
-            // Ed25519 support first, so that no one can see MINA without it; then MINA's own registration, which reads
-            // this property once, with only its SunJCE wrapper left in the list (that one creates no provider).
-            SecurityUtils.registerSecurityProvider(jdk);
-            System.setProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS,
-                    SunJCESecurityProviderRegistrar.class.getName());
-            try {
-                SecurityUtils.isBouncyCastleRegistered(); // completes MINA's registration
-            } finally {
-                System.clearProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS);
-            }
+        }
+    }
+
+    /** Caller holds the lock. */
+    private static void decide() {
+        if (SecurityUtils.isRegistrationCompleted()
+                || System.getProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS) != null) {
+            return; // already decided, or configured with -Dorg.apache.sshd.security.registrars
+        }
+        JdkRegistrar jdk = new JdkRegistrar();
+        if (!jdk.isSupported()) {
+            return; // a JDK without Ed25519: MINA's defaults
+        }
+        // Ed25519 support first, so that no one can see MINA without it; then MINA's own registration, which reads
+        // this property once, with only its SunJCE wrapper left in the list (that one creates no provider).
+        SecurityUtils.registerSecurityProvider(jdk);
+        System.setProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS,
+                SunJCESecurityProviderRegistrar.class.getName());
+        try {
+            SecurityUtils.isBouncyCastleRegistered(); // completes MINA's registration
+        } finally {
+            System.clearProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS);
         }
     }
 

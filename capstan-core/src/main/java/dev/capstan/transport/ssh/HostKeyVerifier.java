@@ -2,9 +2,12 @@ package dev.capstan.transport.ssh;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.nio.channels.AsynchronousSocketChannel;
 import java.security.PublicKey;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.sshd.client.config.hosts.KnownHostHashValue;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
@@ -51,6 +54,12 @@ final class HostKeyVerifier implements ServerKeyVerifier {
     /** The connection context that tells this verifier which host a new session is meant to reach. */
     static AttributeRepository contextFor(SshTarget target) {
         return AttributeRepository.ofKeyValuePair(TARGET, new SshdSocketAddress(target.host(), target.port()));
+    }
+
+    /** As {@link #contextFor(SshTarget)}, for a session that is to take a socket connected early ({@link EarlyConnects}). */
+    static AttributeRepository contextFor(SshTarget target, CompletableFuture<AsynchronousSocketChannel> socket) {
+        return AttributeRepository.ofAttributesMap(Map.of(TARGET, new SshdSocketAddress(target.host(), target.port()),
+                EarlyConnects.SOCKET, socket));
     }
 
     /**

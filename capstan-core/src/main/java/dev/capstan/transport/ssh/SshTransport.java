@@ -10,6 +10,8 @@ import dev.capstan.transport.Transport;
 import dev.capstan.transport.TransportException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.sshd.client.SshClient;
 
@@ -33,32 +35,41 @@ import org.apache.sshd.client.SshClient;
 public final class SshTransport implements Transport {
 
     private final SshSettings settings;
-    private final SshClient client;
+    private final EarlyConnects early;
+    /** Built on another thread while the first connections are under way ({@link EarlyConnects}). */
+    private final CompletableFuture<SshClient> client;
     private final TargetResolver targets;
     private final ConnectionPool pool;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
-     * Starts the SSH client; connections open on first use.
+     * Starts the SSH client; connections open on first use. The client is built on another thread, while the first
+     * connections are under way.
      *
      * @param prompt asked for the passphrase of encrypted keys; {@link PassphrasePrompt#NONE} skips them
      */
     public SshTransport(SshSettings settings, EventSink events, PassphrasePrompt prompt) {
         this.settings = settings;
-        CryptoSetup.preferJdk();
+        this.early = EarlyConnects.open();
         EventLog log = new EventLog(events);
         AgentConnector agent = new AgentConnector(settings.agentSocket(), log);
         Identities identities = new Identities(settings, prompt, agent, log);
         HostKeyVerifier hostKeys = new HostKeyVerifier(settings, log);
-        // Files the first connection reads anyway, read on another thread while this one builds the client. Nothing is
-        // reported from there: the first connection reports what they hold, as it would have without this.
+        // The first connections start at once (EarlyConnects); meanwhile two other threads build the client and read
+        // the files the first login needs. Nothing is reported from the reading: the first connection reports what
+        // the files hold, as it would have without this. Each thread decides the JCA providers first, as MINA's first
+        // use of them must come after that (CryptoSetup).
         Thread.ofVirtual().name("capstan-ssh-prepare").start(() -> {
+            CryptoSetup.preferJdk();
             identities.prepare();
             hostKeys.preload();
         });
-        this.client = ClientSetup.newClient(settings, hostKeys, agent);
+        this.client = CompletableFuture.supplyAsync(() -> {
+            CryptoSetup.preferJdk();
+            return ClientSetup.newClient(settings, hostKeys, agent, early);
+        }, task -> Thread.ofVirtual().name("capstan-ssh-client").start(task));
         this.targets = new TargetResolver(settings);
-        this.pool = new ConnectionPool(new Connector(client, settings, identities, log),
+        this.pool = new ConnectionPool(new Connector(client, early, settings, identities, log),
                 settings.maxConnectionsPerHost(), log);
     }
 
@@ -97,7 +108,13 @@ public final class SshTransport implements Transport {
         try {
             pool.close();
         } finally {
-            client.stop();
+            try {
+                client.join().stop();
+            } catch (CompletionException e) {
+                // never built: nothing to stop (the first connection reported why)
+            } finally {
+                early.close();
+            }
         }
     }
 

@@ -49,13 +49,15 @@ class HostKeysNoticeTest {
     void theClientUsesIt() {
         SshSettings settings = Fixtures.forFleetless(home).settings();
         EventLog log = new EventLog(EventSink.NONE);
-        SshClient client = ClientSetup.newClient(settings, new HostKeyVerifier(settings, log),
-                new AgentConnector(null, log));
-        try {
-            assertThat(client.getGlobalRequestHandlers()).singleElement()
-                    .isInstanceOf(ClientSetup.HostKeysNotice.class);
-        } finally {
-            client.stop();
+        try (EarlyConnects early = EarlyConnects.open()) {
+            SshClient client = ClientSetup.newClient(settings, new HostKeyVerifier(settings, log),
+                    new AgentConnector(null, log), early);
+            try {
+                assertThat(client.getGlobalRequestHandlers()).singleElement()
+                        .isInstanceOf(ClientSetup.HostKeysNotice.class);
+            } finally {
+                client.stop();
+            }
         }
     }
 }
