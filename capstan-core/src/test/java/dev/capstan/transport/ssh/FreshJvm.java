@@ -52,16 +52,17 @@ final class FreshJvm {
     }
 
     /**
-     * Creates an SSH transport before anything else touches MINA, then runs a command on an embedded test host and,
+     * Sets an SSH transport up before anything else touches MINA, then runs a command on an embedded test host and,
      * when they are running, on the first OpenSSH end-to-end host; prints {@code key=value} lines about what it saw.
      */
     public static void main(String[] args) throws Exception {
         Path home = Files.createTempDirectory("capstan-fresh-jvm-home");
         Fixtures.Events events = new Fixtures.Events();
-        // The transport first, as in a run; the embedded host started after it then shares its choice of providers.
-        try (SshTransport idle = new SshTransport(SshSettings.defaults().withUserKnownHosts(home.resolve("kh"))
-                .withUserSshDir(home).withAgentSocket(null), events, PassphrasePrompt.NONE);
-                SshTestFleet fleet = SshTestFleet.start(1);
+        // The transport first, as in a run. Its set-up, which runs on its own threads and is over once it is closed,
+        // decides MINA's providers; the embedded host started after it then shares that choice.
+        new SshTransport(SshSettings.defaults().withUserKnownHosts(home.resolve("kh")).withUserSshDir(home)
+                .withAgentSocket(null), events, PassphrasePrompt.NONE).close();
+        try (SshTestFleet fleet = SshTestFleet.start(1);
                 SshTransport ssh = new SshTransport(Fixtures.forFleet(fleet, home).settings(), events,
                         PassphrasePrompt.NONE)) {
             String out = ssh.execute(Fixtures.server(fleet.host(0)), Command.of("echo embedded").capturing(),
