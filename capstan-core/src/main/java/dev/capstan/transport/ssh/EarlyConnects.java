@@ -90,6 +90,18 @@ final class EarlyConnects implements AutoCloseable {
             return connected;
         }
         ByteBuffer line = ByteBuffer.wrap(("SSH-2.0-" + IDENTIFICATION + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        try {
+            connect(socket, address, line, connected);
+        } catch (RuntimeException e) {
+            // an address that no longer resolves, a group already shut down: reported as the connect's failure
+            closeQuietly(socket);
+            connected.completeExceptionally(e);
+        }
+        return connected;
+    }
+
+    private static void connect(AsynchronousSocketChannel socket, InetSocketAddress address, ByteBuffer line,
+            CompletableFuture<AsynchronousSocketChannel> connected) {
         socket.connect(address, null, new CompletionHandler<Void, Void>() {
             @Override
             public void completed(Void result, Void attachment) {
@@ -120,7 +132,6 @@ final class EarlyConnects implements AutoCloseable {
                 connected.completeExceptionally(e);
             }
         });
-        return connected;
     }
 
     /** A new socket in this object's group, with TCP_NODELAY (capstan's commands are small messages). */
