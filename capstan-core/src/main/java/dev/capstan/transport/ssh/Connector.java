@@ -74,12 +74,12 @@ final class Connector {
             CryptoSetup.preferJdk(); // the keys are read with MINA's security code
             keys = identities.keysFor(target);
         } catch (RuntimeException e) {
-            abandon(socket);
+            EarlyConnects.abandon(socket);
             throw e;
         }
         if (socket != null && System.nanoTime() - keysStarted > PROMPT_PATIENCE.toNanos()) {
             // A passphrase prompt kept the early connection waiting, and the server may have given up on it.
-            abandon(socket);
+            EarlyConnects.abandon(socket);
             socket = startEarly(server, target);
         }
         // The timeout starts after the keys: a passphrase prompt must not eat into it.
@@ -205,29 +205,13 @@ final class Connector {
         if (session != null) {
             session.close(true);
         }
-        abandon(socket);
+        EarlyConnects.abandon(socket);
         if (tunnel != null) {
             try {
                 tunnel.close();
             } catch (IOException e) {
                 // The jump session may be gone already; the forward goes with it.
             }
-        }
-    }
-
-    /** Closes an early socket, now or once connected; it was never taken by a session, or by one now closed. */
-    private static void abandon(CompletableFuture<AsynchronousSocketChannel> socket) {
-        if (socket != null) {
-            socket.cancel(false);
-            socket.thenAccept(Connector::closeQuietly);
-        }
-    }
-
-    private static void closeQuietly(AsynchronousSocketChannel socket) {
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // closing after a failure: nothing left to do with it
         }
     }
 }

@@ -189,6 +189,17 @@ final class EarlyConnects implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes an early socket, now or once it has connected: one that no session took, or whose session is gone. A
+     * {@code null} socket is left alone.
+     */
+    static void abandon(CompletableFuture<AsynchronousSocketChannel> socket) {
+        if (socket != null) {
+            socket.cancel(false);
+            socket.thenAccept(EarlyConnects::closeQuietly);
+        }
+    }
+
     private static void closeQuietly(AsynchronousSocketChannel socket) {
         try {
             socket.close();
@@ -216,8 +227,7 @@ final class EarlyConnects implements AutoCloseable {
             IoConnectFuture future = new DefaultIoConnectFuture(address, null);
             future.addListener(f -> {
                 if (f.isCanceled()) {
-                    early.cancel(false);
-                    early.thenAccept(EarlyConnects::closeQuietly);
+                    abandon(early);
                 }
             });
             early.whenComplete((socket, error) -> {
