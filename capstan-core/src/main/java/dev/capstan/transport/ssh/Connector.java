@@ -36,7 +36,7 @@ import org.apache.sshd.common.util.net.SshdSocketAddress;
  */
 final class Connector {
 
-    /** How long reading the keys may hold up a connection started before them (a passphrase prompt) and still use it. */
+    /** How long reading the keys (a passphrase prompt) may hold up a connection started before them. */
     private static final Duration PROMPT_PATIENCE = Duration.ofSeconds(10);
 
     private final CompletableFuture<SshClient> client;
@@ -141,14 +141,13 @@ final class Connector {
 
     /** Resolves the target and starts connecting to it ({@link EarlyConnects}). */
     private CompletableFuture<AsynchronousSocketChannel> startEarly(Server server, SshTarget target) {
-        checkResolves(server, target);
-        return early.start(new InetSocketAddress(target.host(), target.port()));
+        return early.start(new InetSocketAddress(resolve(server, target), target.port()));
     }
 
-    /** DNS up front: MINA would report an unresolvable name as a generic connect failure. */
-    private void checkResolves(Server server, SshTarget target) {
+    /** DNS up front, reported as such: an unresolvable name would otherwise fail as a generic connect failure. */
+    private InetAddress resolve(Server server, SshTarget target) {
         try {
-            InetAddress.getAllByName(target.host());
+            return InetAddress.getByName(target.host());
         } catch (UnknownHostException e) {
             throw failures.unknownHost(server, target, e);
         }
@@ -186,8 +185,10 @@ final class Connector {
         try {
             return client.get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while starting the SSH client");
+            // connect turns this back into an InterruptedException, as for MINA's own interrupted waits
+            var interrupted = new InterruptedIOException("interrupted while starting the SSH client");
+            interrupted.initCause(e);
+            throw interrupted;
         } catch (TimeoutException e) {
             throw failures.timedOut(server, target, "connecting to");
         } catch (ExecutionException e) {

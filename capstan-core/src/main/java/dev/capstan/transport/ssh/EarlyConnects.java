@@ -15,8 +15,6 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.FactoryManager;
@@ -34,6 +32,7 @@ import org.apache.sshd.common.io.nio2.Nio2Connector;
 import org.apache.sshd.common.io.nio2.Nio2ServiceFactory;
 import org.apache.sshd.common.io.nio2.Nio2ServiceFactoryFactory;
 import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionContext;
 import org.apache.sshd.common.session.helpers.ReservedSessionMessagesHandlerAdapter;
 import org.apache.sshd.common.util.threads.CloseableExecutorService;
 import org.apache.sshd.common.util.threads.ThreadUtils;
@@ -59,6 +58,8 @@ final class EarlyConnects implements AutoCloseable {
      */
     static final String IDENTIFICATION = PropertyResolverUtils.getStringProperty(
             VersionProperties.getVersionProperties(), "sshd-version", "SSHD-UNKNOWN").toUpperCase(Locale.ROOT);
+    /** The identification line as MINA's session would send it, without its line end. */
+    private static final String LINE = SessionContext.DEFAULT_SSH_VERSION_PREFIX + IDENTIFICATION;
 
     private final AsynchronousChannelGroup group;
 
@@ -70,7 +71,9 @@ final class EarlyConnects implements AutoCloseable {
     static EarlyConnects open() {
         try {
             return new EarlyConnects(AsynchronousChannelGroup.withFixedThreadPool(
-                    Math.max(2, Runtime.getRuntime().availableProcessors()), new DaemonThreads()));
+                    Math.max(2, Runtime.getRuntime().availableProcessors()),
+                    // daemon threads, so that a forgotten socket never keeps the JVM alive
+                    Thread.ofPlatform().daemon().name("capstan-ssh-io-", 1).factory()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the SSH client's I/O threads", e);
         }
@@ -89,7 +92,7 @@ final class EarlyConnects implements AutoCloseable {
             connected.completeExceptionally(e);
             return connected;
         }
-        ByteBuffer line = ByteBuffer.wrap(("SSH-2.0-" + IDENTIFICATION + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        ByteBuffer line = ByteBuffer.wrap((LINE + "\r\n").getBytes(StandardCharsets.US_ASCII));
         try {
             connect(socket, address, line, connected);
         } catch (RuntimeException e) {
@@ -171,8 +174,8 @@ final class EarlyConnects implements AutoCloseable {
                 if (context == null || context.getAttribute(SOCKET) == null) {
                     return null;
                 }
-                if (!version.equals("SSH-2.0-" + IDENTIFICATION) || !extraLines.isEmpty()) {
-                    throw new IllegalStateException("sent " + IDENTIFICATION + " early, but MINA would send " + version);
+                if (!version.equals(LINE) || !extraLines.isEmpty()) {
+                    throw new IllegalStateException("sent " + LINE + " early, but MINA would send " + version);
                 }
                 return AbstractIoWriteFuture.fulfilled(session, Boolean.TRUE);
             }
@@ -248,18 +251,6 @@ final class EarlyConnects implements AutoCloseable {
         protected AsynchronousSocketChannel openAsynchronousSocketChannel(SocketAddress address,
                 AsynchronousChannelGroup ignored) throws IOException {
             return newSocket();
-        }
-    }
-
-    /** Daemon threads, so that a forgotten socket never keeps the JVM alive. */
-    private static final class DaemonThreads implements ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, "capstan-ssh-io-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
         }
     }
 }
