@@ -40,16 +40,22 @@ final class Connector {
     private static final Duration PROMPT_PATIENCE = Duration.ofSeconds(10);
 
     private final CompletableFuture<SshClient> client;
+    private final Runnable startSetUp;
     private final EarlyConnects early;
     private final SshSettings settings;
     private final Identities identities;
     private final ConnectFailures failures;
     private final EventLog log;
 
-    /** @param client the SSH client, possibly still being built: a direct connection starts before it is ready */
-    Connector(CompletableFuture<SshClient> client, EarlyConnects early, SshSettings settings, Identities identities,
-            EventLog log) {
+    /**
+     * @param client     the SSH client, possibly still being built: a direct connection starts before it is ready
+     * @param startSetUp starts building the client and reading the keys (idempotent), called once a connection has
+     *                   started: before that, they would compete with it for the CPU
+     */
+    Connector(CompletableFuture<SshClient> client, Runnable startSetUp, EarlyConnects early, SshSettings settings,
+            Identities identities, EventLog log) {
         this.client = client;
+        this.startSetUp = startSetUp;
         this.early = early;
         this.settings = settings;
         this.identities = identities;
@@ -68,6 +74,7 @@ final class Connector {
         // A direct connection starts at once, so that the round trips of TCP and of the identification line overlap
         // the client's set-up and the reading of the keys.
         CompletableFuture<AsynchronousSocketChannel> socket = via == null ? startEarly(server, target) : null;
+        startSetUp.run();
         List<KeyPair> keys;
         long keysStarted = System.nanoTime();
         try {

@@ -36,15 +36,18 @@ public final class SshTransport implements Transport {
 
     private final SshSettings settings;
     private final EarlyConnects early;
-    /** Built on another thread while the first connections are under way ({@link EarlyConnects}). */
+    /** Built on another thread while the first connection is under way ({@link EarlyConnects}). */
     private final CompletableFuture<SshClient> client;
     private final TargetResolver targets;
     private final ConnectionPool pool;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Builds the client and reads the keys, on two threads; started once, by the first connection. */
+    private final Runnable setUp;
+    private final AtomicBoolean setUpStarted = new AtomicBoolean();
 
     /**
-     * Starts the SSH client; connections open on first use. The client is built on another thread, while the first
-     * connections are under way.
+     * Prepares the SSH client; connections open on first use. The client is built on another thread once the first
+     * connection has started, while it is under way.
      *
      * @param prompt asked for the passphrase of encrypted keys; {@link PassphrasePrompt#NONE} skips them
      */
@@ -55,21 +58,29 @@ public final class SshTransport implements Transport {
         AgentConnector agent = new AgentConnector(settings.agentSocket(), log);
         Identities identities = new Identities(settings, prompt, agent, log);
         HostKeyVerifier hostKeys = new HostKeyVerifier(settings, log);
-        // The first connections start at once (EarlyConnects); meanwhile two other threads build the client and read
-        // the files the first login needs. Nothing is reported from the reading: the first connection reports what
-        // the files hold, as it would have without this. Each thread decides the JCA providers first, as MINA's first
-        // use of them must come after that (CryptoSetup).
-        Thread.ofVirtual().name("capstan-ssh-prepare").start(() -> {
-            CryptoSetup.preferJdk();
-            identities.prepare();
-            hostKeys.preload();
-        });
-        this.client = CompletableFuture.supplyAsync(() -> {
-            CryptoSetup.preferJdk();
-            return ClientSetup.newClient(settings, hostKeys, agent, early);
-        }, task -> Thread.ofVirtual().name("capstan-ssh-client").start(task));
+        // The first connection starts at once (EarlyConnects); right after its connect has gone out, two other threads
+        // build the client and read the files the first login needs, so that they do not compete with it for the CPU.
+        // Nothing is reported from the reading: the first connection reports what the files hold, as it would have
+        // without this. Each thread decides the JCA providers first, as MINA's first use of them must come after that
+        // (CryptoSetup).
+        this.client = new CompletableFuture<>();
+        this.setUp = () -> {
+            Thread.ofVirtual().name("capstan-ssh-prepare").start(() -> {
+                CryptoSetup.preferJdk();
+                identities.prepare();
+                hostKeys.preload();
+            });
+            Thread.ofVirtual().name("capstan-ssh-client").start(() -> {
+                try {
+                    CryptoSetup.preferJdk();
+                    client.complete(ClientSetup.newClient(settings, hostKeys, agent, early));
+                } catch (Throwable e) {
+                    client.completeExceptionally(e);
+                }
+            });
+        };
         this.targets = new TargetResolver(settings);
-        this.pool = new ConnectionPool(new Connector(client, early, settings, identities, log),
+        this.pool = new ConnectionPool(new Connector(client, this::startSetUp, early, settings, identities, log),
                 settings.maxConnectionsPerHost(), log);
     }
 
@@ -99,6 +110,13 @@ public final class SshTransport implements Transport {
         SftpTransfers.download(server, host(server), remote, local, progress);
     }
 
+    /** Starts {@link #setUp} unless it has started, or the transport has closed. */
+    private void startSetUp() {
+        if (setUpStarted.compareAndSet(false, true)) {
+            setUp.run();
+        }
+    }
+
     /** Closes every connection (each says goodbye, briefly) and stops the client. Idempotent. */
     @Override
     public void close() {
@@ -109,7 +127,11 @@ public final class SshTransport implements Transport {
             pool.close();
         } finally {
             try {
-                client.join().stop();
+                if (setUpStarted.compareAndSet(false, true)) {
+                    client.completeExceptionally(new IllegalStateException("the SSH transport is closed"));
+                } else {
+                    client.join().stop();
+                }
             } catch (CompletionException e) {
                 // never built: nothing to stop (the first connection reported why)
             } finally {

@@ -6,6 +6,7 @@ import dev.capstan.testkit.SshTestFleet;
 import dev.capstan.testkit.openssh.OpenSshHosts;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.TransportException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Security;
@@ -24,6 +25,12 @@ import org.apache.sshd.common.util.security.SecurityUtils;
 final class FreshJvm {
 
     private FreshJvm() {
+    }
+
+    private static int closedPort() throws java.io.IOException {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
     }
 
     /** Runs {@code main} in a new JVM on this JVM's class path; its output, or an AssertionError on failure. */
@@ -58,10 +65,16 @@ final class FreshJvm {
     public static void main(String[] args) throws Exception {
         Path home = Files.createTempDirectory("capstan-fresh-jvm-home");
         Fixtures.Events events = new Fixtures.Events();
-        // The transport first, as in a run. Its set-up, which runs on its own threads and is over once it is closed,
-        // decides MINA's providers; the embedded host started after it then shares that choice.
-        new SshTransport(SshSettings.defaults().withUserKnownHosts(home.resolve("kh")).withUserSshDir(home)
-                .withAgentSocket(null), events, PassphrasePrompt.NONE).close();
+        // The transport first, as in a run. Its first connection (here to a port where nothing listens) starts its
+        // set-up, which runs on its own threads, is over once the transport is closed, and decides MINA's providers;
+        // the embedded host started after it then shares that choice.
+        try (SshTransport first = new SshTransport(SshSettings.defaults().withUserKnownHosts(home.resolve("kh"))
+                .withUserSshDir(home).withAgentSocket(null), events, PassphrasePrompt.NONE)) {
+            first.execute(Server.parse("capstan@127.0.0.1:" + closedPort()), Command.of("true"), OutputListener.IGNORE);
+            throw new AssertionError("connected to a closed port");
+        } catch (TransportException refused) {
+            // as intended
+        }
         try (SshTestFleet fleet = SshTestFleet.start(1);
                 SshTransport ssh = new SshTransport(Fixtures.forFleet(fleet, home).settings(), events,
                         PassphrasePrompt.NONE)) {
