@@ -22,12 +22,30 @@ import picocli.CommandLine.ScopeType;
  */
 final class CommandLineModel {
 
+    /**
+     * Creates what picocli asks for: the collections of list options, plain classes by their constructor. Not picocli's
+     * {@code DefaultFactory}, whose class initializer looks for Groovy on the class path: a failed lookup that opens and
+     * indexes every jar on it, ~4 ms of every start. Anything this does not know goes to picocli's own factory.
+     */
+    private static final CommandLine.IFactory FACTORY = new CommandLine.IFactory() {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            if (type == List.class || type == java.util.Collection.class) {
+                return type.cast(new java.util.ArrayList<>());
+            }
+            if (type.isInterface() || java.lang.reflect.Modifier.isAbstract(type.getModifiers())) {
+                return CommandLine.defaultFactory().create(type);
+            }
+            return type.getDeclaredConstructor().newInstance();
+        }
+    };
+
     private CommandLineModel() {
     }
 
     /** The root command for {@code main}, with {@code exec}, {@code init} and {@code demo} under it. */
     static CommandLine of(Main main) {
-        CommandSpec spec = CommandSpec.wrapWithoutInspection(main);
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(main, FACTORY);
         spec.name("capstan").versionProvider(new Main.Version());
         spec.usageMessage()
                 .sortOptions(false)
@@ -79,16 +97,16 @@ final class CommandLineModel {
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
                 .description("Print version information and exit.").build());
 
-        CommandLine commandLine = new CommandLine(spec);
+        CommandLine commandLine = new CommandLine(spec, FACTORY);
         ExecCommand exec = new ExecCommand(main);
         CommandSpec execSpec = subcommand(exec, "Run one shell command on the selected servers (all unless --hosts/--roles).");
         execSpec.addPositional(positional(PositionalParamSpec.builder().paramLabel("COMMAND").arity("1").required(true)
                 .type(String.class).description("The shell command."), () -> exec.command, v -> exec.command = (String) v));
-        commandLine.addSubcommand("exec", new CommandLine(execSpec));
+        commandLine.addSubcommand("exec", new CommandLine(execSpec, FACTORY));
         commandLine.addSubcommand("init", new CommandLine(subcommand(new InitCommand(main),
-                "Write a commented starter Capfile.java for a Java service.")));
+                "Write a commented starter Capfile.java for a Java service."), FACTORY));
         commandLine.addSubcommand("demo", new CommandLine(subcommand(new DemoCommand(main),
-                "Deploy a sample app to four embedded sandbox SSH hosts (no servers needed).")));
+                "Deploy a sample app to four embedded sandbox SSH hosts (no servers needed)."), FACTORY));
         return commandLine;
     }
 
@@ -101,7 +119,7 @@ final class CommandLineModel {
     }
 
     private static CommandSpec subcommand(Object command, String description) {
-        CommandSpec spec = CommandSpec.wrapWithoutInspection(command);
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(command, FACTORY);
         spec.usageMessage().description(description);
         return spec;
     }
