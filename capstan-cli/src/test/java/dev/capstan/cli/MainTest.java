@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -239,6 +240,39 @@ class MainTest {
         assertThat(capstan(file, "-T").out()).contains("capstan y");
         try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
             assertThat(entries).hasSize(2);
+        }
+    }
+
+    @Test
+    void aCacheEntryIsUsedOnlyForTheRecipeItWasCompiledFrom() throws IOException {
+        // Entries are named by a checksum; two recipes whose checksums collide must not share one. Simulated here by
+        // putting recipe x's entry where recipe y's belongs.
+        Path file = recipe("cap.desc(\"y\"); cap.task(\"y\", ctx -> { });");
+        assertThat(capstan(file, "-T").out()).contains("capstan y");
+        Path entryOfY = onlyCacheEntry();
+        Path moved = entryOfY.resolveSibling("moved");
+        Files.move(entryOfY, moved);
+        recipe("cap.desc(\"x\"); cap.task(\"x\", ctx -> { });");
+        assertThat(capstan(file, "-T").out()).contains("capstan x");
+        Path entryOfX = onlyCacheEntry();
+        try (var stale = Files.walk(moved)) {
+            stale.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        Files.move(entryOfX, entryOfY);
+
+        recipe("cap.desc(\"y\"); cap.task(\"y\", ctx -> { });");
+        CliRun run = capstan(file, "-T");
+
+        assertThat(run.out()).contains("capstan y").doesNotContain("capstan x");
+        assertThat(cache.resolve("capstan/recipes").resolve(entryOfY.getFileName() + "-1")).isDirectory();
+    }
+
+    private Path onlyCacheEntry() throws IOException {
+        try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
+            List<Path> found = entries.filter(p -> !p.getFileName().toString().startsWith(".")
+                    && !p.getFileName().toString().equals("moved")).toList();
+            assertThat(found).hasSize(1);
+            return found.getFirst();
         }
     }
 

@@ -7,19 +7,20 @@ import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.JavaCompiler;
@@ -29,11 +30,13 @@ import javax.tools.ToolProvider;
 
 /**
  * Compiles a recipe file ({@code Capfile.java}) in-process with the JDK compiler against capstan's own
- * classes, caches the classes by a hash of the source (and of capstan's and Java's versions), and loads
+ * classes, caches the classes by the source (and capstan's and Java's versions), and loads
  * the recipe class. A warm start loads straight from the cache and never starts the compiler.
  */
 public final class RecipeCompiler {
     private static final String MARKER = "recipe-class";
+    /** Beside the classes: what they were compiled from ({@link #identity}). */
+    private static final String IDENTITY = "recipe-identity";
 
     private final Path cacheRoot;
 
@@ -60,14 +63,41 @@ public final class RecipeCompiler {
         } catch (IOException e) {
             throw new ConfigException("cannot read recipe " + file + ": " + e.getMessage());
         }
-        Path classes = cacheRoot.resolve(hash(file, source));
+        byte[] identity = identity(file, source);
+        Path classes = entryFor(identity);
         if (!Files.isRegularFile(classes.resolve(MARKER))) {
-            compile(file, classes);
+            compile(file, classes, identity);
         }
         return instantiate(file, classes);
     }
 
-    private void compile(Path file, Path target) {
+    /**
+     * The cache entry for a recipe: named by a 64-bit checksum of its identity (file name, source, capstan's and Java's
+     * versions) and holding that identity, compared in full, so that two recipes whose checksums collide get entries of
+     * their own. Checksums, not a cryptographic digest: the JCA providers a digest needs took ~5 ms of every start, before
+     * the first connection; the SSH client sets them up anyway, later and on threads of its own.
+     */
+    private Path entryFor(byte[] identity) {
+        CRC32C crc = new CRC32C();
+        crc.update(identity);
+        String name = HexFormat.of().toHexDigits(crc.getValue() << 32 | (Arrays.hashCode(identity) & 0xffffffffL));
+        for (int n = 0; ; n++) {
+            Path entry = cacheRoot.resolve(n == 0 ? name : name + "-" + n);
+            if (!Files.isRegularFile(entry.resolve(MARKER)) || holds(entry, identity)) {
+                return entry;
+            }
+        }
+    }
+
+    private static boolean holds(Path entry, byte[] identity) {
+        try {
+            return Arrays.equals(Files.readAllBytes(entry.resolve(IDENTITY)), identity);
+        } catch (IOException e) {
+            return false; // an entry without its identity (half written, or older): not this recipe's
+        }
+    }
+
+    private void compile(Path file, Path target, byte[] identity) {
         JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
         if (compiler == null) {
             throw new ConfigException("no Java compiler in this runtime (" + System.getProperty("java.home")
@@ -90,6 +120,7 @@ public final class RecipeCompiler {
                 throw new RecipeCompileException(describe(file, diagnostics));
             }
             String recipeClass = findRecipeClass(file, staging);
+            Files.write(staging.resolve(IDENTITY), identity);
             Files.writeString(staging.resolve(MARKER), recipeClass);
             publish(staging, target);
         } catch (IOException e) {
@@ -173,18 +204,12 @@ public final class RecipeCompiler {
         }
     }
 
-    private static String hash(Path file, byte[] source) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(file.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-            digest.update((byte) 0);
-            digest.update(source);
-            digest.update((byte) 0);
-            digest.update(capstanFingerprint().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest.digest(), 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** What a compiled recipe depends on: its file name, its source, and capstan's and Java's versions. */
+    private static byte[] identity(Path file, byte[] source) {
+        byte[] name = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
+        byte[] versions = capstanFingerprint().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(name.length + 1 + source.length + 1 + versions.length)
+                .put(name).put((byte) 0).put(source).put((byte) 0).put(versions).array();
     }
 
     /** Recompile when capstan or Java changes: the classpath entries' sizes and times, and Java's version. */
