@@ -5,7 +5,6 @@ import dev.capstan.Recipe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
-import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -191,7 +190,7 @@ public final class RecipeCompiler {
     private static Recipe instantiate(Path file, Path classes) {
         try {
             String name = Files.readString(classes.resolve(MARKER)).strip();
-            URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, RecipeCompiler.class.getClassLoader());
+            URLClassLoader loader = new RecipeClassLoader(classes, RecipeCompiler.class.getClassLoader());
             Class<?> type = loader.loadClass(name);
             if (!Recipe.class.isAssignableFrom(type)) {
                 throw new ConfigException(file + ": class " + name + " does not implement dev.capstan.Recipe");
