@@ -44,6 +44,20 @@ record SshTarget(String user, String host, int port, List<Path> identityFiles, b
         return port == DEFAULT_PORT ? h : h + ":" + port;
     }
 
+    // equals and hashCode written out: a record's own are linked through method handles on first use, a few ms of
+    // CPU on the way to the first connection, where targets are the connection pool's keys.
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof SshTarget that && user.equals(that.user) && host.equals(that.host)
+                && port == that.port && identityFiles.equals(that.identityFiles)
+                && identitiesOnly == that.identitiesOnly && Objects.equals(jump, that.jump);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(user, host, port, identityFiles, identitiesOnly, jump);
+    }
+
     /** {@code user@host[:port]}, plus the jump path: {@code deploy@web1 via bastion}. */
     @Override
     public String toString() {
