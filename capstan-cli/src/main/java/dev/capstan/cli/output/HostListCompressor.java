@@ -1,7 +1,6 @@
 package dev.capstan.cli.output;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -78,7 +77,7 @@ public final class HostListCompressor {
     /** {@code 1-4,7} for the numbers of one group. */
     private static String ranges(List<Numbered> group) {
         List<Numbered> sorted = new ArrayList<>(group);
-        sorted.sort(Comparator.comparingLong(Numbered::value).thenComparingInt(n -> n.digits().length()));
+        sorted.sort(null);
         StringBuilder out = new StringBuilder();
         int i = 0;
         while (i < sorted.size()) {
@@ -107,8 +106,12 @@ public final class HostListCompressor {
         return digits.length() >= width ? digits : "0".repeat(width - digits.length()) + digits;
     }
 
-    /** A host split around its number: {@code web}, {@code 01}, {@code .example.com:22}. */
-    private record Numbered(String prefix, String digits, String suffix) {
+    /**
+     * A host split around its number: {@code web}, {@code 01}, {@code .example.com:22}. Ordered by the number, then by
+     * its width ({@code 1} before {@code 01}); a plain {@code compareTo} rather than a chain of {@code Comparator}
+     * lambdas, which the JVM links on first use, a few ms of every run that prints a range.
+     */
+    private record Numbered(String prefix, String digits, String suffix) implements Comparable<Numbered> {
         static Numbered parse(String host) {
             String core = host;
             String port = "";
@@ -125,6 +128,12 @@ public final class HostListCompressor {
 
         long value() {
             return Long.parseLong(digits);
+        }
+
+        @Override
+        public int compareTo(Numbered other) {
+            int byValue = Long.compare(value(), other.value());
+            return byValue != 0 ? byValue : Integer.compare(digits.length(), other.digits.length());
         }
     }
 }
