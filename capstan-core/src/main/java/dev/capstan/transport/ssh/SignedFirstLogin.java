@@ -104,7 +104,7 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
             return written;
         }
 
-        /** The server's answer to the signed request decides whether the channel opened with it counts. */
+        /** The server's answer to the signed request decides whether the channels opened with it count. */
         @Override
         protected void processUserAuth(int cmd, Buffer buffer, AuthFuture authFuture) throws Exception {
             List<ExecChannel> opened = firstChannels;
