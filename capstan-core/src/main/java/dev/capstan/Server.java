@@ -136,6 +136,19 @@ public record Server(String user, String host, int port, Set<String> roles, Map<
         return port == 0 ? host : host + ":" + port;
     }
 
+    // equals and hashCode written out, with the record's meaning (every component): a record's own are linked through
+    // method handles on first use, a few ms of a cold start, where a task restricted to hosts first hashes servers.
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Server that && Objects.equals(user, that.user) && host.equals(that.host)
+                && port == that.port && roles.equals(that.roles) && properties.equals(that.properties);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(user, host, port, roles, properties);
+    }
+
     @Override
     public String toString() {
         return spec();

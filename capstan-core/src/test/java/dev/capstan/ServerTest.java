@@ -52,4 +52,19 @@ class ServerTest {
         assertThat(s.flag("primary")).isTrue();
         assertThat(s.flag("no_release")).isFalse();
     }
+
+    /** Equality is the record's: every component counts; sameAs is the looser identity (user, host and port). */
+    @Test
+    void equalServersHaveEveryComponentInCommon() {
+        Server web = Server.parse("deploy@web1:2222").withRoles(java.util.Set.of("web", "app")).withProperty("primary", true);
+        Server again = Server.parse("deploy@web1:2222").withRoles(java.util.Set.of("app", "web")).withProperty("primary", true);
+        assertThat(again).isEqualTo(web).hasSameHashCodeAs(web);
+        assertThat(new java.util.HashSet<>(java.util.List.of(web, again))).hasSize(1);
+
+        assertThat(web.withProperty("primary", false)).isNotEqualTo(web);
+        assertThat(web.withRoles(java.util.Set.of("db"))).isNotEqualTo(web).matches(s -> s.sameAs(web));
+        assertThat(Server.parse("web1:2222")).isNotEqualTo(Server.parse("deploy@web1:2222"));
+        assertThat(Server.parse("web1:2222")).isEqualTo(Server.parse("web1:2222")).isNotEqualTo(Server.parse("web1"));
+        assertThat(web).isNotEqualTo("deploy@web1:2222").isNotEqualTo(null);
+    }
 }
