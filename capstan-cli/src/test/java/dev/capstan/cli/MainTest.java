@@ -267,6 +267,56 @@ class MainTest {
         assertThat(cache.resolve("capstan/recipes").resolve(entryOfY.getFileName() + "-1")).isDirectory();
     }
 
+    @Test
+    void entriesUnusedForAMonthAreRemovedWhenAnotherRecipeIsCompiled() throws IOException {
+        Path file = recipe("cap.desc(\"a\"); cap.task(\"a\", ctx -> { });");
+        assertThat(capstan(file, "-T").status()).isZero();
+        Path unused = onlyCacheEntry();
+        age(unused.resolve("recipe-class"), java.time.Duration.ofDays(31));
+        recipe("cap.desc(\"b\"); cap.task(\"b\", ctx -> { });");
+        assertThat(capstan(file, "-T").status()).isZero();
+        assertThat(unused).as("pruned when b was compiled").doesNotExist();
+        Path usedLastMonth = onlyCacheEntry();
+        age(usedLastMonth.resolve("recipe-class"), java.time.Duration.ofDays(29));
+        Path abandoned = Files.createDirectories(cache.resolve("capstan/recipes/.compiling-1"));
+        age(abandoned, java.time.Duration.ofDays(2));
+        Path compiling = Files.createDirectories(cache.resolve("capstan/recipes/.compiling-2"));
+
+        recipe("cap.desc(\"c\"); cap.task(\"c\", ctx -> { });");
+        CliRun run = capstan(file, "-T");
+
+        assertThat(run.out()).contains("capstan c");
+        assertThat(usedLastMonth).as("used 29 days ago").isDirectory();
+        assertThat(abandoned).as("a compile killed two days ago").doesNotExist();
+        assertThat(compiling).as("a compile of another capstan, now").isDirectory();
+        try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
+            assertThat(entries.filter(p -> !p.getFileName().toString().startsWith("."))).hasSize(2);
+        }
+    }
+
+    @Test
+    void aRunRecordsTheUseOfItsEntryOnceADay() throws IOException {
+        Path file = recipe("cap.desc(\"a\"); cap.task(\"a\", ctx -> { });");
+        assertThat(capstan(file, "-T").status()).isZero();
+        Path marker = onlyCacheEntry().resolve("recipe-class");
+
+        java.nio.file.attribute.FileTime anHourAgo = age(marker, java.time.Duration.ofHours(1));
+        assertThat(capstan(file, "-T").out()).contains("capstan a");
+        assertThat(Files.getLastModifiedTime(marker)).as("used within the day: not written").isEqualTo(anHourAgo);
+
+        age(marker, java.time.Duration.ofDays(20));
+        long before = System.currentTimeMillis();
+        assertThat(capstan(file, "-T").out()).contains("capstan a");
+        assertThat(Files.getLastModifiedTime(marker).toMillis()).as("last used 20 days ago").isGreaterThanOrEqualTo(before - 1000);
+    }
+
+    /** Sets the modification time of {@code path} to {@code age} ago, and returns it. */
+    private static java.nio.file.attribute.FileTime age(Path path, java.time.Duration age) throws IOException {
+        var time = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - age.toMillis());
+        Files.setLastModifiedTime(path, time);
+        return time;
+    }
+
     private Path onlyCacheEntry() throws IOException {
         try (var entries = Files.list(cache.resolve("capstan/recipes"))) {
             List<Path> found = entries.filter(p -> !p.getFileName().toString().startsWith(".")

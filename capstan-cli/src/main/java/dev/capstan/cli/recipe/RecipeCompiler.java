@@ -9,10 +9,15 @@ import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -31,11 +36,22 @@ import javax.tools.ToolProvider;
  * Compiles a recipe file ({@code Capfile.java}) in-process with the JDK compiler against capstan's own
  * classes, caches the classes by the source (and capstan's and Java's versions), and loads
  * the recipe class. A warm start loads straight from the cache and never starts the compiler.
+ *
+ * <p>An edited recipe, or a new capstan or Java, gets a new entry, and the old one is never used again: entries that no
+ * run has used for {@link #UNUSED_FOR} are removed whenever a new one is compiled.
  */
 public final class RecipeCompiler {
     private static final String MARKER = "recipe-class";
     /** Beside the classes: what they were compiled from ({@link #identity}). */
     private static final String IDENTITY = "recipe-identity";
+    /** Entries unused for this long are removed when another is compiled. */
+    static final Duration UNUSED_FOR = Duration.ofDays(30);
+    /** How often an entry in use has its marker's time brought up to date: a write a day at most, not one a start. */
+    private static final Duration USE_RECORDED_EVERY = Duration.ofDays(1);
+    /** Directories a killed compile or prune left behind are removed once this old. */
+    private static final Duration ABANDONED_AFTER = Duration.ofDays(1);
+    private static final String COMPILING = ".compiling-";
+    private static final String PRUNING = ".pruning-";
 
     private final Path cacheRoot;
 
@@ -64,10 +80,90 @@ public final class RecipeCompiler {
         }
         byte[] identity = identity(file, source);
         Path classes = entryFor(identity);
-        if (!Files.isRegularFile(classes.resolve(MARKER))) {
-            compile(file, classes, identity);
+        for (int attempt = 1; ; attempt++) {
+            boolean cached = inUse(classes);
+            if (!cached) {
+                compile(file, classes, identity);
+                prune(classes);
+            }
+            try {
+                return instantiate(file, classes);
+            } catch (NoSuchFileException e) {
+                if (!cached || attempt > 1) {
+                    throw new UncheckedIOException("cannot load the compiled recipe from " + classes, e);
+                }
+                // pruned by another capstan between the look and the load (unused for a month until then): compiled again
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load the compiled recipe from " + classes, e);
+            }
         }
-        return instantiate(file, classes);
+    }
+
+    /**
+     * Whether the entry is complete (its marker is written last), recording the use: the marker's modification time,
+     * brought up to date once a day at most, is what {@link #prune} goes by. A cache this user cannot write to is used
+     * all the same.
+     */
+    private static boolean inUse(Path entry) {
+        Path marker = entry.resolve(MARKER);
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(marker, BasicFileAttributes.class);
+        } catch (IOException e) {
+            return false;
+        }
+        if (!attributes.isRegularFile()) {
+            return false;
+        }
+        long now = System.currentTimeMillis();
+        if (attributes.lastModifiedTime().toMillis() < now - USE_RECORDED_EVERY.toMillis()) {
+            try {
+                Files.setLastModifiedTime(marker, FileTime.fromMillis(now));
+            } catch (IOException e) {
+                // a read-only cache: the entry is still good, it only cannot record its use
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Removes the entries that no run has used for {@link #UNUSED_FOR}, and the directories a killed compile or prune
+     * left behind. Called after a compile, which takes a second anyway; what cannot be removed is left for the next.
+     * An entry is first renamed out of the way, so that a run never loads from a half-deleted one.
+     */
+    private void prune(Path keep) {
+        long now = System.currentTimeMillis();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(cacheRoot)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                boolean leftBehind = name.startsWith(COMPILING) || name.startsWith(PRUNING);
+                Path marker = entry.resolve(MARKER);
+                Path stamp = leftBehind || !Files.isRegularFile(marker) ? entry : marker;
+                try {
+                    long age = now - Files.getLastModifiedTime(stamp).toMillis();
+                    if (!entry.equals(keep) && age > (leftBehind ? ABANDONED_AFTER : UNUSED_FOR).toMillis()) {
+                        remove(entry, leftBehind);
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile (another capstan pruning): nothing to do
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // housekeeping only: the next compile prunes again
+        }
+    }
+
+    private void remove(Path entry, boolean leftBehind) {
+        Path doomed = entry;
+        if (!leftBehind) {
+            try {
+                doomed = Files.move(entry, cacheRoot.resolve(PRUNING + entry.getFileName() + "-" + System.nanoTime()),
+                        StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                return; // gone already, or another capstan is removing it
+            }
+        }
+        deleteTree(doomed);
     }
 
     /**
@@ -105,7 +201,7 @@ public final class RecipeCompiler {
         Path staging;
         try {
             Files.createDirectories(cacheRoot);
-            staging = Files.createTempDirectory(cacheRoot, ".compiling-");
+            staging = Files.createTempDirectory(cacheRoot, COMPILING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the recipe cache " + cacheRoot, e);
         }
@@ -187,9 +283,10 @@ public final class RecipeCompiler {
         }
     }
 
-    private static Recipe instantiate(Path file, Path classes) {
+    /** @throws NoSuchFileException when the entry is gone (pruned by another capstan since it was looked up) */
+    private static Recipe instantiate(Path file, Path classes) throws IOException {
+        String name = Files.readString(classes.resolve(MARKER)).strip();
         try {
-            String name = Files.readString(classes.resolve(MARKER)).strip();
             URLClassLoader loader = new RecipeClassLoader(classes, RecipeCompiler.class.getClassLoader());
             Class<?> type = loader.loadClass(name);
             if (!Recipe.class.isAssignableFrom(type)) {
@@ -198,8 +295,6 @@ public final class RecipeCompiler {
             return (Recipe) type.getDeclaredConstructor().newInstance();
         } catch (MalformedURLException | ReflectiveOperationException e) {
             throw new ConfigException(file + ": cannot load the recipe class: " + e, e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
