@@ -22,7 +22,7 @@ public final class Units {
             return ms + " ms";
         }
         if (ms < 60_000) {
-            return oneDecimal((ms + 50) / 100) + " s";
+            return oneDecimal((ms + 50) / 100) + " s"; // tenths of a second, half up
         }
         long seconds = ms / 1000;
         long rest = seconds % 60;

@@ -9,6 +9,7 @@ import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ public final class RecipeCompiler {
     /** Beside the classes: what they were compiled from ({@link #identity}). */
     private static final String IDENTITY = "recipe-identity";
     /** Entries unused for this long are removed when another is compiled. */
-    static final Duration UNUSED_FOR = Duration.ofDays(30);
+    private static final Duration UNUSED_FOR = Duration.ofDays(30);
     /** How often an entry in use has its marker's time brought up to date: a write a day at most, not one a start. */
     private static final Duration USE_RECORDED_EVERY = Duration.ofDays(1);
     /** Directories a killed compile or prune left behind are removed once this old. */
@@ -81,7 +82,7 @@ public final class RecipeCompiler {
         byte[] identity = identity(file, source);
         Path classes = entryFor(identity);
         for (int attempt = 1; ; attempt++) {
-            boolean cached = inUse(classes);
+            boolean cached = usable(classes);
             if (!cached) {
                 compile(file, classes, identity);
                 prune(classes);
@@ -100,11 +101,11 @@ public final class RecipeCompiler {
     }
 
     /**
-     * Whether the entry is complete (its marker is written last), recording the use: the marker's modification time,
-     * brought up to date once a day at most, is what {@link #prune} goes by. A cache this user cannot write to is used
-     * all the same.
+     * Whether the entry can be loaded (its marker, written last, is there), recording the use: the marker's modification
+     * time, brought up to date once a day at most, is what {@link #prune} goes by. A cache this user cannot write to is
+     * used all the same.
      */
-    private static boolean inUse(Path entry) {
+    private static boolean usable(Path entry) {
         Path marker = entry.resolve(MARKER);
         BasicFileAttributes attributes;
         try {
@@ -148,7 +149,7 @@ public final class RecipeCompiler {
                     // gone meanwhile (another capstan pruning): nothing to do
                 }
             }
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+        } catch (IOException | DirectoryIteratorException e) {
             // housekeeping only: the next compile prunes again
         }
     }
