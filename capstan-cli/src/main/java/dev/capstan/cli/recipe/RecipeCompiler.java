@@ -179,7 +179,8 @@ public final class RecipeCompiler {
         String name = HexFormat.of().toHexDigits(crc.getValue() << 32 | (Arrays.hashCode(identity) & 0xffffffffL));
         for (int n = 0; ; n++) {
             Path entry = cacheRoot.resolve(n == 0 ? name : name + "-" + n);
-            if (!Files.isRegularFile(entry.resolve(MARKER)) || holds(entry, identity)) {
+            // its own entry first: a warm start then reads the identity and leaves the marker to usable()
+            if (holds(entry, identity) || !Files.isRegularFile(entry.resolve(MARKER))) {
                 return entry;
             }
         }
