@@ -93,7 +93,8 @@ public final class RecipeCompiler {
                 if (!cached || attempt > 1) {
                     throw new UncheckedIOException("cannot load the compiled recipe from " + classes, e);
                 }
-                // pruned by another capstan between the look and the load (unused for a month until then): compiled again
+                // pruned by another capstan between the look and the load (it had gone unused for a month): compiled
+                // again
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the compiled recipe from " + classes, e);
             }
@@ -101,9 +102,9 @@ public final class RecipeCompiler {
     }
 
     /**
-     * Whether the entry can be loaded (its marker, written last, is there), recording the use: the marker's modification
-     * time, brought up to date once a day at most, is what {@link #prune} goes by. A cache this user cannot write to is
-     * used all the same.
+     * Whether the entry can be loaded (its marker, written last, is there), recording the use: the marker's
+     * modification time, brought up to date once a day at most, is what {@link #prune} goes by. A cache this user cannot
+     * write to is used all the same.
      */
     private static boolean usable(Path entry) {
         Path marker = entry.resolve(MARKER);

@@ -13,10 +13,12 @@ import org.apache.sshd.common.util.security.eddsa.generic.EdDSASupport;
  * Which JCA providers MINA uses, decided once per JVM before MINA's first use of them. Left alone, MINA registers Bouncy
  * Castle and makes it the provider of everything: about 100 ms and 1,000 classes in a cold JVM, and slower, uncompiled
  * code in every handshake. The JDK (21 and newer) has all an SSH client needs, X25519 and Ed25519 included, so MINA gets
- * the JDK's providers plus {@link JdkEd25519}; the algorithms offered and the host key checks do not change.
+ * the JDK's providers plus {@link JdkEd25519}, and {@link Curve25519Provider} for the arithmetic of X25519 and of
+ * Ed25519 signatures; the algorithms offered and the host key checks do not change.
  *
- * <p>Bouncy Castle stays on the class path: MINA's sntrup761 and ML-KEM key exchanges use its classes directly, no
- * provider needed, and it is registered after all when a key file needs it ({@link #bouncyCastleForKeyFile}).
+ * <p>Bouncy Castle stays on the class path: MINA's sntrup761 and ML-KEM key exchanges and {@link Curve25519Provider}
+ * use its classes directly, no provider needed, and it is registered after all when a key file needs it
+ * ({@link #bouncyCastleForKeyFile}).
  * When something else in the JVM (an embedded test server, say) has set MINA up already, that choice stands.
  */
 final class CryptoSetup {
@@ -61,6 +63,7 @@ final class CryptoSetup {
         // Ed25519 support first, so that no one can see MINA without it; then MINA's own registration, which reads
         // this property once, with only its SunJCE wrapper left in the list (that one creates no provider).
         SecurityUtils.registerSecurityProvider(jdk);
+        SecurityUtils.registerSecurityProvider(new Curve25519Registrar());
         System.setProperty(SecurityUtils.SECURITY_PROVIDER_REGISTRARS,
                 SunJCESecurityProviderRegistrar.class.getName());
         try {
@@ -117,6 +120,49 @@ final class CryptoSetup {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Hands MINA {@link Curve25519Provider} for the X25519 key exchange and for Ed25519 signatures, by instance: the
+     * provider is not registered with the JDK, so nothing else in the JVM sees it.
+     */
+    static final class Curve25519Registrar implements SecurityProviderRegistrar {
+        private final Curve25519Provider provider = new Curve25519Provider();
+
+        @Override
+        public String getName() {
+            return Curve25519Provider.NAME;
+        }
+
+        @Override
+        public String getProviderName() {
+            return Curve25519Provider.NAME;
+        }
+
+        @Override
+        public boolean isNamedProviderUsed() {
+            return false;
+        }
+
+        @Override
+        public Provider getSecurityProvider() {
+            return provider;
+        }
+
+        @Override
+        public boolean isSupported() {
+            return true;
+        }
+
+        @Override
+        public boolean isSecurityEntitySupported(Class<?> entityType, String name) {
+            return provider.serves(entityType.getSimpleName(), name);
+        }
+
+        @Override
+        public Optional<EdDSASupport<?, ?>> getEdDSASupport() {
+            return Optional.empty();
+        }
     }
 
     /**

@@ -59,7 +59,8 @@ public final class SshTransport implements Transport {
         Identities identities = new Identities(settings, prompt, agent, log);
         HostKeyVerifier hostKeys = new HostKeyVerifier(settings, log);
         // The first connection starts at once (EarlyConnects); right after its connect has gone out, two other threads
-        // build the client and read the files the first login needs, so that they do not compete with it for the CPU.
+        // build the client, and read the files the first login needs and lay out the curve tables of its key exchange,
+        // so that they do not compete with it for the CPU.
         // Nothing is reported from the reading: the first connection reports what the files hold, as it would have
         // without this. Each thread decides the JCA providers first, as MINA's first use of them must come after that
         // (CryptoSetup).
@@ -69,6 +70,7 @@ public final class SshTransport implements Transport {
                 CryptoSetup.preferJdk();
                 identities.prepare();
                 hostKeys.preload();
+                Curve25519Provider.precompute();
             });
             Thread.ofVirtual().name("capstan-ssh-client").start(() -> {
                 try {

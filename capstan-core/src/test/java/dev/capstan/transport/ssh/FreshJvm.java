@@ -102,6 +102,8 @@ final class FreshJvm {
         System.out.println("bouncy-castle-provider=" + (Security.getProvider("BC") != null));
         System.out.println("eddsa=" + SecurityUtils.getEdDSASupport().map(s -> s.getClass().getSimpleName())
                 .orElse("none"));
+        System.out.println("x25519=" + SecurityUtils.getKeyAgreement("X25519").getProvider().getName());
+        System.out.println("ed25519-signature=" + SecurityUtils.getSignature("Ed25519").getProvider().getName());
         System.out.println("warnings=" + events.logs(Event.Level.WARN));
     }
 }
