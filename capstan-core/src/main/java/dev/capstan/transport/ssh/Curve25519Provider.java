@@ -97,26 +97,17 @@ final class Curve25519Provider extends Provider {
         return getService(type, algorithm) != null;
     }
 
-    /** An X25519 public key: its 32 bytes (RFC 7748, u little-endian). */
-    static final class X25519Public implements XECPublicKey {
+    /** What both kinds of X25519 key are: 32 bytes, and what they say about themselves. */
+    private abstract static class X25519Key implements Key {
         private static final long serialVersionUID = 1L;
-        private final byte[] u;
+        /** The u-coordinate (RFC 7748, little-endian) of a public key, the scalar of a private one. */
+        final byte[] bytes;
 
-        X25519Public(byte[] u) {
-            this.u = u.clone();
+        X25519Key(byte[] bytes) {
+            this.bytes = bytes.clone();
         }
 
-        @Override
-        public BigInteger getU() {
-            byte[] bigEndian = new byte[X25519.POINT_SIZE];
-            for (int i = 0; i < bigEndian.length; i++) {
-                bigEndian[i] = u[u.length - 1 - i];
-            }
-            bigEndian[0] &= 0x7f; // RFC 7748 5: the top bit is ignored
-            return new BigInteger(1, bigEndian);
-        }
-
-        @Override
+        /** XECKey's, for both. */
         public AlgorithmParameterSpec getParams() {
             return NamedParameterSpec.X25519;
         }
@@ -124,6 +115,25 @@ final class Curve25519Provider extends Provider {
         @Override
         public String getAlgorithm() {
             return X25519_ALGORITHM;
+        }
+    }
+
+    /** An X25519 public key: its 32 bytes (RFC 7748, u little-endian). */
+    static final class X25519Public extends X25519Key implements XECPublicKey {
+        private static final long serialVersionUID = 1L;
+
+        X25519Public(byte[] u) {
+            super(u);
+        }
+
+        @Override
+        public BigInteger getU() {
+            byte[] bigEndian = new byte[X25519.POINT_SIZE];
+            for (int i = 0; i < bigEndian.length; i++) {
+                bigEndian[i] = bytes[bytes.length - 1 - i];
+            }
+            bigEndian[0] &= 0x7f; // RFC 7748 5: the top bit is ignored
+            return new BigInteger(1, bigEndian);
         }
 
         @Override
@@ -134,18 +144,18 @@ final class Curve25519Provider extends Provider {
         @Override
         public byte[] getEncoded() {
             byte[] encoded = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + X25519.POINT_SIZE);
-            System.arraycopy(u, 0, encoded, X509_PREFIX.length, X25519.POINT_SIZE);
+            System.arraycopy(bytes, 0, encoded, X509_PREFIX.length, X25519.POINT_SIZE);
             return encoded;
         }
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof X25519Public that && Arrays.equals(u, that.u);
+            return other instanceof X25519Public that && Arrays.equals(bytes, that.bytes);
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(u);
+            return Arrays.hashCode(bytes);
         }
 
         @Override
@@ -155,27 +165,16 @@ final class Curve25519Provider extends Provider {
     }
 
     /** An X25519 private key: its 32-byte scalar, never encoded. */
-    static final class X25519Private implements XECPrivateKey {
+    static final class X25519Private extends X25519Key implements XECPrivateKey {
         private static final long serialVersionUID = 1L;
-        private final byte[] scalar;
 
         X25519Private(byte[] scalar) {
-            this.scalar = scalar.clone();
+            super(scalar);
         }
 
         @Override
         public Optional<byte[]> getScalar() {
-            return Optional.of(scalar.clone());
-        }
-
-        @Override
-        public AlgorithmParameterSpec getParams() {
-            return NamedParameterSpec.X25519;
-        }
-
-        @Override
-        public String getAlgorithm() {
-            return X25519_ALGORITHM;
+            return Optional.of(bytes.clone());
         }
 
         @Override
@@ -307,7 +306,7 @@ final class Curve25519Provider extends Provider {
             }
             byte[] u;
             if (key instanceof X25519Public pub) {
-                u = pub.u;
+                u = pub.bytes;
             } else if (key instanceof XECPublicKey xec && xec.getParams() instanceof NamedParameterSpec named
                     && X25519_ALGORITHM.equalsIgnoreCase(named.getName())) {
                 u = littleEndian(xec.getU()); // another provider's key

@@ -7,6 +7,7 @@ import java.security.InvalidKeyException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.interfaces.EdECPrivateKey;
@@ -82,22 +83,15 @@ class Curve25519ProviderTest {
         KeyPair key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         byte[] message = "the exchange hash, or a login request".getBytes();
 
-        Signature ours = Signature.getInstance("Ed25519", provider);
-        ours.initSign(key.getPrivate());
-        ours.update(message);
-        byte[] signedByUs = ours.sign();
-        Signature jdk = Signature.getInstance("Ed25519");
-        jdk.initSign(key.getPrivate());
-        jdk.update(message);
-        byte[] signedByJdk = jdk.sign();
+        byte[] signedByUs = sign(Signature.getInstance("Ed25519", provider), key.getPrivate(), message);
+        byte[] signedByJdk = sign(Signature.getInstance("Ed25519"), key.getPrivate(), message);
 
         assertThat(signedByUs).isEqualTo(signedByJdk); // Ed25519 is deterministic
+        Signature jdk = Signature.getInstance("Ed25519");
         jdk.initVerify(key.getPublic());
         jdk.update(message);
         assertThat(jdk.verify(signedByUs)).isTrue();
-        ours.initVerify(key.getPublic());
-        ours.update(message);
-        assertThat(ours.verify(signedByJdk)).isTrue();
+        assertThat(verifies(key.getPublic(), message, signedByJdk)).isTrue();
     }
 
     @Test
@@ -105,10 +99,7 @@ class Curve25519ProviderTest {
         KeyPair key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         KeyPair other = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         byte[] message = "exchange hash".getBytes();
-        Signature signer = Signature.getInstance("Ed25519", provider);
-        signer.initSign(key.getPrivate());
-        signer.update(message);
-        byte[] signature = signer.sign();
+        byte[] signature = sign(Signature.getInstance("Ed25519", provider), key.getPrivate(), message);
 
         assertThat(verifies(key.getPublic(), "exchange hasH".getBytes(), signature)).isFalse();
         byte[] flipped = signature.clone();
@@ -137,6 +128,12 @@ class Curve25519ProviderTest {
                 + "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
         PublicKey key = JdkEd25519.INSTANCE.generateEDDSAPublicKey(publicKey);
         assertThat(verifies(key, new byte[] {0x72}, signature)).isTrue();
+    }
+
+    private static byte[] sign(Signature signer, PrivateKey key, byte[] message) throws Exception {
+        signer.initSign(key);
+        signer.update(message);
+        return signer.sign();
     }
 
     private boolean verifies(PublicKey key, byte[] message, byte[] signature) throws Exception {
