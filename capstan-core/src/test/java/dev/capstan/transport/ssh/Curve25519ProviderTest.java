@@ -42,7 +42,14 @@ class Curve25519ProviderTest {
             jdkSide.init(jdks.getPrivate());
             jdkSide.doPhase(oursSeenByJdk, true);
 
-            assertThat(ourSide.generateSecret()).hasSize(32).isEqualTo(jdkSide.generateSecret());
+            byte[] secret = jdkSide.generateSecret();
+            assertThat(ourSide.generateSecret()).hasSize(32).isEqualTo(secret);
+
+            // and with the JDK's own key objects handed straight to our agreement
+            KeyAgreement withJdkKeys = KeyAgreement.getInstance("X25519", provider);
+            withJdkKeys.init(jdks.getPrivate());
+            withJdkKeys.doPhase(oursSeenByJdk, true);
+            assertThat(withJdkKeys.generateSecret()).isEqualTo(secret);
         }
     }
 
