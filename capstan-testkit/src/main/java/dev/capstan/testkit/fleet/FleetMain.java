@@ -39,7 +39,7 @@ public final class FleetMain {
             "  --dir DIR          where to write hosts.txt, known_hosts, id_ed25519, ssh_config (default: a temp dir)",
             "  --base-port P      host i listens on P+i (default: ephemeral ports)",
             "  --spread           host i gets its own address 127.0.1.1, 127.0.1.2, ... (with --base-port: all on P)",
-            "  --fs memory|disk   host files in memory (default), or in DIR/hosts/<name> (needed for SFTP)",
+            "  --fs memory|disk   host files in memory (default), or in DIR/hosts/<name> (needed for SFTP, SCP)",
             "  --max-sessions N   channels per connection before opens are refused, like OpenSSH (default 10, 0: none)",
             "  --user NAME        user in hosts.txt (default: the current user; any name logs in)",
             "  --print-hosts      print 'name user@address:port' per host even for big fleets",

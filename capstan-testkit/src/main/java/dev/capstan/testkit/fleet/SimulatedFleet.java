@@ -37,9 +37,11 @@ import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.util.threads.SshThreadPoolExecutor;
 import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.scp.server.ScpCommandFactory;
 import org.apache.sshd.server.ServerBuilder;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.server.channel.ChannelSessionFactory;
+import org.apache.sshd.server.command.CommandFactory;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
 import org.apache.sshd.server.session.ServerUserAuthServiceFactory;
 
@@ -65,7 +67,7 @@ import dev.capstan.testkit.fleet.sh.MemoryFs;
  * <p>How it stays light: one MINA {@code SshServer} whose single acceptor listens on all the hosts' addresses (one
  * listening socket each, one I/O thread pool for all); the host a connection is for is told by the local address it
  * arrived at, which picks the host key and the file system. Commands run on virtual threads. Files live in memory
- * ({@link Storage#MEMORY}), or, when SFTP is needed, in a directory per host ({@link Storage#DISK}).
+ * ({@link Storage#MEMORY}), or, when SFTP or SCP is needed, in a directory per host ({@link Storage#DISK}).
  */
 public final class SimulatedFleet implements AutoCloseable {
 
@@ -74,9 +76,9 @@ public final class SimulatedFleet implements AutoCloseable {
 
     /** Where hosts keep their files. */
     public enum Storage {
-        /** In memory: cheap for thousands of hosts; no SFTP. */
+        /** In memory: cheap for thousands of hosts; no SFTP or SCP. */
         MEMORY,
-        /** A real directory per host under {@code dir/hosts}: SFTP works, and what it writes the shell sees. */
+        /** A real directory per host under {@code dir/hosts}: SFTP and SCP work, and what they write the shell sees. */
         DISK
     }
 
@@ -336,9 +338,15 @@ public final class SimulatedFleet implements AutoCloseable {
                 new ChannelLimitingConnectionServiceFactory(options.maxSessions())));
         server.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE));
         server.setForwardingFilter(RejectAllForwardingFilter.INSTANCE);
-        server.setCommandFactory((channel, command) -> new EmulatedCommand(hostOf(channel.getSession()), command));
+        CommandFactory emulated = (channel, command) -> new EmulatedCommand(hostOf(channel.getSession()), command);
+        server.setCommandFactory(emulated);
         server.setShellFactory(channel -> new EmulatedCommand(hostOf(channel.getSession()), null));
         if (options.storage() == Storage.DISK) {
+            // `scp -t` (Capistrano's upload!, parallel-scp) by MINA's SCP server on the host's files, like SFTP
+            server.setCommandFactory(new ScpCommandFactory.Builder()
+                    .withDelegate(emulated)
+                    .withExecutorServiceProvider(() -> ThreadUtils.noClose(sftpThreads))
+                    .build());
             FleetSftpFactory sftp = new FleetSftpFactory();
             // one virtual-thread pool for all subsystems; each gets its own no-close view, which it marks shut down
             sftp.setExecutorServiceProvider(() -> ThreadUtils.noClose(sftpThreads));

@@ -6,13 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.List;
 
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.scp.client.ScpClient;
+import org.apache.sshd.scp.client.ScpClientCreator;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
 import org.junit.jupiter.api.Test;
 
-/** SFTP needs hosts on disk: what it writes is what the emulated shell then sees, and the other way round. */
+/** SFTP and SCP need hosts on disk: what they write is what the emulated shell then sees, and the other way round. */
 class SftpTest {
 
     @Test
@@ -41,6 +45,23 @@ class SftpTest {
             try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
                 assertThat(sftp.stat("/srv/app/current/.upload-1-app.txt").getSize()).isEqualTo(9);
             }
+        }
+    }
+
+    @Test
+    void scpUploadsOnDiskHostsAsCapistranoDoes() throws IOException {
+        try (SimulatedFleet fleet = SimulatedFleet.start(SimulatedFleet.Options.defaults().withHosts(1)
+                .withStorage(SimulatedFleet.Storage.DISK));
+                FleetClient client = new FleetClient(fleet);
+                ClientSession session = client.login(fleet.host(0))) {
+            FleetClient.exec(session, "mkdir -p /srv/app");
+            ScpClient scp = ScpClientCreator.instance().createScpClient(session);
+            scp.upload("artifact\n".getBytes(), "/srv/app/app.jar", List.of(PosixFilePermission.OWNER_READ,
+                    PosixFilePermission.OWNER_WRITE), null);
+
+            assertThat(FleetClient.exec(session, "cat /srv/app/app.jar").out()).isEqualTo("artifact\n");
+            // an exec that is not scp still runs in the emulated shell
+            assertThat(FleetClient.exec(session, "echo scp-less").out()).isEqualTo("scp-less\n");
         }
     }
 
