@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A host whose shell does not run capstan's persistent-shell protocol (here: the simulated fleet's emulated
- * shell) fails with a clear message within the connect timeout: nothing waits forever.
+ * A host whose shell does not run capstan's persistent-shell protocol (here: a simulated host that forces every channel
+ * to run one command, as a restricted account's {@code ForceCommand} does) fails with a clear message within the
+ * connect timeout: nothing waits forever.
  */
 class PersistentShellProbeTest {
 
@@ -27,13 +28,15 @@ class PersistentShellProbeTest {
                     .set("ssh_persistent_shell", true)
                     .set("connect_timeout", 2);
             Server server = Server.parse(fleet.hosts().get(0).spec());
+            fleet.hosts().get(0).forceCommand("echo \"this account only shows its status\"; cat >/dev/null");
             try (SshTransport ssh = new SshTransport(fixtures.settings(), new Fixtures.Events(), PassphrasePrompt.NONE)) {
                 assertThatThrownBy(() -> ssh.execute(server, Command.of("echo hi"), OutputListener.IGNORE))
                         .isInstanceOf(TransportException.class)
                         .hasMessageContaining("does not answer capstan's persistent-shell protocol")
                         .hasMessageContaining("run without ssh_persistent_shell");
-                // the same host works without the mode: the connection itself is fine
             }
+            fleet.hosts().get(0).forceCommand(null);
+            // the same host works without the mode: the connection itself is fine
             Fixtures plain = Fixtures.forFleetless(dir)
                     .set("ssh_known_hosts", fleet.knownHostsFile().toString())
                     .set("ssh_identity", fleet.identityFile().toString());

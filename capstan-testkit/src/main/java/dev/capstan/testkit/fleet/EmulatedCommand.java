@@ -86,18 +86,24 @@ final class EmulatedCommand implements Command {
             signal = received;
             stop();
         }, EnumSet.of(Signal.TERM, Signal.INT, Signal.KILL, Signal.HUP, Signal.QUIT));
+        String forced = host.forcedCommand();
+        if (forced != null && commandLine != null) {
+            vars.put("SSH_ORIGINAL_COMMAND", commandLine);
+        }
+        String script = forced != null ? forced : commandLine;
         host.commandStarted();
         Shell sh = new Shell(host.shellHost(), vars);
         shell = sh;
-        thread = Thread.ofVirtual().name("capstan-fleet-" + host.name()).start(() -> run(sh));
+        thread = Thread.ofVirtual().name("capstan-fleet-" + host.name()).start(() -> run(sh, script));
     }
 
-    private void run(Shell shell) {
+    /** @param script what to run; null for an interactive shell that reads commands from stdin */
+    private void run(Shell shell, String script) {
         OutputStream stdout = new BufferedOutputStream(out, 8192);
         OutputStream stderr = new BufferedOutputStream(err, 1024);
         int status;
         try {
-            status = commandLine != null ? shell.run(commandLine, in, stdout, stderr)
+            status = script != null ? shell.run(script, in, stdout, stderr)
                     : shell.interact(in, stdout, stderr);
         } catch (IOException | RuntimeException e) {
             status = 255;

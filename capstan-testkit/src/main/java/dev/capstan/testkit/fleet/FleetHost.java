@@ -34,6 +34,7 @@ public final class FleetHost {
     private final AtomicLong commands = new AtomicLong();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger open = new AtomicInteger();
+    private volatile String forcedCommand;
 
     FleetHost(int index, String name, InetSocketAddress address, String user, KeyPair hostKey, HostFs fs,
             long bootMillis) {
@@ -93,6 +94,22 @@ public final class FleetHost {
     }
 
     /** @return exec and shell channels started on this host */
+    /**
+     * Makes every exec and shell channel run {@code command} instead of what the client asked for, with the request in
+     * {@code SSH_ORIGINAL_COMMAND}, as sshd's {@code ForceCommand} (or {@code command="..."} in authorized_keys) does
+     * for a restricted account.
+     *
+     * @param command the command to run, or {@code null} to run what is asked again
+     */
+    public void forceCommand(String command) {
+        forcedCommand = command;
+    }
+
+    /** @return the command every channel runs instead of the requested one, or null */
+    String forcedCommand() {
+        return forcedCommand;
+    }
+
     public long commandsRun() {
         return commands.get();
     }

@@ -520,12 +520,27 @@ final class Builtins {
         return status;
     }
 
+    /** {@code wait}: for every job, status 0; {@code wait PID...}: for those, the status of the last one. */
     private static int waitBuiltin(Proc p) throws InterruptedException {
-        for (Thread job : List.copyOf(p.state.jobs)) {
-            job.join();
+        List<String> pids = p.args.subList(1, p.args.size());
+        if (pids.isEmpty()) {
+            for (State.Job job : List.copyOf(p.state.jobs.values())) {
+                job.await();
+            }
+            p.state.jobs.clear();
+            return 0;
         }
-        p.state.jobs.clear();
-        return 0;
+        int status = 0;
+        for (String pid : pids) {
+            State.Job job = pid.matches("\\d{1,9}") ? p.state.jobs.remove(Integer.parseInt(pid)) : null;
+            if (job == null) {
+                Interpreter.writeErr(p.ctx, "sh: wait: pid " + pid + " is not a child of this shell");
+                status = 127;
+            } else {
+                status = job.await();
+            }
+        }
+        return status;
     }
 
     private static int exec(Proc p) {

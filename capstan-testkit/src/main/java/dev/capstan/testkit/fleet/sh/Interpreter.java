@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.capstan.testkit.fleet.sh.Ast.AndOr;
 import dev.capstan.testkit.fleet.sh.Ast.Arith;
@@ -48,19 +49,39 @@ import dev.capstan.testkit.fleet.sh.Ast.Word;
  */
 final class Interpreter {
 
-    /** Where a command runs: the shell state, its three streams, and whether {@code set -e} is suspended. */
-    record Ctx(State state, InputStream in, OutputStream out, OutputStream err, boolean condition) {
+    /**
+     * Where a command runs: the shell state, its open descriptors (one redirection scope, see {@link Descriptors}),
+     * and whether {@code set -e} is suspended.
+     */
+    record Ctx(State state, Descriptors fds, boolean condition) {
 
-        Ctx asCondition() {
-            return condition ? this : new Ctx(state, in, out, err, true);
+        Ctx(State state, InputStream in, OutputStream out, OutputStream err, boolean condition) {
+            this(state, new Descriptors(in, out, err), condition);
         }
 
+        InputStream in() {
+            return fds.in();
+        }
+
+        OutputStream out() {
+            return fds.out();
+        }
+
+        OutputStream err() {
+            return fds.err();
+        }
+
+        Ctx asCondition() {
+            return condition ? this : new Ctx(state, fds, true);
+        }
+
+        /** @return the context of a new process with state {@code s}: it gets a copy of the descriptors */
         Ctx with(State s) {
-            return new Ctx(s, in, out, err, condition);
+            return new Ctx(s, fds.copy(), condition);
         }
 
         Ctx with(InputStream i, OutputStream o, OutputStream e) {
-            return new Ctx(state, i, o, e, condition);
+            return new Ctx(state, fds.with(i, o, e), condition);
         }
     }
 
@@ -70,6 +91,8 @@ final class Interpreter {
     private final Shell.Host host;
     private final Map<String, Utility> utilities;
     private volatile boolean stopped;
+    /** Threads of the background jobs still running, to interrupt when the shell is stopped. */
+    private final Set<Thread> jobThreads = ConcurrentHashMap.newKeySet();
 
     Interpreter(Shell.Host host) {
         this.host = host;
@@ -87,9 +110,10 @@ final class Interpreter {
 
     // ---- commands ---------------------------------------------------------------------------------------------
 
-    /** No command starts after this; see {@link Shell#stop()}. */
+    /** No command starts after this, and background jobs are interrupted; see {@link Shell#stop()}. */
     void stop() {
         stopped = true;
+        jobThreads.forEach(Thread::interrupt);
     }
 
     int execute(Node node, Ctx ctx) {
@@ -131,19 +155,27 @@ final class Interpreter {
 
     private void background(Node node, Ctx ctx) {
         State state = ctx.state().copy();
-        Ctx job = new Ctx(state, InputStream.nullInputStream(), ctx.out(), ctx.err(), false);
+        Ctx job = new Ctx(state, ctx.fds().with(InputStream.nullInputStream(), ctx.out(), ctx.err()), false);
         int pid = State.newPid();
-        Thread thread = Thread.ofVirtual().name("capstan-fleet-job-" + pid).start(() -> {
+        State.Job ending = new State.Job();
+        Thread thread = Thread.ofVirtual().name("capstan-fleet-job-" + pid).unstarted(() -> {
+            int status = 143;
             try {
-                execute(node, job);
+                status = execute(node, job);
+            } catch (Signals.Exit e) {
+                status = e.status;
             } catch (RuntimeException e) {
-                // Exit, Killed, or a failure: a background job's end is nobody's business but wait's
+                // Killed, or a failure: the job ends as if terminated
             } finally {
                 flushQuietly(job.out());
                 flushQuietly(job.err());
+                jobThreads.remove(Thread.currentThread());
+                ending.ended(status);
             }
         });
-        ctx.state().jobs.add(thread);
+        jobThreads.add(thread);
+        thread.start();
+        ctx.state().jobs.put(pid, ending);
         ctx.state().lastBackgroundPid = pid;
     }
 
@@ -174,7 +206,7 @@ final class Interpreter {
             for (int i = 0; i < commands.size(); i++) {
                 boolean last = i == commands.size() - 1;
                 ByteArrayOutputStream buffer = last ? null : new ByteArrayOutputStream();
-                Ctx stage = new Ctx(ctx.state().copy(), in, last ? ctx.out() : buffer, ctx.err(), true);
+                Ctx stage = new Ctx(ctx.state().copy(), ctx.fds().with(in, last ? ctx.out() : buffer, ctx.err()), true);
                 try {
                     status = execute(commands.get(i), stage);
                 } catch (Signals.Exit e) {
@@ -300,6 +332,18 @@ final class Interpreter {
                 status = 2;
             } finally {
                 closeAll(opened);
+            }
+            checkErrexit(status, ctx);
+            return status;
+        }
+        if (argv.size() == 1 && argv.get(0).equals("exec") && !state.functions.containsKey("exec")) {
+            // exec with only redirections: they stay, for the rest of this shell
+            int status = 0;
+            try {
+                redirectInto(ctx.fds(), cmd.redirs(), ctx, state.keptOpen);
+            } catch (RedirectionError e) {
+                writeErr(ctx, "sh: " + e.getMessage());
+                status = 2;
             }
             checkErrexit(status, ctx);
             return status;
@@ -492,6 +536,64 @@ final class Interpreter {
         }
     }
 
+    /**
+     * Reads commands from the context's stdin and runs each as soon as it is complete (a line, or several for an open
+     * {@code if} or quote), like {@code sh} reading a script from a pipe, until end of input. Commands that read stdin
+     * read the rest of it, as with a real shell; {@code exit} ends it with {@link Signals.Exit}.
+     *
+     * @return the exit status of the last command
+     */
+    int interact(Ctx ctx) throws IOException {
+        State state = ctx.state();
+        StringBuilder pending = new StringBuilder();
+        while (true) {
+            String line = readLine(ctx.in());
+            if (line == null) {
+                if (!pending.isEmpty()) {
+                    writeErr(ctx, "sh: Syntax error: end of file unexpected");
+                    state.lastStatus = 2;
+                }
+                return state.lastStatus;
+            }
+            pending.append(line).append('\n');
+            Seq seq;
+            try {
+                seq = Parser.parse(pending.toString());
+            } catch (SyntaxError e) {
+                if (e.incomplete()) {
+                    continue;
+                }
+                writeErr(ctx, "sh: " + e.getMessage());
+                state.lastStatus = 2;
+                pending.setLength(0);
+                continue;
+            }
+            pending.setLength(0);
+            try {
+                state.lastStatus = execute(seq, ctx);
+            } catch (Signals.Return | Signals.LoopControl e) {
+                // stray return/break at top level: ignored, as dash does
+            }
+            flushQuietly(ctx.out());
+            flushQuietly(ctx.err());
+        }
+    }
+
+    /** Reads one line byte by byte, so that nothing after it is consumed; null at end of input. */
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+            }
+            if (b == '\n') {
+                return line.toString(StandardCharsets.UTF_8);
+            }
+            line.write(b);
+        }
+    }
+
     // ---- redirections -----------------------------------------------------------------------------------------
 
     /** A redirection could not be set up; the message is what sh prints after {@code "sh: "}. */
@@ -507,48 +609,37 @@ final class Interpreter {
         if (redirs.isEmpty()) {
             return ctx;
         }
-        InputStream in = ctx.in();
-        OutputStream out = ctx.out();
-        OutputStream err = ctx.err();
+        Descriptors fds = ctx.fds().copy();
+        redirectInto(fds, redirs, ctx, opened);
+        return new Ctx(ctx.state(), fds, ctx.condition());
+    }
+
+    /** Performs {@code redirs} in order on {@code fds}; what they open is added to {@code opened}. */
+    private void redirectInto(Descriptors fds, List<Redir> redirs, Ctx ctx, List<Closeable> opened)
+            throws RedirectionError {
         for (Redir r : redirs) {
             switch (r.op()) {
                 case "<<" -> {
                     String body = string(r.heredoc().body, ctx);
-                    if (r.fd() == 0) {
-                        in = new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8));
-                    }
+                    fds.set(r.fd(), new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)));
                 }
-                case "<", "<>" -> {
-                    String target = string(r.target(), ctx);
-                    InputStream stream = openInput(target, ctx, opened);
-                    if (r.fd() == 0) {
-                        in = stream;
-                    }
-                }
+                case "<", "<>" -> fds.set(r.fd(), openInput(string(r.target(), ctx), ctx, opened));
                 case ">&", "<&" -> {
                     String target = string(r.target(), ctx);
-                    Object stream;
                     if (target.equals("-")) {
-                        stream = r.op().equals("<&") ? InputStream.nullInputStream() : OutputStream.nullOutputStream();
+                        fds.close(r.fd());
                     } else if (target.matches("\\d+")) {
-                        stream = switch (target) {
-                            case "0" -> in;
-                            case "1" -> out;
-                            case "2" -> err;
-                            default -> throw new RedirectionError(target + ": Bad file descriptor");
-                        };
+                        Closeable stream = fds.get(Integer.parseInt(target));
+                        if (stream == null) {
+                            throw new RedirectionError(target + ": Bad file descriptor");
+                        }
+                        fds.set(r.fd(), stream);
                     } else if (r.op().equals(">&")) {
-                        stream = openOutput(target, HostFs.WriteMode.TRUNCATE, ctx, opened);
-                        err = (OutputStream) stream; // bash: >&file sends stdout and stderr there
+                        OutputStream stream = openOutput(target, HostFs.WriteMode.TRUNCATE, ctx, opened);
+                        fds.set(r.fd(), stream);
+                        fds.set(2, stream); // bash: >&file sends stdout and stderr there
                     } else {
                         throw new RedirectionError(target + ": Bad file descriptor");
-                    }
-                    if (r.fd() == 0 && stream instanceof InputStream s) {
-                        in = s;
-                    } else if (r.fd() == 1 && stream instanceof OutputStream s) {
-                        out = s;
-                    } else if (r.fd() == 2 && stream instanceof OutputStream s) {
-                        err = s;
                     }
                 }
                 default -> { // > >> >|
@@ -556,16 +647,10 @@ final class Interpreter {
                     HostFs.WriteMode mode = r.op().equals(">>") ? HostFs.WriteMode.APPEND
                             : r.op().equals(">") && ctx.state().noclobber ? HostFs.WriteMode.CREATE_NEW
                             : HostFs.WriteMode.TRUNCATE;
-                    OutputStream stream = openOutput(target, mode, ctx, opened);
-                    if (r.fd() == 1) {
-                        out = stream;
-                    } else if (r.fd() == 2) {
-                        err = stream;
-                    }
+                    fds.set(r.fd(), openOutput(target, mode, ctx, opened));
                 }
             }
         }
-        return ctx.with(in, out, err);
     }
 
     private InputStream openInput(String target, Ctx ctx, List<Closeable> opened) throws RedirectionError {
@@ -830,7 +915,7 @@ final class Interpreter {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         int status;
         try {
-            status = execute(cs.body(), new Ctx(ctx.state().copy(), ctx.in(), buffer, ctx.err(), false));
+            status = execute(cs.body(), new Ctx(ctx.state().copy(), ctx.fds().with(ctx.in(), buffer, ctx.err()), false));
         } catch (Signals.Exit e) {
             status = e.status;
         }
@@ -941,7 +1026,7 @@ final class Interpreter {
         }
     }
 
-    private static void closeAll(List<Closeable> opened) {
+    static void closeAll(List<Closeable> opened) {
         for (Closeable c : opened) {
             try {
                 c.close();

@@ -1,6 +1,5 @@
 package dev.capstan.testkit.fleet.sh;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -105,43 +104,16 @@ public final class Shell {
      */
     public int interact(InputStream in, OutputStream out, OutputStream err) throws IOException {
         Interpreter.Ctx ctx = new Interpreter.Ctx(state, in, out, err, false);
-        StringBuilder pending = new StringBuilder();
-        while (true) {
-            String line = readLine(in);
-            if (line == null) {
-                if (!pending.isEmpty()) {
-                    Interpreter.writeErr(ctx, "sh: Syntax error: end of file unexpected");
-                    state.lastStatus = 2;
-                }
-                return exitTrap(ctx, state.lastStatus);
-            }
-            pending.append(line).append('\n');
-            Ast.Seq seq;
-            try {
-                seq = Parser.parse(pending.toString());
-            } catch (SyntaxError e) {
-                if (e.incomplete()) {
-                    continue;
-                }
-                Interpreter.writeErr(ctx, "sh: " + e.getMessage());
-                state.lastStatus = 2;
-                pending.setLength(0);
-                continue;
-            }
-            pending.setLength(0);
-            try {
-                state.lastStatus = interpreter.execute(seq, ctx);
-            } catch (Signals.Exit e) {
-                state.lastStatus = e.status;
-                return exitTrap(ctx, e.status);
-            } catch (Signals.Killed e) {
-                return 143;
-            } catch (Signals.Return | Signals.LoopControl e) {
-                // stray return/break at top level: ignored, as dash does
-            }
-            Interpreter.flushQuietly(out);
-            Interpreter.flushQuietly(err);
+        int status;
+        try {
+            status = interpreter.interact(ctx);
+        } catch (Signals.Exit e) {
+            status = e.status;
+        } catch (Signals.Killed e) {
+            return 143;
         }
+        state.lastStatus = status;
+        return exitTrap(ctx, status);
     }
 
     private int exitTrap(Interpreter.Ctx ctx, int status) {
@@ -156,21 +128,7 @@ public final class Shell {
         }
         Interpreter.flushQuietly(ctx.out());
         Interpreter.flushQuietly(ctx.err());
+        Interpreter.closeAll(state.keptOpen);
         return status;
-    }
-
-    /** Reads one line byte by byte, so that nothing after it is consumed; null at end of input. */
-    private static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
-            }
-            if (b == '\n') {
-                return line.toString(StandardCharsets.UTF_8);
-            }
-            line.write(b);
-        }
     }
 }

@@ -1,12 +1,14 @@
 package dev.capstan.testkit.fleet.sh;
 
 import java.util.ArrayDeque;
+import java.io.Closeable;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The mutable state of one shell: variables, functions, positional parameters, directory and options. */
@@ -27,8 +29,11 @@ final class State {
     /** Status of the last command substitution, which is {@code $?} after a command of only assignments. */
     int lastSubstitutionStatus;
     String exitTrap;
-    final List<Thread> jobs;
+    /** Background jobs started and not yet waited for, by process id. */
+    final Map<Integer, Job> jobs;
     int lastBackgroundPid;
+    /** Files opened by {@code exec}'s redirections: they stay open until the shell ends. */
+    final List<Closeable> keptOpen;
     final int pid;
     /** Saved values of variables made {@code local}, one map per active function call. */
     final Deque<Map<String, String>> localFrames;
@@ -39,7 +44,8 @@ final class State {
         this.positional = List.of();
         this.scriptName = "sh";
         this.cwd = cwd;
-        this.jobs = new ArrayList<>();
+        this.jobs = new LinkedHashMap<>();
+        this.keptOpen = new ArrayList<>();
         this.pid = PIDS.incrementAndGet();
         this.localFrames = new ArrayDeque<>();
     }
@@ -55,9 +61,27 @@ final class State {
         this.nounset = other.nounset;
         this.pipefail = other.pipefail;
         this.lastStatus = other.lastStatus;
-        this.jobs = new ArrayList<>();
+        this.jobs = new LinkedHashMap<>();
+        this.keptOpen = new ArrayList<>();
         this.pid = other.pid; // $$ is the parent's in a subshell
         this.localFrames = new ArrayDeque<>();
+    }
+
+    /** A background job, and its exit status once it has ended. */
+    static final class Job {
+        private final CountDownLatch done = new CountDownLatch(1);
+        private volatile int status;
+
+        void ended(int exitStatus) {
+            status = exitStatus;
+            done.countDown();
+        }
+
+        /** @return its exit status, once it has ended */
+        int await() throws InterruptedException {
+            done.await();
+            return status;
+        }
     }
 
     /** @return a copy for a subshell: changes to it do not reach this state */

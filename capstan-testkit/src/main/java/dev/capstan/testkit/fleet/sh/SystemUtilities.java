@@ -363,8 +363,14 @@ final class SystemUtilities {
             name = file;
             state.positional = List.copyOf(rest.subList(1, rest.size()));
         } else {
-            script = new String(p.in.readAllBytes(), StandardCharsets.UTF_8);
+            // commands from stdin, each run as soon as it has been read: what `exec sh` leaves behind
             state.positional = List.copyOf(rest);
+            state.scriptName = name;
+            try {
+                return p.sh.interact(p.ctx.with(state));
+            } catch (Signals.Exit e) {
+                return e.status;
+            }
         }
         state.scriptName = name;
         return p.sh.runScript(script, p.ctx.with(state), name, true);

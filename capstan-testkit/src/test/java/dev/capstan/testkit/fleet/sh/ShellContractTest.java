@@ -170,6 +170,44 @@ abstract class ShellContractTest {
     }
 
     @Test
+    void descriptorsAboveTwoAndExecRedirectionsThatStay() throws IOException {
+        Result kept = run("exec 3>&2 2>/dev/null; echo to3 >&3; echo gone >&2; echo out");
+        assertThat(kept).isEqualTo(new Result(0, "out\n", "to3\n"));
+        Result closed = run("exec 3>&1; echo a >&3; exec 3>&-; echo b >&3; echo st=$?");
+        assertThat(closed.out()).isEqualTo("a\nst=2\n");
+        assertThat(closed.err()).contains("3: Bad file descriptor");
+        assertThat(out("if true; then exec 3>&1; fi; echo x >&3")).isEqualTo("x\n");
+        assertThat(out("exec 4>/tmp/four; echo one >&4; echo two >&4; cat /tmp/four")).isEqualTo("one\ntwo\n");
+        // a command's own redirections end with it; a subshell's exec stays in the subshell
+        assertThat(run("echo a 3>&1 >&3; echo b >&3").out()).isEqualTo("a\n");
+        assertThat(run("(exec 3>&1); echo b >&3").err()).contains("3: Bad file descriptor");
+        Result job = run("exec 3>&2; sh -c 'echo from-job >&3' 2>&3 3>&- & wait $!; echo st=$?");
+        assertThat(job.out()).isEqualTo("st=2\n");
+        assertThat(job.err()).contains("3: Bad file descriptor");
+    }
+
+    @Test
+    void waitForAJobGivesItsExitStatus() {
+        assertThat(out("(exit 7) & wait $!; echo $?")).isEqualTo("7\n");
+        assertThat(out("sh -c 'sleep 0.05; exit 5' & p=$!; echo started; wait $p; echo $?")).isEqualTo("started\n5\n");
+        assertThat(out("false & true & wait; echo $?")).isEqualTo("0\n");
+        Result unknown = run("wait 99999");
+        assertThat(unknown.status()).isEqualTo(127);
+        assertThat(unknown.err()).contains("99999");
+    }
+
+    @Test
+    void execShReadsItsCommandsFromStdinOneAtATime() {
+        // each command runs as soon as it has been read: a later line that cannot parse does not stop the earlier ones
+        assertThat(run("exec sh", "echo a\nexit 4\necho never\n")).isEqualTo(new Result(4, "a\n", ""));
+        assertThat(run("exec /bin/sh", "x=1\nif [ $x = 1 ]; then\n  echo one\nfi\necho 'open\n")).satisfies(r -> {
+            assertThat(r.out()).isEqualTo("one\n");
+            assertThat(r.err()).contains("Syntax error");
+        });
+        assertThat(run("exec 3>&1; exec sh", "echo kept >&3\n").out()).isEqualTo("kept\n");
+    }
+
+    @Test
     void noclobberMakesCreationExclusive() throws IOException {
         String lock = "( set -C; printf '%s\\n' holder > /tmp/lock ) 2>/dev/null";
         assertThat(run(lock).status()).isZero();
