@@ -13,9 +13,9 @@ import dev.capstan.transport.OutputListener;
 import dev.capstan.transport.Stream;
 import dev.capstan.transport.TransportException;
 import dev.capstan.transport.TransportException.Reason;
+import dev.capstan.transport.ssh.PersistentShellTest.Outcome;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,15 +65,6 @@ class PersistentShellOnFleetTest {
         return new SshTransport(fixtures.settings(), EventSink.NONE, PassphrasePrompt.NONE);
     }
 
-    record Outcome(int exitStatus, List<String> stdoutLines, List<String> stderrLines, String stdout) {
-
-        static Outcome of(SshTransport ssh, Command command) throws InterruptedException {
-            ExecTest.Lines lines = new ExecTest.Lines();
-            CommandResult r = ssh.execute(server, command, lines);
-            return new Outcome(r.exitStatus(), lines.of(Stream.STDOUT), lines.of(Stream.STDERR), r.stdout());
-        }
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {
         "echo one; echo two >&2; printf 'three\\nfour'; exit 3",
@@ -90,11 +81,11 @@ class PersistentShellOnFleetTest {
     void aCommandGivesTheSameResultAsOnItsOwnChannel(String line) throws Exception {
         Command command = Command.of(line).capturing();
 
-        Outcome expected = Outcome.of(normal, command);
-        Outcome onAShellInUse = Outcome.of(persistent, command);
+        Outcome expected = Outcome.of(normal, server, command);
+        Outcome onAShellInUse = Outcome.of(persistent, server, command);
         Outcome onANewShell;
         try (SshTransport fresh = transport(Map.of("ssh_persistent_shell", true))) {
-            onANewShell = Outcome.of(fresh, command);
+            onANewShell = Outcome.of(fresh, server, command);
         }
 
         assertThat(onAShellInUse).isEqualTo(expected);

@@ -362,8 +362,13 @@ class PersistentShellTest {
                    List<String> stderrTail) {
 
         static Outcome of(SshTransport ssh, Command command) throws InterruptedException {
+            return of(ssh, server, command);
+        }
+
+        /** What {@code command} gives on {@code host}: its lines, exit status, captured stdout and stderr tail. */
+        static Outcome of(SshTransport ssh, Server host, Command command) throws InterruptedException {
             ExecTest.Lines lines = new ExecTest.Lines();
-            CommandResult r = ssh.execute(server, command, lines);
+            CommandResult r = ssh.execute(host, command, lines);
             return new Outcome(r.exitStatus(), lines.of(Stream.STDOUT), lines.of(Stream.STDERR), r.stdout(),
                     r.stderrTail());
         }

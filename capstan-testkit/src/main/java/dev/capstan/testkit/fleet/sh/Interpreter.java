@@ -628,7 +628,7 @@ final class Interpreter {
                     String target = string(r.target(), ctx);
                     if (target.equals("-")) {
                         fds.close(r.fd());
-                    } else if (target.matches("\\d+")) {
+                    } else if (target.matches("\\d{1,9}")) {
                         Closeable stream = fds.get(Integer.parseInt(target));
                         if (stream == null) {
                             throw new RedirectionError(target + ": Bad file descriptor");
