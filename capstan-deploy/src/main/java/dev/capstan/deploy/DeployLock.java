@@ -2,6 +2,7 @@ package dev.capstan.deploy;
 
 import static dev.capstan.Shell.quote;
 
+import dev.capstan.CancelledException;
 import dev.capstan.CapstanException;
 import dev.capstan.CommandFailedException;
 import dev.capstan.Server;
@@ -17,6 +18,9 @@ import java.util.UUID;
  * released again, so two deploys never each hold half of the servers.
  */
 final class DeployLock {
+    /** The acquire script's exit status when someone else holds the lock. */
+    private static final int LOCKED = 3;
+
     private DeployLock() {
     }
 
@@ -43,23 +47,51 @@ final class DeployLock {
         int wait = Integer.parseInt(ctx.fetch("lock_wait", 0).toString());
         try {
             ctx.run(s -> acquireScript(Layout.of(ctx, s), holder, wait));
+        } catch (CancelledException e) {
+            // Ctrl-C while some servers were still waiting: those that had granted the lock give it back
+            releaseAfterInterrupt(ctx, token);
+            throw e;
         } catch (CommandFailedException e) {
             List<Server> locked = e.hosts();
             List<String> taken = ctx.servers().stream().filter(s -> !locked.contains(s)).map(Server::spec).toList();
             if (!taken.isEmpty()) {
                 ctx.run(s -> releaseScript(Layout.of(ctx, s), token, false), o -> o.hosts(taken.toArray(String[]::new)));
             }
-            StringBuilder message = new StringBuilder("deploy is locked on " + locked.size() + " of " + ctx.servers().size()
-                    + (ctx.servers().size() == 1 ? " server" : " servers") + (wait > 0 ? " (waited " + wait + " s)" : "") + ":");
+            // exit status 3 is the acquire script's "locked by ..."; anything else (a host down, no permission) is not
+            long held = e.failures().stream().filter(f -> f.exitStatus() == LOCKED).count();
+            StringBuilder message = new StringBuilder(held == 0
+                    ? "could not take the deploy lock on " + locked.size() + " of " + ctx.servers().size()
+                            + (ctx.servers().size() == 1 ? " server" : " servers") + ":"
+                    : "deploy is locked on " + held + " of " + ctx.servers().size()
+                            + (ctx.servers().size() == 1 ? " server" : " servers") + (wait > 0 ? " (waited " + wait + " s)" : "")
+                            + (held < locked.size() ? ", and could not be locked on " + (locked.size() - held) + " more" : "")
+                            + ":");
             for (CommandFailedException.HostFailure f : e.failures()) {
                 String line = f.stderrTail().isEmpty() ? f.reason() : f.stderrTail().get(f.stderrTail().size() - 1);
                 message.append("\n  ").append(f.server().label()).append(": ").append(line);
             }
-            message.append("\nIf no deploy is running (a killed capstan leaves its lock behind), clear it with:"
-                    + " capstan deploy:unlock -s force_unlock=true");
+            if (held > 0) {
+                message.append("\nIf no deploy is running (a killed capstan leaves its lock behind), clear it with:"
+                        + " capstan deploy:unlock -s force_unlock=true");
+            }
             throw new CapstanException(message.toString(), e);
         }
         ctx.set("lock_token", token);
+    }
+
+    /** Releases {@code token}'s lock on every server (only where it is ours), with the interrupt put aside meanwhile. */
+    private static void releaseAfterInterrupt(TaskContext ctx, String token) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            ctx.run(s -> releaseScript(Layout.of(ctx, s), token, false));
+        } catch (RuntimeException e) {
+            ctx.log("could not release the deploy lock after the interrupt: " + e.getMessage()
+                    + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     static void unlock(TaskContext ctx) {
@@ -78,7 +110,7 @@ final class DeployLock {
         String lock = quote(layout.lockFile());
         String attempt = "( set -C; printf '%s\\n' " + quote(holder) + " > " + lock + " ) 2>/dev/null";
         return "mkdir -p " + quote(layout.deployTo()) + " && i=0; while ! " + attempt + "; do"
-                + " if [ $i -ge " + wait + " ]; then echo \"locked by $(cut -d' ' -f2- " + lock + " 2>/dev/null)\" >&2; exit 3; fi;"
+                + " if [ $i -ge " + wait + " ]; then echo \"locked by $(cut -d' ' -f2- " + lock + " 2>/dev/null)\" >&2; exit " + LOCKED + "; fi;"
                 + " sleep 1; i=$((i+1)); done";
     }
 

@@ -32,6 +32,11 @@ import java.util.function.Supplier;
  */
 public final class DeployRecipe implements Recipe {
     static final DateTimeFormatter RELEASE_NAME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+    /** How far a default release name moves on, a second at a time, past releases that already have its name. */
+    private static final int RELEASE_NAME_TRIES = 60;
+
+    /** The release name this recipe chose itself (its default), as opposed to one the user set; null before. */
+    private volatile String defaultReleaseName;
 
     @Override
     public void define(Config cap) {
@@ -58,7 +63,7 @@ public final class DeployRecipe implements Recipe {
             deploy.desc("Roll back to the previous release (or ROLLBACK_RELEASE) and mark the bad one");
             deploy.task("rollback", t -> t.except("no_release"), this::rollback);
 
-            deploy.desc("Keep the newest keep_releases releases; remove older, half-made and never-activated ones, never current");
+            deploy.desc("Keep the newest keep_releases releases; remove older, half-made, never-activated and rolled-back ones, never current");
             deploy.task("cleanup", t -> t.except("no_release"), this::cleanup);
 
             deploy.desc("Take the deploy lock on every server, or fail naming the holder");
@@ -75,13 +80,13 @@ public final class DeployRecipe implements Recipe {
         });
     }
 
-    private static void defaults(Config cap) {
+    private void defaults(Config cap) {
         setIfAbsent(cap, "keep_releases", 5);
         setIfAbsent(cap, "strategy", "copy");
         setIfAbsent(cap, "branch", "main");
         setIfAbsent(cap, "lock_wait", 0);
         if (!cap.exists("release_name")) {
-            cap.set("release_name", (Supplier<String>) () -> RELEASE_NAME.format(Instant.now()));
+            cap.set("release_name", (Supplier<String>) () -> defaultReleaseName = RELEASE_NAME.format(Instant.now()));
         }
     }
 
@@ -133,32 +138,91 @@ public final class DeployRecipe implements Recipe {
     }
 
     private void deploy(TaskContext ctx) {
-        ctx.invoke("deploy:lock");
         boolean done = false;
+        boolean live = false;
         try {
+            ctx.invoke("deploy:lock"); // in the try: a hook after deploy:lock that fails still releases it
+            claimReleaseName(ctx);
             ctx.transaction(() -> {
                 ctx.invoke("deploy:update_code");
                 ctx.invoke("deploy:symlink");
             });
+            live = true;
+            recordRevision(ctx); // what is live is logged, whatever restart and cleanup then do
             ctx.invoke("deploy:restart");
             ctx.invoke("deploy:cleanup");
-            recordRevision(ctx);
             done = true;
+        } catch (RuntimeException | Error e) {
+            if (live) {
+                // restart and cleanup come after the switch, outside its transaction (as in Capistrano): say so
+                ctx.log("release " + ctx.fetch("release_name") + " is live: current points at it on every server;"
+                        + " `capstan deploy:rollback` goes back to the release before it");
+            }
+            throw e;
         } finally {
-            try {
-                ctx.invoke("deploy:unlock");
-            } catch (RuntimeException e) {
-                if (done) {
-                    throw e;
-                }
-                ctx.log("could not release the deploy lock: " + e.getMessage());
+            releaseLock(ctx, done);
+        }
+    }
+
+    /**
+     * Makes sure that no server has a release of this deploy's name yet, under the lock. Names have one-second
+     * resolution: a deploy in the same second as the one before (another capstan's, or this run's own second deploy)
+     * would write into the live release, and its rollback would remove it. A default name moves on a second at a time;
+     * a name the user set is refused.
+     */
+    private void claimReleaseName(TaskContext ctx) {
+        for (int tries = 1; ; tries++) {
+            String name = ctx.fetch("release_name").toString();
+            if (ctx.test(s -> "test ! -e " + quote(Layout.of(ctx, s).releasePath()) + " && test ! -L "
+                    + quote(Layout.of(ctx, s).releasePath()))) {
+                return;
+            }
+            if (!name.equals(defaultReleaseName)) {
+                throw new CapstanException("release " + name + " exists already under releases/ on a server: set another"
+                        + " release_name, or leave it unset (the time of the deploy)");
+            }
+            if (tries == RELEASE_NAME_TRIES) {
+                throw new CapstanException("releases named " + name + " and the " + (RELEASE_NAME_TRIES - 1)
+                        + " seconds before exist already on a server: is a server's clock, or a release name, in the future?");
+            }
+            String next = RELEASE_NAME.format(Instant.from(RELEASE_NAME.parse(name)).plusSeconds(1));
+            defaultReleaseName = next;
+            ctx.set("release_name", next);
+        }
+    }
+
+    /**
+     * Releases this run's lock, also after Ctrl-C: like a rollback, the release must run although the run was
+     * interrupted (a second Ctrl-C still ends capstan at once). A failure to release is reported, and fails the deploy
+     * only if nothing else did.
+     */
+    private static void releaseLock(TaskContext ctx, boolean done) {
+        if (ctx.fetch("lock_token", null) == null) {
+            return; // the lock was not taken: nothing of ours to release
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            ctx.invoke("deploy:unlock");
+        } catch (RuntimeException e) {
+            if (done) {
+                throw e;
+            }
+            ctx.log("could not release the deploy lock: " + e.getMessage()
+                    + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }
 
     private void updateCode(TaskContext ctx) {
         Strategy strategy = strategy(ctx);
-        ctx.onRollback(() -> ctx.run(s -> "rm -rf " + quote(Layout.of(ctx, s).releasePath())));
+        ctx.onRollback(() -> ctx.run(s -> {
+            Layout layout = Layout.of(ctx, s);
+            // the release, and what an upload cut short left beside it
+            return "rm -rf " + quote(layout.releasePath()) + " " + quote(layout.releases() + "/.upload-" + layout.release() + "-") + "*";
+        }));
         strategy.deploy(ctx);
         String revision = strategy.revision(ctx); // after: the copy strategy digests its artifact during the upload
         ctx.run(s -> {
@@ -255,9 +319,15 @@ public final class DeployRecipe implements Recipe {
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             String releases = quote(layout.releases());
+            // The release current replaced (its .previous) when that is still there, complete and not rolled back from;
+            // else the newest such release older than current. Not simply the newest older one: a deploy killed after
+            // update_code leaves a complete release that was never live.
             String choose = wanted.isEmpty()
-                    ? "t=$(ls -1 " + releases + " | grep -E '^[0-9]{14}$' | sort | awk -v c=\"$c\" '$0 < c' | while read r; do"
-                    + " [ -f " + releases + "/$r/REVISION ] && [ ! -f " + releases + "/$r/BAD_RELEASE ] && echo $r; done | tail -n 1)"
+                    ? "t=$(basename \"$(cat " + releases + "/$c/.previous 2>/dev/null)\");"
+                    + " if ! { printf '%s\\n' \"$t\" | grep -qE '^[0-9]{14}$' && [ \"$t\" != \"$c\" ] && [ -f " + releases + "/$t/REVISION ]"
+                    + " && [ ! -f " + releases + "/$t/BAD_RELEASE ]; }; then"
+                    + " t=$(ls -1 " + releases + " | grep -E '^[0-9]{14}$' | sort | awk -v c=\"$c\" '$0 < c' | while read r; do"
+                    + " [ -f " + releases + "/$r/REVISION ] && [ ! -f " + releases + "/$r/BAD_RELEASE ] && echo $r; done | tail -n 1); fi"
                     : "t=" + wanted + "; [ -f " + releases + "/$t/REVISION ] || t=";
             return "c=$(basename \"$(readlink " + quote(layout.current()) + ")\"); " + choose + ";"
                     + " if [ -z \"$t\" ]; then echo \"no " + (wanted.isEmpty() ? "earlier complete release" : "complete release " + wanted)
@@ -270,7 +340,8 @@ public final class DeployRecipe implements Recipe {
 
     /**
      * Removes what no one can roll back to: releases without REVISION (half-made), releases newer than
-     * current (a deploy died before its switch, or they were rolled back), and all but the newest
+     * current (a deploy died before its switch, or they were rolled back), releases rolled back from (BAD_RELEASE;
+     * kept, they would push good ones out of {@code keep_releases}), and all but the newest
      * {@code keep_releases}. Never current. Under the deploy lock, so that it never removes a release that a
      * running deploy is making.
      */
@@ -299,7 +370,8 @@ public final class DeployRecipe implements Recipe {
             return "cd " + releases + " 2>/dev/null || exit 0; c=$(basename \"$(readlink " + quote(layout.current()) + ")\");"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$'); do if [ \"$r\" != \"$c\" ]; then"
                     + " if [ ! -f \"$r/REVISION\" ]; then rm -rf \"$r\" && echo \"removed half-made release $r\";"
-                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ]; then rm -rf \"$r\" && echo \"removed release $r, newer than current and never made current\"; fi;"
+                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ]; then rm -rf \"$r\" && echo \"removed release $r, newer than current and never made current\";"
+                    + " elif [ -f \"$r/BAD_RELEASE\" ]; then rm -rf \"$r\" && echo \"removed release $r, rolled back from\"; fi;"
                     + " fi; done;"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$' | sort -r | tail -n +" + (keep + 1) + "); do"
                     + " if [ \"$r\" != \"$c\" ]; then rm -rf \"$r\" && echo \"removed old release $r\"; fi; done;"

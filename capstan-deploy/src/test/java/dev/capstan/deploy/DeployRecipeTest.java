@@ -2,6 +2,7 @@ package dev.capstan.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.capstan.CancelledException;
 import dev.capstan.CapstanException;
 import dev.capstan.CommandFailedException;
 import dev.capstan.event.Event;
@@ -9,8 +10,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,10 +153,11 @@ class DeployRecipeTest {
         DeployFixture f = new DeployFixture(dir, 4, cap -> { });
         assertThat(f.run("deploy:setup", "deploy")).isNull();
         List<String> before = List.of(f.current(0), f.current(1), f.current(2), f.current(3));
-        // host 3 cannot create the new release: a file stands where its directory would go
-        String release = "20991231000000";
-        Files.writeString(f.deployTo(2).resolve("releases/" + release), "in the way");
-        final DeployFixture failing = new DeployFixture(dir, 4, cap -> cap.set("release_name", release));
+        // the release is in place everywhere, then a step of update_code fails on host 3 only
+        final DeployFixture failing = new DeployFixture(dir, 4, cap -> {
+            cap.task("verify", ctx -> ctx.run(s -> s.spec().equals("host3") ? "echo 'disk full' >&2; exit 1" : "true"));
+            cap.after("deploy:update_code", "verify");
+        });
         RuntimeException error = failing.run("deploy");
         assertThat(error).isInstanceOf(CommandFailedException.class).hasMessageContaining("failed on 1 host: host3");
         for (int host = 0; host < 4; host++) {
@@ -160,6 +166,175 @@ class DeployRecipeTest {
             assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist(); // the lock is released on failure
         }
         assertThat(failing.events).anyMatch(e -> e instanceof Event.RollbackStarted);
+    }
+
+    @Test
+    void twoDeploysInTheSameSecondGetTwoReleasesAndTheSecondOnesRollbackLeavesTheFirstLive() throws Exception {
+        AtomicInteger deploys = new AtomicInteger();
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            // the second deploy of the run fails after its switch: its rollback removes its own release only
+            cap.task("smoke", ctx -> {
+                if (deploys.incrementAndGet() == 3) {
+                    throw new IllegalStateException("smoke test failed");
+                }
+            });
+            cap.after("deploy:symlink", "smoke");
+        });
+        assertThat(f.run("deploy:setup", "deploy", "deploy")).isNull();
+        List<String> two = f.releases(0);
+        assertThat(two).hasSize(2);
+        assertThat(f.current(0)).isEqualTo(two.get(1));
+
+        assertThat(f.run("deploy")).hasMessage("smoke test failed");
+        for (int host = 0; host < 2; host++) {
+            assertThat(f.current(host)).isEqualTo(two.get(1));
+            assertThat(f.deployTo(host).resolve("current/REVISION")).exists();
+            assertThat(f.deployTo(host).resolve("current/index.html")).hasContent("v1");
+            assertThat(f.releases(host)).isEqualTo(two);
+        }
+    }
+
+    @Test
+    void aReleaseNameThatIsTakenIsRefusedBeforeAnythingChanges() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        String current = f.current(0);
+        Path inTheWay = Files.writeString(f.deployTo(1).resolve("releases/20991231000000"), "not ours");
+
+        DeployFixture named = new DeployFixture(dir, 2, cap -> cap.set("release_name", "20991231000000"));
+        assertThat(named.run("deploy")).isInstanceOf(CapstanException.class)
+                .hasMessageContaining("release 20991231000000 exists already under releases/ on a server");
+
+        assertThat(inTheWay).hasContent("not ours");
+        assertThat(named.events).noneMatch(e -> e instanceof Event.RollbackStarted);
+        for (int host = 0; host < 2; host++) {
+            assertThat(f.current(host)).isEqualTo(current);
+            assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist();
+        }
+    }
+
+    @Test
+    void ctrlCDuringADeployRollsBackAndReleasesTheLock() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            cap.task("slow", ctx -> ctx.run("sleep 30"));
+            cap.after("deploy:update_code", "slow");
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+        AtomicReference<RuntimeException> result = new AtomicReference<>();
+        Thread deploy = Thread.ofVirtual().start(() -> result.set(f.run("deploy")));
+        awaitCommand(f, "sleep 30");
+
+        deploy.interrupt();
+        deploy.join(Duration.ofSeconds(20));
+
+        assertThat(deploy.isAlive()).isFalse();
+        assertThat(result.get()).isInstanceOf(CancelledException.class);
+        for (int host = 0; host < 2; host++) {
+            assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist();
+            assertThat(f.releases(host)).isEmpty();
+            assertThat(f.deployTo(host).resolve("current")).doesNotExist();
+        }
+    }
+
+    @Test
+    void ctrlCWhileWaitingForTheLockGivesBackTheLocksTaken() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("lock_wait", 30));
+        assertThat(f.run("deploy:setup")).isNull();
+        Path foreign = Files.writeString(f.deployTo(1).resolve("deploy.lock"), "token-x alice@laptop since then\n");
+        AtomicReference<RuntimeException> result = new AtomicReference<>();
+        Thread deploy = Thread.ofVirtual().start(() -> result.set(f.run("deploy")));
+        awaitFile(f.deployTo(0).resolve("deploy.lock"));
+
+        deploy.interrupt();
+        deploy.join(Duration.ofSeconds(20));
+
+        assertThat(result.get()).isInstanceOf(CancelledException.class);
+        assertThat(f.deployTo(0).resolve("deploy.lock")).doesNotExist();
+        assertThat(foreign).hasContent("token-x alice@laptop since then\n");
+    }
+
+    @Test
+    void aHookAfterTheLockThatFailsStillReleasesIt() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            cap.task("announce", ctx -> ctx.run(s -> s.spec().equals("host2") ? "exit 1" : "true"));
+            cap.after("deploy:lock", "announce");
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+
+        assertThat(f.run("deploy")).isInstanceOf(CommandFailedException.class);
+
+        assertThat(f.deployTo(0).resolve("deploy.lock")).doesNotExist();
+        assertThat(f.deployTo(1).resolve("deploy.lock")).doesNotExist();
+    }
+
+    @Test
+    void aFailedRestartLeavesTheNewReleaseLiveLoggedAndSaysSo() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("restart_command", "exit 4"));
+        assertThat(f.run("deploy:setup")).isNull();
+
+        assertThat(f.run("deploy")).isInstanceOf(CommandFailedException.class);
+
+        String release = f.current(0);
+        assertThat(release).isNotNull();
+        assertThat(Files.readString(f.deployTo(1).resolve("revisions.log"))).contains("deployed release " + release);
+        assertThat(f.events).anyMatch(e -> e instanceof Event.Log l && l.message().startsWith("release " + release
+                + " is live: current points at it on every server; `capstan deploy:rollback` goes back"));
+        assertThat(f.deployTo(0).resolve("deploy.lock")).doesNotExist();
+    }
+
+    @Test
+    void rollbackGoesToTheReleaseCurrentReplacedNotToOneThatWasNeverLive() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        // what a deploy killed after update_code leaves: a complete release that never went live
+        String neverLive = DeployRecipe.RELEASE_NAME.format(Instant.now());
+        Path orphan = Files.createDirectories(f.deployTo(0).resolve("releases/" + neverLive));
+        Files.writeString(orphan.resolve("REVISION"), "untested\n");
+        DeployFixture.nextSecond();
+        assertThat(f.run("deploy")).isNull();
+
+        assertThat(f.run("deploy:rollback")).isNull();
+
+        assertThat(f.current(0)).isEqualTo(first);
+    }
+
+    @Test
+    void cleanupRemovesReleasesRolledBackFromSoThatTheyKeepNoGoodOneOut() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("keep_releases", 2));
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        f.run("deploy");
+        String bad = f.current(0);
+        assertThat(f.run("deploy:rollback")).isNull();
+        DeployFixture.nextSecond();
+        assertThat(f.run("deploy")).isNull();
+        String third = f.current(0);
+
+        assertThat(f.releases(0)).containsExactly(first, third).doesNotContain(bad);
+        assertThat(f.run("deploy:rollback")).isNull();
+        assertThat(f.current(0)).isEqualTo(first);
+    }
+
+    /** Waits until a command line of {@code f}'s run has started. */
+    private static void awaitCommand(DeployFixture f, String line) throws InterruptedException {
+        for (int i = 0; i < 400; i++) {
+            if (f.events.stream().anyMatch(e -> e instanceof Event.CommandStarted c && c.line().equals(line))) {
+                Thread.sleep(200); // and has reached the servers
+                return;
+            }
+            Thread.sleep(25);
+        }
+        throw new AssertionError("`" + line + "` never started");
+    }
+
+    private static void awaitFile(Path file) throws InterruptedException {
+        for (int i = 0; i < 400 && !Files.exists(file); i++) {
+            Thread.sleep(25);
+        }
+        assertThat(file).exists();
     }
 
     @Test
