@@ -69,9 +69,12 @@ class DeployOverSshTest {
         DeployFixture f = fixture(cap -> { });
         assertThat(f.run("deploy:setup", "deploy")).isNull();
         List<String> before = List.of(f.current(0), f.current(1), f.current(2), f.current(3));
-        String release = "20991231000000";
-        Files.writeString(f.deployTo(1).resolve("releases/" + release), "in the way");
-        DeployFixture failing = fixture(cap -> cap.set("release_name", release));
+        // the release is in place everywhere, then a step of update_code fails on the second host only
+        String second = fleet.hosts().get(1).spec();
+        DeployFixture failing = fixture(cap -> {
+            cap.task("verify", ctx -> ctx.run(s -> s.spec().equals(second) ? "echo 'disk full' >&2; exit 1" : "true"));
+            cap.after("deploy:update_code", "verify");
+        });
         assertThat(failing.run("deploy")).isInstanceOf(CommandFailedException.class).hasMessageContaining("failed on 1 host");
         for (int host = 0; host < 4; host++) {
             assertThat(f.current(host)).isEqualTo(before.get(host));

@@ -318,6 +318,37 @@ class DeployRecipeTest {
         assertThat(f.current(0)).isEqualTo(first);
     }
 
+    @Test
+    void aRolledBackDeployLeavesNoStagedUploadBehind() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            cap.set("release_name", "20991231000000");
+            cap.task("verify", ctx -> ctx.run(s -> s.spec().equals("host2") ? "exit 1" : "true"));
+            cap.after("deploy:update_code", "verify");
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+        // what an upload cut short leaves beside the release
+        Path staged = Files.writeString(f.deployTo(0).resolve("releases/.upload-20991231000000-shop.jar"), "PK");
+
+        assertThat(f.run("deploy")).isInstanceOf(CommandFailedException.class);
+
+        assertThat(staged).doesNotExist();
+        assertThat(f.releases(0)).isEmpty();
+    }
+
+    @Test
+    void aServerWhereTheLockCannotBeTakenIsNotReportedAsLocked() throws Exception {
+        DeployFixture f = new DeployFixture(dir, List.of("host1", "host2"), null, cap -> { },
+                i -> i == 0 ? dir.resolve("srv-1") : dir.resolve("a-file/srv-2"));
+        Files.writeString(dir.resolve("a-file"), "deploy_to cannot be made under a file");
+
+        RuntimeException error = f.run("deploy");
+
+        assertThat(error).isInstanceOf(CapstanException.class)
+                .hasMessageStartingWith("could not take the deploy lock on 1 of 2 servers:")
+                .hasMessageNotContaining("force_unlock");
+        assertThat(dir.resolve("srv-1/deploy.lock")).doesNotExist();
+    }
+
     /** Waits until a command line of {@code f}'s run has started. */
     private static void awaitCommand(DeployFixture f, String line) throws InterruptedException {
         for (int i = 0; i < 400; i++) {

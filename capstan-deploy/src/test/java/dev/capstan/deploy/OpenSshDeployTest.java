@@ -69,15 +69,17 @@ class OpenSshDeployTest {
         for (int host = 0; host < 3; host++) {
             assertThat(f.current(host)).isEqualTo(first);
         }
-        // a failure on one host rolls back all three
-        String release = "20991231000000";
-        Path blocker = f.deployTo(1).resolve("releases/" + release);
-        new ProcessBuilder("su", hosts.user(), "-s", "/bin/sh", "-c", "echo x > " + blocker).start().waitFor();
-        assertThat(fixture(cap -> cap.set("release_name", release)).run("deploy"))
+        // a failure on one host, after the release is in place everywhere, rolls back all three
+        List<String> releasesBefore = f.releases(0);
+        DeployFixture failing = fixture(cap -> {
+            cap.task("verify", ctx -> ctx.run(s -> s.label().equals("127.0.0.3:2222") ? "echo 'disk full' >&2; exit 1" : "true"));
+            cap.after("deploy:update_code", "verify");
+        });
+        assertThat(failing.run("deploy"))
                 .isInstanceOf(CommandFailedException.class).hasMessageContaining("failed on 1 host: 127.0.0.3:2222");
         for (int host = 0; host < 3; host++) {
             assertThat(f.current(host)).isEqualTo(first);
-            assertThat(f.releases(host)).doesNotContain(release);
+            assertThat(f.releases(host)).isEqualTo(releasesBefore);
             assertThat(f.deployTo(host).resolve("deploy.lock")).doesNotExist();
         }
         DeployFixture.nextSecond();
