@@ -10,22 +10,29 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import org.apache.sshd.client.config.hosts.KnownHostEntry;
 import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
 import org.apache.sshd.client.keyverifier.RejectAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 
 /**
  * What one known_hosts file says about a host's key. MINA does the parsing and matching (hashed entries,
  * {@code [host]:port} forms, {@code @revoked} and {@code @cert-authority} markers) and reloads the file when it
- * changes; this class only turns MINA's yes/no into a {@link Verdict} and never writes the file.
+ * changes; this class turns MINA's yes/no into a {@link Verdict}, matches wildcard patterns as OpenSSH does where MINA
+ * does not ({@link #findKnownHostEntries}), and never writes the file.
  *
  * <p>{@link #preload()} parses the file ahead of the first check, on another thread: MINA would otherwise parse it,
  * every line and key of it, in the middle of the first key exchange. The first check takes that parse only if the
@@ -89,7 +96,10 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
         return List.of(a.size(), a.lastModifiedTime(), String.valueOf(a.fileKey()));
     }
 
-    /** MINA's first load of the file: the early parse if the file is as it was then. */
+    /**
+     * MINA's first load of the file: the early parse if the file is as it was then. Either way with the lines MINA
+     * cannot read because a pattern's port is a wildcard ({@code [10.0.0.1]:*}), which OpenSSH reads.
+     */
     @Override
     protected List<HostEntryPair> reloadKnownHosts(ClientSession session, Path file)
             throws IOException, GeneralSecurityException {
@@ -100,7 +110,7 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
                 Parsed parsed = task.get();
                 if (parsed.state().equals(state(file))) {
                     updateReloadAttributes();
-                    return parsed.entries();
+                    return withWildcardPorts(file, parsed.entries());
                 }
             } catch (ExecutionException e) {
                 // fall through to MINA's own reload, which reports what is wrong as it always does
@@ -108,7 +118,43 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
                 Thread.currentThread().interrupt();
             }
         }
-        return super.reloadKnownHosts(session, file);
+        return withWildcardPorts(file, super.reloadKnownHosts(session, file));
+    }
+
+    /**
+     * {@code entries} plus the plain and {@code @revoked} lines with wildcards that MINA skipped: it reads a pattern's
+     * port as a number. They get no MINA patterns (MINA never matches them); {@link #findKnownHostEntries} does.
+     */
+    private List<HostEntryPair> withWildcardPorts(Path file, List<HostEntryPair> entries) throws IOException {
+        Set<String> read = new HashSet<>();
+        entries.forEach(pair -> read.add(pair.getHostEntry().getConfigLine().strip()));
+        List<HostEntryPair> all = new ArrayList<>(entries);
+        for (String raw : Files.readAllLines(file)) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#") || read.contains(line)) {
+                continue;
+            }
+            String[] fields = line.split("\\s+", 3);
+            boolean marked = line.startsWith("@");
+            String marker = marked ? fields[0].substring(1) : null;
+            String hosts = marked ? (fields.length > 1 ? fields[1] : "") : fields[0];
+            String key = marked ? (fields.length > 2 ? fields[2] : "") : line.substring(fields[0].length()).strip();
+            if (!(marker == null || marker.equals("revoked")) || (hosts.indexOf('*') < 0 && hosts.indexOf('?') < 0)) {
+                continue;
+            }
+            try {
+                AuthorizedKeyEntry keyEntry = AuthorizedKeyEntry.parseAuthorizedKeyEntry(key);
+                PublicKey publicKey = keyEntry.resolvePublicKey(null, getFallbackPublicKeyEntryResolver());
+                KnownHostEntry entry = new KnownHostEntry(line);
+                entry.setMarker(marker);
+                entry.setKeyEntry(keyEntry);
+                entry.setPatterns(List.of());
+                all.add(new HostEntryPair(entry, publicKey));
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                // a line OpenSSH would not read either
+            }
+        }
+        return all;
     }
 
     /** Looks {@code target} up: the host and port the user asked for, not the socket's address. */
@@ -129,6 +175,65 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     @Override
     protected Collection<SshdSocketAddress> resolveHostNetworkIdentities(ClientSession session, SocketAddress remote) {
         return List.of(SshdSocketAddress.toSshdSocketAddress(remote));
+    }
+
+    /**
+     * MINA's matches, plus the plain and {@code @revoked} entries with wildcard patterns that match the host as OpenSSH
+     * matches them: against the name known_hosts gives the host ({@code [host]:port} off port 22). MINA tests a
+     * pattern's host and port apart, and one without a port only for port 22, so {@code @revoked * KEY} did not revoke
+     * KEY on port 2222, nor did {@code [10.0.0.1]:* KEY} know it there.
+     */
+    @Override
+    protected List<HostEntryPair> findKnownHostEntries(ClientSession session, SocketAddress remote,
+            Collection<HostEntryPair> entries) {
+        List<HostEntryPair> found = new ArrayList<>(super.findKnownHostEntries(session, remote, entries));
+        SshdSocketAddress target = SshdSocketAddress.toSshdSocketAddress(remote);
+        String name = (target.getPort() == SshConstants.DEFAULT_PORT ? target.getHostName()
+                : "[" + target.getHostName() + "]:" + target.getPort()).toLowerCase(Locale.ROOT);
+        for (HostEntryPair pair : entries) {
+            String marker = pair.getHostEntry().getMarker();
+            if ((marker == null || marker.equals("revoked")) && !found.contains(pair)
+                    && matchesWithWildcards(pair.getHostEntry().getConfigLine(), name)) {
+                found.add(pair);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether a known_hosts line whose host patterns hold a wildcard ({@code *}, {@code ?}) names {@code name}: one
+     * pattern matches and no negated one ({@code !pattern}) does, as in OpenSSH. Lines without wildcards, and hashed
+     * ones, are MINA's alone.
+     */
+    static boolean matchesWithWildcards(String line, String name) {
+        String[] fields = line.strip().split("\\s+");
+        String hosts = fields.length > 1 && fields[0].startsWith("@") ? fields[1] : fields[0];
+        if (hosts.startsWith("|") || (hosts.indexOf('*') < 0 && hosts.indexOf('?') < 0)) {
+            return false;
+        }
+        boolean matched = false;
+        for (String pattern : hosts.split(",")) {
+            boolean negated = pattern.startsWith("!");
+            if (globMatches(negated ? pattern.substring(1) : pattern, name)) {
+                if (negated) {
+                    return false;
+                }
+                matched = true;
+            }
+        }
+        return matched;
+    }
+
+    private static boolean globMatches(String pattern, String name) {
+        StringBuilder regex = new StringBuilder();
+        for (char c : pattern.toLowerCase(Locale.ROOT).toCharArray()) {
+            switch (c) {
+                case '*' -> regex.append(".*");
+                case '?' -> regex.append('.');
+                default -> regex.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.matches(regex.toString(), name);
     }
 
     /** Never trusts on its own: {@link HostKeyVerifier} decides after asking every file. */

@@ -149,6 +149,37 @@ class HostKeyTest {
     }
 
     @Test
+    void aKeyRevokedWithAWildcardIsRefusedOnEveryPort() throws Exception {
+        SshTestHost host = fleet.host(0);
+        String key = PublicKeyEntry.toString(host.hostKey());
+        for (String pattern : List.of("*", "[127.0.0.1]:*", "127.0.0.?,[127.0.0.1]:*")) {
+            Path knownHosts = Files.writeString(home.resolve("revoked_known_hosts"),
+                    host.knownHostsLine() + "\n@revoked " + pattern + " " + key + "\n");
+
+            TransportException e = failure(settings(knownHosts, "strict"), host);
+
+            assertThat(e.reason()).as(pattern).isEqualTo(TransportException.Reason.HOST_KEY);
+            assertThat(e.getMessage()).as(pattern).contains("is marked @revoked in");
+        }
+    }
+
+    @Test
+    void aWildcardEntryKnowsTheHostOnEveryPortAsInOpenSsh() throws Exception {
+        SshTestHost host = fleet.host(0);
+        String key = PublicKeyEntry.toString(host.hostKey());
+        Path knownHosts = Files.writeString(home.resolve("wildcard_known_hosts"), "[127.0.0.1]:* " + key + "\n");
+        try (SshTransport ssh = new SshTransport(settings(knownHosts, "strict"), EventSink.NONE,
+                PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
+        }
+        // a negated pattern excludes the host, as in OpenSSH: the key is then not known
+        Path negated = Files.writeString(home.resolve("negated_known_hosts"),
+                "[127.0.0.1]:*,![127.0.0.1]:" + host.port() + " " + key + "\n");
+        assertThat(failure(settings(negated, "strict"), host).getMessage()).contains("is not known");
+    }
+
+    @Test
     void checksTheUsersOwnKnownHostsToo() throws Exception {
         SshTestHost host = fleet.host(1);
         Files.writeString(home.resolve("known_hosts"), host.knownHostsLine() + "\n", StandardCharsets.UTF_8);
