@@ -44,7 +44,7 @@ final class DeployLock {
         String token = UUID.randomUUID().toString();
         String holder = token + " " + who() + " since " + Instant.now().truncatedTo(ChronoUnit.SECONDS)
                 + " (release " + ctx.fetch("release_name") + ")";
-        int wait = Integer.parseInt(ctx.fetch("lock_wait", 0).toString());
+        int wait = DeployRecipe.number(ctx, "lock_wait", 0, 0);
         try {
             ctx.run(s -> acquireScript(Layout.of(ctx, s), holder, wait));
         } catch (CancelledException e) {

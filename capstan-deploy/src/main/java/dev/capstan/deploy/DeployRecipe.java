@@ -138,6 +138,7 @@ public final class DeployRecipe implements Recipe {
     }
 
     private void deploy(TaskContext ctx) {
+        checkNumbers(ctx); // a bad number is a bad call: found before anything changes, not after the switch
         boolean done = false;
         boolean live = false;
         try {
@@ -273,11 +274,8 @@ public final class DeployRecipe implements Recipe {
             return;
         }
         List<Server> servers = ctx.servers();
-        int limit = Integer.parseInt(ctx.fetch("restart_limit", servers.size()).toString());
-        if (limit < 1) {
-            throw new ConfigException("restart_limit must be a positive integer, got " + limit);
-        }
-        Duration wait = Duration.ofSeconds(Long.parseLong(ctx.fetch("restart_wait", 0).toString()));
+        int limit = number(ctx, "restart_limit", servers.size(), 1);
+        Duration wait = Duration.ofSeconds(number(ctx, "restart_wait", 0, 0));
         for (int from = 0; from < servers.size(); from += limit) {
             String[] group = servers.subList(from, Math.min(servers.size(), from + limit)).stream().map(Server::spec).toArray(String[]::new);
             if (from > 0 && !wait.isZero()) {
@@ -295,8 +293,8 @@ public final class DeployRecipe implements Recipe {
             return;
         }
         String check = command != null ? command.toString() : "curl -fsS --max-time 5 -o /dev/null " + quote(url.toString());
-        int retries = Integer.parseInt(ctx.fetch("health_check_retries", 5).toString());
-        Duration delay = Duration.ofSeconds(Long.parseLong(ctx.fetch("health_check_delay", 2).toString()));
+        int retries = number(ctx, "health_check_retries", 5, 1);
+        Duration delay = Duration.ofSeconds(number(ctx, "health_check_delay", 2, 0));
         for (int attempt = 1; ; attempt++) {
             if (ctx.test(check, o -> o.hosts(group))) {
                 return;
@@ -346,10 +344,7 @@ public final class DeployRecipe implements Recipe {
      * running deploy is making.
      */
     private void cleanup(TaskContext ctx) {
-        int keep = Integer.parseInt(ctx.fetch("keep_releases", 5).toString());
-        if (keep < 1) {
-            throw new ConfigException("keep_releases must be at least 1, got " + keep);
-        }
+        int keep = number(ctx, "keep_releases", 5, 1);
         boolean ownLock = ctx.fetch("lock_token", null) == null;
         if (ownLock) {
             ctx.invoke("deploy:lock");
@@ -416,6 +411,31 @@ public final class DeployRecipe implements Recipe {
     }
 
     // ---- helpers ---------------------------------------------------------------------------
+
+    /** The deploy's numeric settings, each with its default and least value. */
+    private static void checkNumbers(TaskContext ctx) {
+        number(ctx, "keep_releases", 5, 1);
+        number(ctx, "lock_wait", 0, 0);
+        number(ctx, "restart_limit", 1, 1);
+        number(ctx, "restart_wait", 0, 0);
+        number(ctx, "health_check_retries", 5, 1);
+        number(ctx, "health_check_delay", 2, 0);
+    }
+
+    /** A whole-number setting (an integer, or text such as {@code -s keep_releases=3}); a bad one names itself. */
+    static int number(TaskContext ctx, String name, int fallback, int least) {
+        Object value = ctx.fetch(name, (Object) fallback);
+        int number;
+        try {
+            number = value instanceof Number n ? Math.toIntExact(n.longValue()) : Integer.parseInt(value.toString().strip());
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ConfigException(name + " must be a whole number, got '" + value + "'");
+        }
+        if (number < least) {
+            throw new ConfigException(name + " must be at least " + least + ", got " + number);
+        }
+        return number;
+    }
 
     private static Strategy strategy(TaskContext ctx) {
         return Strategy.named(ctx.fetch("strategy").toString());

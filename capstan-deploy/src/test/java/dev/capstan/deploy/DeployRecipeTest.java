@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.capstan.CancelledException;
 import dev.capstan.CapstanException;
 import dev.capstan.CommandFailedException;
+import dev.capstan.ConfigException;
 import dev.capstan.event.Event;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -347,6 +348,25 @@ class DeployRecipeTest {
                 .hasMessageStartingWith("could not take the deploy lock on 1 of 2 servers:")
                 .hasMessageNotContaining("force_unlock");
         assertThat(dir.resolve("srv-1/deploy.lock")).doesNotExist();
+    }
+
+    @Test
+    void aBadNumberIsRefusedBeforeTheDeployChangesAnything() throws Exception {
+        for (String[] bad : new String[][] {{"restart_limit", "abc", "restart_limit must be a whole number, got 'abc'"},
+                {"keep_releases", "0", "keep_releases must be at least 1, got 0"},
+                {"health_check_retries", "zz", "health_check_retries must be a whole number, got 'zz'"}}) {
+            DeployFixture f = new DeployFixture(dir, 1, cap -> {
+                cap.set("restart_command", "true");
+                cap.set(bad[0], bad[1]);
+            });
+            assertThat(f.run("deploy:setup")).isNull();
+
+            assertThat(f.run("deploy")).as(bad[0]).isInstanceOf(ConfigException.class).hasMessage(bad[2]);
+
+            assertThat(f.releases(0)).as(bad[0]).isEmpty();
+            assertThat(f.deployTo(0).resolve("current")).doesNotExist();
+            assertThat(f.deployTo(0).resolve("deploy.lock")).doesNotExist();
+        }
     }
 
     /** Waits until a command line of {@code f}'s run has started. */
