@@ -17,6 +17,7 @@ import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
 import dev.capstan.model.Variables;
 import dev.capstan.transport.ssh.PassphrasePrompt;
+import dev.capstan.transport.ssh.SshSettings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -88,8 +89,9 @@ public final class Main implements Callable<Integer> {
         commandLine.setOut(new java.io.PrintWriter(out, true));
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setParameterExceptionHandler((ex, arguments) -> {
-            err.println("capstan: " + ex.getMessage());
-            ex.getCommandLine().usage(err);
+            // one line, as for every other bad call; the usage is a --help away
+            err.println("capstan: " + ex.getMessage() + " (" + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help lists the options)");
             return USAGE;
         });
         return commandLine.execute(args);
@@ -146,6 +148,7 @@ public final class Main implements Callable<Integer> {
                  InterruptHandler interrupts = InterruptHandler.install(engine, err)) {
                 output.start();
                 try {
+                    checkSshSettings(config);
                     work.accept(engine);
                     status = OK;
                 } catch (ConfigException e) {
@@ -161,6 +164,18 @@ public final class Main implements Callable<Integer> {
             }
             output.finish(status, error);
             return status;
+        }
+    }
+
+    /**
+     * Reads the SSH settings once before any task runs, dry runs included: the transport reads them only when the first
+     * command connects, and a bad value would then fail every host, inside tasks that may already have changed things.
+     */
+    private static void checkSshSettings(Configuration config) {
+        try {
+            SshSettings.from(config.variables()::get);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
         }
     }
 

@@ -89,10 +89,30 @@ class MainTest {
     }
 
     @Test
-    void unknownOptionExitsTwoWithUsage() throws IOException {
+    void unknownOptionExitsTwoWithOneLine() throws IOException {
         CliRun run = capstan(recipe(""), "--frobnicate");
         assertThat(run.status()).isEqualTo(2);
-        assertThat(run.err()).startsWith("capstan: Unknown option: '--frobnicate'").contains("Usage: capstan");
+        assertThat(run.err()).isEqualTo("capstan: Unknown option: '--frobnicate' (capstan --help lists the options)\n");
+        CliRun exec = capstan(recipe(""), "exec");
+        assertThat(exec.status()).isEqualTo(2);
+        assertThat(exec.err()).isEqualTo("capstan: Missing required parameter: 'COMMAND'"
+                + " (capstan exec --help lists the options)\n");
+    }
+
+    @Test
+    void aBadSshSettingIsOneLineAndExitTwoBeforeAnyTaskRuns() throws IOException {
+        Path marker = dir.resolve("ran");
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("work", ctx -> ctx.run("touch %s"));
+                """.formatted(marker));
+        for (String[] bad : new String[][] {{"connect_timeout=abc", "connect_timeout must be a number of seconds, got 'abc'"},
+                {"max_sessions=0", "max_sessions must be at least 1, got 0"}}) {
+            CliRun run = capstan(file, "-s", bad[0], "work");
+            assertThat(run.status()).as(bad[0]).isEqualTo(2);
+            assertThat(run.err()).as(bad[0]).endsWith("capstan: " + bad[1] + "\n");
+            assertThat(marker).doesNotExist();
+            assertThat(capstan(file, "-n", "-s", bad[0], "work").status()).as("dry run, " + bad[0]).isEqualTo(2);
+        }
     }
 
     @Test
