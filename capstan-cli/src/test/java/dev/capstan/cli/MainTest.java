@@ -150,6 +150,28 @@ class MainTest {
     }
 
     @Test
+    void aRecipeThatFailsWhileLoadingIsOneLineWithItsLineAndNoSecret() throws IOException {
+        Path file = recipe("""
+                cap.secret("token", "TOPSECRET1");
+                        if (true) throw new IllegalStateException("cannot reach the vault with token TOPSECRET1");
+                """);
+        CliRun run = capstan(file, "-T");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("capstan: the recipe failed while loading: java.lang.IllegalStateException:"
+                + " cannot reach the vault with token **** (Capfile.java:7)\n");
+    }
+
+    @Test
+    void aVariableTheRecipeReadsWhileLoadingIsAskedForWithCapitalS() throws IOException {
+        Path file = recipe("cap.server(cap.fetch(\"web_host\").toString(), \"web\");");
+        CliRun run = capstan(file, "-s", "other=1", "-T");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("capstan: variable 'web_host' is not set; the recipe reads it while loading, so"
+                + " set it with -S web_host=VALUE (or cap.set(\"web_host\", ...) before it is read)\n");
+        assertThat(capstan(file, "-S", "web_host=web1", "-T").status()).isZero();
+    }
+
+    @Test
     void localServersRunRealProcesses() throws IOException {
         Path out = dir.resolve("out");
         Path file = recipe(LOCAL_FLEET + """

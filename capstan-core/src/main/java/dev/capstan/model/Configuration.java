@@ -41,6 +41,8 @@ public final class Configuration implements Config {
     private final Map<String, Consumer<Config>> stages = new LinkedHashMap<>();
     private final Set<String> loadedBuiltins = new LinkedHashSet<>();
     private String origin = "recipe";
+    /** Whether a recipe's define() is running: variables it reads then come from -S, not -s. */
+    private boolean defining;
     private String pendingDescription;
     private String stage;
 
@@ -51,11 +53,14 @@ public final class Configuration implements Config {
     /** Runs a recipe's {@code define} with {@code origin} naming it for duplicate detection. */
     public void define(String recipeOrigin, Recipe recipe) {
         String previous = origin;
+        boolean wasDefining = defining;
         origin = recipeOrigin;
+        defining = true;
         try {
             recipe.define(this);
         } finally {
             origin = previous;
+            defining = wasDefining;
         }
     }
 
@@ -82,6 +87,11 @@ public final class Configuration implements Config {
 
     @Override
     public <T> T fetch(String name) {
+        if (defining && !variables.exists(name)) {
+            // read while the recipe loads: -s would set it only after that
+            throw new ConfigException("variable '" + name + "' is not set; the recipe reads it while loading, so set it"
+                    + " with -S " + name + "=VALUE (or cap.set(\"" + name + "\", ...) before it is read)");
+        }
         return variables.fetch(name);
     }
 

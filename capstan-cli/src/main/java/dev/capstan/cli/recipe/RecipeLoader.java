@@ -1,6 +1,10 @@
 package dev.capstan.cli.recipe;
 
+import dev.capstan.CapstanException;
+import dev.capstan.ConfigException;
 import dev.capstan.Recipe;
+import dev.capstan.event.EventSink;
+import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +26,16 @@ public final class RecipeLoader {
                               List<Map.Entry<String, Object>> late, List<String> words) {
         Configuration config = new Configuration();
         early.forEach(e -> config.set(e.getKey(), e.getValue()));
-        config.define(origin, recipe);
+        try {
+            config.define(origin, recipe);
+        } catch (CapstanException e) {
+            throw e; // capstan's own: it says what and where already
+        } catch (RuntimeException e) {
+            // The recipe's own code failed: a bad recipe, like one that does not compile. Its message may hold a
+            // secret the recipe declared before it failed.
+            SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
+            throw new ConfigException(secrets.mask("the recipe failed while loading: " + e + where(e, origin)), e);
+        }
         List<String> tasks = new ArrayList<>(words);
         String stage = null;
         if (!tasks.isEmpty() && config.stageNames().contains(tasks.get(0))) {
@@ -32,5 +45,15 @@ public final class RecipeLoader {
         late.forEach(e -> config.set(e.getKey(), e.getValue()));
         config.validate();
         return new Loaded(config, tasks);
+    }
+
+    /** " (Capfile.java:12)": the recipe's own line nearest the failure, if the stack holds one. */
+    private static String where(Throwable failure, String origin) {
+        for (StackTraceElement frame : failure.getStackTrace()) {
+            if (origin.equals(frame.getFileName()) && frame.getLineNumber() > 0) {
+                return " (" + origin + ":" + frame.getLineNumber() + ")";
+            }
+        }
+        return "";
     }
 }
