@@ -2,45 +2,57 @@ package dev.capstan.cli;
 
 import dev.capstan.engine.Engine;
 import java.io.PrintStream;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * Ctrl-C (sun.misc.Signal, because the JDK has no public API that lets a program go on after SIGINT):
- * the first interrupts the running tasks, so that open transactions roll back and capstan exits 1;
- * the second aborts at once.
+ * Ctrl-C and SIGTERM (sun.misc.Signal, because the JDK has no public API that lets a program go on after them): the
+ * first interrupts the running tasks, so that open transactions roll back and capstan exits 1; a second one aborts at
+ * once. SIGTERM is what a CI job's cancel, systemd and docker stop send, and it deserves the rollback Ctrl-C gets.
  */
 final class InterruptHandler implements AutoCloseable {
     private static final Signal INT = new Signal("INT");
+    private static final Signal TERM = new Signal("TERM");
+    /**
+     * A second signal this soon after the first is the same request delivered twice: {@code timeout}, and shells that
+     * signal a whole process group, send it to capstan and to the group capstan leads.
+     */
+    private static final long SAME_REQUEST_NANOS = 250_000_000L;
 
-    private final SignalHandler previous;
+    private final SignalHandler previousInt;
+    private final SignalHandler previousTerm;
 
-    private InterruptHandler(SignalHandler previous) {
-        this.previous = previous;
+    private InterruptHandler(SignalHandler previousInt, SignalHandler previousTerm) {
+        this.previousInt = previousInt;
+        this.previousTerm = previousTerm;
     }
 
     static InterruptHandler install(Engine engine, PrintStream err) {
-        AtomicInteger count = new AtomicInteger();
-        SignalHandler previous = Signal.handle(INT, signal -> {
-            if (count.incrementAndGet() == 1) {
+        AtomicLong firstAt = new AtomicLong(Long.MIN_VALUE);
+        SignalHandler handler = signal -> {
+            long now = System.nanoTime();
+            if (firstAt.compareAndSet(Long.MIN_VALUE, now)) {
                 err.println();
-                err.println("capstan: interrupted: stopping commands and rolling back open transactions (Ctrl-C again to abort at once)");
+                err.println("capstan: " + (signal.getName().equals("TERM") ? "terminated (SIGTERM)" : "interrupted")
+                        + ": stopping commands and rolling back open transactions (Ctrl-C again to abort at once)");
                 engine.cancel();
-            } else {
-                java.util.List<String> pending = engine.pendingRollbacks();
+            } else if (now - firstAt.get() >= SAME_REQUEST_NANOS) {
+                List<String> pending = engine.pendingRollbacks();
                 err.println("capstan: aborted at once" + (pending.isEmpty() ? "; no rollback was pending"
                         : "; these rollback handlers did NOT run (check those servers):"));
                 pending.forEach(p -> err.println("  not rolled back: " + p));
                 err.flush();
                 Runtime.getRuntime().halt(1);
             }
-        });
-        return new InterruptHandler(previous);
+        };
+        return new InterruptHandler(Signal.handle(INT, handler), Signal.handle(TERM, handler));
     }
 
     @Override
     public void close() {
-        Signal.handle(INT, previous);
+        Signal.handle(INT, previousInt);
+        Signal.handle(TERM, previousTerm);
     }
 }

@@ -7,14 +7,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Ctrl-C on a real capstan process: the open transaction rolls back and capstan exits 1. */
+/** Ctrl-C and SIGTERM on a real capstan process: the open transaction rolls back and capstan exits 1. */
 class InterruptTest {
 
-    @Test
-    void ctrlCDuringATransactionRollsBackAndExitsOne(@TempDir Path dir) throws Exception {
+    /**
+     * INT as Ctrl-C sends it; INT twice at once, as {@code timeout -s INT} sends it to capstan and its process group;
+     * TERM, as a CI job's cancel, systemd or docker stop send it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"INT", "INT INT", "TERM"})
+    void aSignalDuringATransactionRollsBackAndExitsOne(String signals, @TempDir Path dir) throws Exception {
         Path started = dir.resolve("started");
         Path rolledBack = dir.resolve("rolled-back");
         Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
@@ -35,14 +41,17 @@ class InterruptTest {
         Process capstan = run.process();
         waitFor(started, capstan);
         long signalled = System.nanoTime();
-        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
+        for (String signal : signals.split(" ")) {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(capstan.pid())).start().waitFor();
+        }
         assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended after Ctrl-C").isTrue();
         String err = run.stderr();
         String out = run.stdout();
         assertThat(capstan.exitValue()).as(err).isEqualTo(1);
         assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(20));
         assertThat(rolledBack).hasContent("undone");
-        assertThat(err).contains("interrupted: stopping commands and rolling back");
+        assertThat(err).contains(signals.equals("TERM") ? "terminated (SIGTERM): stopping commands and rolling back"
+                : "interrupted: stopping commands and rolling back").doesNotContain("aborted at once");
         assertThat(out).contains("ROLLBACK of deploy");
     }
 
