@@ -19,6 +19,7 @@ import dev.capstan.model.Variables;
 import dev.capstan.transport.ssh.PassphrasePrompt;
 import dev.capstan.transport.ssh.SshSettings;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -172,10 +173,16 @@ public final class Main implements Callable<Integer> {
      * command connects, and a bad value would then fail every host, inside tasks that may already have changed things.
      */
     private static void checkSshSettings(Configuration config) {
+        SshSettings settings;
         try {
-            SshSettings.from(config.variables()::get);
+            settings = SshSettings.from(config.variables()::get);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
+        }
+        for (Path identity : settings.identityFiles()) {
+            if (!Files.isRegularFile(identity)) {
+                throw new ConfigException("ssh_identity: no key file " + identity);
+            }
         }
     }
 

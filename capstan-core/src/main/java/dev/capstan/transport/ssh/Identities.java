@@ -48,6 +48,8 @@ final class Identities {
     private final AgentConnector agent;
     private final EventLog log;
     private final Map<Path, List<KeyPair>> loaded = new HashMap<>();
+    /** Why a key file gave no key, for the files the user named (ssh_identity) or that needed a passphrase. */
+    private final Map<Path, String> skipped = new HashMap<>();
     /** Reads started by {@link #prepare()}, each run once: by the preparing thread, or by the first login. */
     private final Map<Path, FutureTask<Attempt>> prepared = new ConcurrentHashMap<>();
     private Boolean agentHasKeys;
@@ -95,6 +97,8 @@ final class Identities {
         for (Path file : filesFor(target)) {
             if (!loaded.getOrDefault(file, List.of()).isEmpty()) {
                 offered.add(SshSettings.displayPath(file));
+            } else if (skipped.containsKey(file)) {
+                offered.add(SshSettings.displayPath(file) + " skipped: " + skipped.get(file));
             }
         }
         return offered;
@@ -114,6 +118,7 @@ final class Identities {
         if (attempt.missing()) {
             if (configured.contains(file)) {
                 log.warn("identity file " + name + " (ssh_identity) does not exist");
+                skipped.put(file, "does not exist");
             }
             return List.of();
         }
@@ -122,6 +127,7 @@ final class Identities {
         }
         if (attempt.failure() != null) {
             log.warn("cannot read identity file " + name + ": " + attempt.failure().getMessage());
+            skipped.put(file, "unreadable (" + attempt.failure().getMessage() + ")");
             return List.of();
         }
         return attempt.keys();
@@ -188,8 +194,10 @@ final class Identities {
             return read(file, new Prompting(name));
         } catch (FailedLoginException e) {
             log.info("skipping identity " + name + ": no passphrase given");
+            skipped.put(file, "encrypted, and no passphrase was given (none can be asked without a terminal)");
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             log.warn("skipping identity " + name + ": wrong passphrase or unreadable key (" + e.getMessage() + ")");
+            skipped.put(file, "wrong passphrase or unreadable key");
         }
         return List.of();
     }

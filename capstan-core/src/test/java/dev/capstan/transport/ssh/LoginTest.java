@@ -136,7 +136,8 @@ class LoginTest {
                     () -> ssh.execute(Fixtures.server(fleet.host(0)), Command.of("true"), OutputListener.IGNORE));
 
             assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
-            assertThat(e.getMessage()).endsWith("the server accepted none of publickey (no keys found)");
+            assertThat(e.getMessage()).endsWith("the server accepted none of publickey (" + key
+                    + " skipped: wrong passphrase or unreadable key)");
         }
         assertThat(prompts).hasSize(3);
         assertThat(events.logs(Event.Level.WARN)).anyMatch(m -> m.startsWith("skipping identity " + key));
@@ -171,6 +172,21 @@ class LoginTest {
             }
         } finally {
             agent.destroy();
+        }
+    }
+
+    @Test
+    void anEncryptedKeyWithoutATerminalToAskIsNamedInTheFailure() throws Exception {
+        Path key = encryptedCopy(ClientKey.shared(), "right");
+        SshSettings settings = Fixtures.forFleet(fleet, home).set("ssh_identity", key.toString()).settings();
+
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            TransportException e = catchThrowableOfType(TransportException.class,
+                    () -> ssh.execute(Fixtures.server(fleet.host(0)), Command.of("true"), OutputListener.IGNORE));
+
+            assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+            assertThat(e.getMessage()).endsWith("the server accepted none of publickey (" + key
+                    + " skipped: encrypted, and no passphrase was given (none can be asked without a terminal))");
         }
     }
 
