@@ -138,7 +138,14 @@ public final class DeployRecipe implements Recipe {
     }
 
     private void deploy(TaskContext ctx) {
-        checkNumbers(ctx); // a bad number is a bad call: found before anything changes, not after the switch
+        // a bad number or a missing artifact is a bad call: found before anything changes, not after the switch
+        checkNumbers(ctx);
+        if (ctx.fetch("build_command", null) == null) { // else the build makes what the strategy uploads
+            List<String> missing = strategy(ctx).checkLocal(ctx);
+            if (!missing.isEmpty()) {
+                throw new ConfigException("deploy: " + String.join("; ", missing));
+            }
+        }
         boolean done = false;
         boolean live = false;
         try {

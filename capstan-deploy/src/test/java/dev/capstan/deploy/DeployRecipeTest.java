@@ -369,6 +369,19 @@ class DeployRecipeTest {
         }
     }
 
+    @Test
+    void aMissingArtifactIsRefusedBeforeTheLockIsTaken() throws Exception {
+        Path missing = dir.resolve("gone.jar");
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("repository", missing.toString()));
+        assertThat(f.run("deploy:setup")).isNull();
+
+        assertThat(f.run("deploy")).isInstanceOf(ConfigException.class)
+                .hasMessage("deploy: repository " + missing + " does not exist on this machine");
+
+        assertThat(f.events).noneMatch(e -> e instanceof Event.TaskStarted t && t.task().equals("deploy:lock"));
+        assertThat(f.releases(0)).isEmpty();
+    }
+
     /** Waits until a command line of {@code f}'s run has started. */
     private static void awaitCommand(DeployFixture f, String line) throws InterruptedException {
         for (int i = 0; i < 400; i++) {
