@@ -258,8 +258,11 @@ public final class DeployRecipe implements Recipe {
         ctx.onRollback(() -> ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             String previous = quote(layout.releasePath() + "/.previous");
-            return "if [ -s " + previous + " ]; then " + switchTo(layout, "\"$(cat " + previous + ")\"") + "; else rm -f "
-                    + quote(layout.current()) + "; fi";
+            // No .previous: this was the first release, or the switch never happened on this server; only in the
+            // first case does current point here, and only then does it go.
+            return "if [ -s " + previous + " ]; then " + switchTo(layout, "\"$(cat " + previous + ")\"")
+                    + "; elif [ \"$(readlink " + quote(layout.current()) + ")\" = " + quote(Layout.linkTarget(layout.release()))
+                    + " ]; then rm -f " + quote(layout.current()) + "; fi";
         }));
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);

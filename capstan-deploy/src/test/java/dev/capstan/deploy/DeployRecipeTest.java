@@ -382,6 +382,29 @@ class DeployRecipeTest {
         assertThat(f.releases(0)).isEmpty();
     }
 
+    @Test
+    void aSwitchThatNeverHappenedOnAServerLeavesItsCurrentAlone() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        String first = f.current(1);
+        DeployFixture.nextSecond();
+        // on host 2 the release loses its REVISION between update_code and symlink: its switch fails before it
+        // records .previous, and the rollback must not take current away from the release it still points at
+        Path current = f.deployTo(1).resolve("current");
+        DeployFixture broken = new DeployFixture(dir, 2, cap -> {
+            cap.set("release_name", "20991231000000");
+            cap.task("lose", ctx -> ctx.run(s -> s.spec().equals("host2")
+                    ? "rm -f " + f.deployTo(1).resolve("releases/20991231000000/REVISION") : "true"));
+            cap.after("deploy:update_code", "lose");
+        });
+
+        assertThat(broken.run("deploy")).isInstanceOf(CommandFailedException.class);
+
+        assertThat(Files.isSymbolicLink(current)).isTrue();
+        assertThat(f.current(1)).isEqualTo(first);
+        assertThat(f.current(0)).isEqualTo(first);
+    }
+
     /** Waits until a command line of {@code f}'s run has started. */
     private static void awaitCommand(DeployFixture f, String line) throws InterruptedException {
         for (int i = 0; i < 400; i++) {
