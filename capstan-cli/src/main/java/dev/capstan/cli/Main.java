@@ -184,6 +184,11 @@ public final class Main implements Callable<Integer> {
                 throw new ConfigException("ssh_identity: no key file " + identity);
             }
         }
+        // ~/.ssh/config may well be missing; a file the recipe or -s names may not
+        if (config.variables().get("ssh_config") != null && settings.configFile() != null
+                && !Files.isRegularFile(settings.configFile())) {
+            throw new ConfigException("ssh_config: no file " + settings.configFile() + " (none: read no ssh config)");
+        }
     }
 
     private List<String> pick(List<String> option, String variable) {

@@ -107,7 +107,9 @@ class MainTest {
                 """.formatted(marker));
         for (String[] bad : new String[][] {{"connect_timeout=abc", "connect_timeout must be a number of seconds, got 'abc'"},
                 {"max_sessions=0", "max_sessions must be at least 1, got 0"},
-                {"ssh_identity=" + dir.resolve("no-such-key"), "ssh_identity: no key file " + dir.resolve("no-such-key")}}) {
+                {"ssh_identity=" + dir.resolve("no-such-key"), "ssh_identity: no key file " + dir.resolve("no-such-key")},
+                {"ssh_config=" + dir.resolve("no-such-config"), "ssh_config: no file " + dir.resolve("no-such-config")
+                        + " (none: read no ssh config)"}}) {
             CliRun run = capstan(file, "-s", bad[0], "work");
             assertThat(run.status()).as(bad[0]).isEqualTo(2);
             assertThat(run.err()).as(bad[0]).endsWith("capstan: " + bad[1] + "\n");
