@@ -3,6 +3,7 @@ package dev.capstan.deploy;
 import static dev.capstan.Shell.quote;
 
 import dev.capstan.CapstanException;
+import dev.capstan.CommandFailedException;
 import dev.capstan.Config;
 import dev.capstan.ConfigException;
 import dev.capstan.Recipe;
@@ -292,11 +293,11 @@ public final class DeployRecipe implements Recipe {
                 sleep(wait);
             }
             ctx.run(command.toString(), o -> o.hosts(group));
-            healthCheck(ctx, group);
+            healthCheck(ctx, group, from + limit < servers.size());
         }
     }
 
-    private static void healthCheck(TaskContext ctx, String[] group) {
+    private static void healthCheck(TaskContext ctx, String[] group, boolean groupsLeft) {
         Object command = ctx.fetch("health_check", null);
         Object url = ctx.fetch("health_check_url", null);
         if (command == null && url == null) {
@@ -305,16 +306,21 @@ public final class DeployRecipe implements Recipe {
         String check = command != null ? command.toString() : "curl -fsS --max-time 5 -o /dev/null " + quote(url.toString());
         int retries = number(ctx, "health_check_retries", 5, 1);
         Duration delay = Duration.ofSeconds(number(ctx, "health_check_delay", 2, 0));
-        for (int attempt = 1; ; attempt++) {
+        for (int attempt = 1; attempt < retries; attempt++) {
             if (ctx.test(check, o -> o.hosts(group))) {
                 return;
             }
-            if (attempt >= retries) {
-                throw new CapstanException("health check `" + check + "` still failing on " + String.join(", ", group)
-                        + " after " + retries + " attempts; later groups were not restarted");
-            }
             ctx.log("health check failed (attempt " + attempt + " of " + retries + "), retrying in " + delay.toSeconds() + " s");
             sleep(delay);
+        }
+        // The last attempt as a command: a failure names each failing host, its exit status and stderr, and the
+        // summary counts those hosts as failed.
+        try {
+            ctx.run(check, o -> o.hosts(group));
+        } catch (CommandFailedException e) {
+            ctx.log("health check still failing after " + retries + " attempt" + (retries == 1 ? "" : "s")
+                    + (groupsLeft ? "; later groups were not restarted" : ""));
+            throw e;
         }
     }
 

@@ -537,7 +537,10 @@ class DeployRecipeTest {
             cap.set("health_check_delay", 0);
         });
         RuntimeException error = f.run("deploy:restart");
-        assertThat(error).hasMessageContaining("health check `false` still failing on host1 after 2 attempts");
+        assertThat(error).isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining("`false` failed on 1 host: host1");
+        assertThat(f.events).anyMatch(e -> e instanceof Event.Log l
+                && l.message().equals("health check still failing after 2 attempts; later groups were not restarted"));
         assertThat(Files.readAllLines(log)).hasSize(1);
     }
 
