@@ -61,7 +61,7 @@ public final class DeployRecipe implements Recipe {
             deploy.desc("Run restart_command, in rolling groups of restart_limit with an optional health check");
             deploy.task("restart", t -> t.except("no_release"), this::restart);
 
-            deploy.desc("Roll back to the previous release (or ROLLBACK_RELEASE) and mark the bad one");
+            deploy.desc("Roll back to the previous release (or ROLLBACK_RELEASE) and mark the bad one, under the deploy lock");
             deploy.task("rollback", t -> t.except("no_release"), this::rollback);
 
             deploy.desc("Keep the newest keep_releases releases; remove older, half-made, never-activated and rolled-back ones, never current");
@@ -324,7 +324,12 @@ public final class DeployRecipe implements Recipe {
         }
     }
 
+    /** Under the deploy lock, like a deploy: a rollback must not switch current under a running deploy. */
     private void rollback(TaskContext ctx) {
+        underLock(ctx, () -> rollBack(ctx));
+    }
+
+    private void rollBack(TaskContext ctx) {
         String wanted = String.valueOf(ctx.fetch("rollback_release", System.getenv().getOrDefault("ROLLBACK_RELEASE", "")));
         if (!wanted.isEmpty() && !wanted.matches("\\d{14}")) {
             throw new ConfigException("rollback_release '" + wanted + "' is not a release name (yyyyMMddHHmmss)");
@@ -361,16 +366,22 @@ public final class DeployRecipe implements Recipe {
      */
     private void cleanup(TaskContext ctx) {
         int keep = number(ctx, "keep_releases", 5, 1);
-        boolean ownLock = ctx.fetch("lock_token", null) == null;
-        if (ownLock) {
-            ctx.invoke("deploy:lock");
+        underLock(ctx, () -> removeReleases(ctx, keep));
+    }
+
+    /** Runs {@code body} under the deploy lock: this run's when it holds it (a deploy), else taken for the body. */
+    private static void underLock(TaskContext ctx, Runnable body) {
+        if (ctx.fetch("lock_token", null) != null) {
+            body.run();
+            return;
         }
+        boolean done = false;
         try {
-            removeReleases(ctx, keep);
+            ctx.invoke("deploy:lock");
+            body.run();
+            done = true;
         } finally {
-            if (ownLock) {
-                ctx.invoke("deploy:unlock");
-            }
+            releaseLock(ctx, done);
         }
     }
 

@@ -15,9 +15,10 @@ import dev.capstan.TaskContext;
 record Layout(String deployTo, String release) {
 
     static Layout of(TaskContext ctx, Server server) {
-        String application = ctx.fetch("application");
-        String deployTo = ctx.fetch(server, "deploy_to", ctx.fetch("deploy_to", "/var/www/" + application)).toString();
-        return new Layout(stripSlash(deployTo), ctx.fetch("release_name"));
+        // String.valueOf, not a String-typed fetch: -s types digits as a number (-s release_name=20300101000000)
+        String application = String.valueOf(ctx.<Object>fetch("application"));
+        String deployTo = String.valueOf(ctx.fetch(server, "deploy_to", ctx.<Object>fetch("deploy_to", "/var/www/" + application)));
+        return new Layout(stripSlash(deployTo), String.valueOf(ctx.<Object>fetch("release_name")));
     }
 
     private static String stripSlash(String path) {

@@ -405,6 +405,34 @@ class DeployRecipeTest {
         assertThat(f.current(0)).isEqualTo(first);
     }
 
+    @Test
+    void namesGivenAsDigitsWorkAsTheNumbersTheCommandLineMakesThem() throws Exception {
+        // -s types digits as a number: release_name=20300101000000 arrives as a Long, application=2024 as an Integer
+        DeployFixture f = new DeployFixture(dir, 1, cap -> {
+            cap.set("release_name", 20300101000000L);
+            cap.set("application", 2024);
+        });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        assertThat(f.current(0)).isEqualTo("20300101000000");
+    }
+
+    @Test
+    void aRollbackWaitsForNoOneElsesLockAndLeavesCurrentAlone() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        f.run("deploy:setup", "deploy");
+        DeployFixture.nextSecond();
+        f.run("deploy");
+        String second = f.current(0);
+        Files.writeString(f.deployTo(1).resolve("deploy.lock"), "token-x bob@ci since then (release 1)\n");
+
+        assertThat(f.run("deploy:rollback")).isInstanceOf(CapstanException.class)
+                .hasMessageContaining("deploy is locked on 1 of 2 servers");
+
+        assertThat(f.current(0)).isEqualTo(second);
+        assertThat(f.current(1)).isEqualTo(second);
+        assertThat(f.deployTo(0).resolve("deploy.lock")).doesNotExist();
+    }
+
     /** Waits until a command line of {@code f}'s run has started. */
     private static void awaitCommand(DeployFixture f, String line) throws InterruptedException {
         for (int i = 0; i < 400; i++) {
