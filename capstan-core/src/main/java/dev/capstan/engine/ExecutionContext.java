@@ -270,7 +270,7 @@ final class ExecutionContext implements TaskContext {
             }
         }
         if (!unreachable.isEmpty()) {
-            throw new CommandFailedException(jobs.get(0).command().line(), unreachable);
+            throw new CommandFailedException(failedLine(jobs, unreachable), unreachable);
         }
         return all;
     }
@@ -309,8 +309,23 @@ final class ExecutionContext implements TaskContext {
                 results.add(outcome.value());
             }
         }
-        handleFailures(jobs.get(0).command().line(), failures);
+        handleFailures(failedLine(jobs, failures), failures);
         return results;
+    }
+
+    /**
+     * The command line a failure names: the first failed host's own. A command built per server differs between
+     * servers, and the first server's line (what the message used to name) may be one that succeeded.
+     */
+    private static String failedLine(List<Job> jobs, List<HostFailure> failures) {
+        for (HostFailure failure : failures) {
+            for (Job job : jobs) {
+                if (job.server().equals(failure.server())) {
+                    return job.command().line();
+                }
+            }
+        }
+        return jobs.get(0).command().line();
     }
 
     private void handleFailures(String display, List<HostFailure> failures) {

@@ -235,6 +235,14 @@ class EngineTest {
     }
 
     @Test
+    void aFailureOfACommandBuiltPerServerNamesTheFailedServersOwnLine() {
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.run(s -> s.host().equals("beta")
+                ? "echo bad >&2; exit 4" : "echo good")));
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(dev.capstan.CommandFailedException.class)
+                .hasMessageStartingWith("`echo bad >&2; exit 4` failed on 1 host: beta");
+    }
+
+    @Test
     void maxHostsRunsCommandsInBatches() {
         EngineFixture f = new EngineFixture(cap -> {
             for (int i = 1; i <= 5; i++) {
