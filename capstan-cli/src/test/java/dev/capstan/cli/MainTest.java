@@ -175,6 +175,17 @@ class MainTest {
     }
 
     @Test
+    void aVariableATaskNeedsAndNoOneSetIsExitTwo() throws IOException {
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("work", ctx -> ctx.run("echo " + ctx.fetch("greeting")));
+                """);
+        CliRun run = capstan(file, "work");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).endsWith("capstan: variable 'greeting' is not set; set it with cap.set(\"greeting\", ...)"
+                + " or -s greeting=VALUE\n");
+    }
+
+    @Test
     void localServersRunRealProcesses() throws IOException {
         Path out = dir.resolve("out");
         Path file = recipe(LOCAL_FLEET + """

@@ -1,6 +1,5 @@
 package dev.capstan.model;
 
-import dev.capstan.CapstanException;
 import dev.capstan.ConfigException;
 import java.util.Map;
 import java.util.Set;
@@ -86,7 +85,7 @@ public final class Variables {
     public <T> T fetch(String name) {
         Slot slot = slots.get(name);
         if (slot == null) {
-            throw new CapstanException("variable '" + name + "' is not set; set it with cap.set(\"" + name
+            throw new ConfigException("variable '" + name + "' is not set; set it with cap.set(\"" + name
                     + "\", ...) or -s " + name + "=VALUE");
         }
         return (T) slot.get();
