@@ -118,7 +118,10 @@ final class CopyStrategy implements Strategy {
     @Override
     public void deploy(TaskContext ctx) {
         if (ctx.dryRun()) {
-            ctx.log("copy: would pack " + ctx.fetch("repository") + " and upload it once to every server");
+            Object repository = ctx.fetch("repository");
+            boolean directory = Files.isDirectory(Path.of(repository.toString()));
+            ctx.log("copy: would " + (directory ? "pack " + repository + " and upload it" : "upload " + repository)
+                    + " once to every server");
             ctx.run(s -> "mkdir -p " + quote(Layout.of(ctx, s).releasePath()));
             return;
         }
