@@ -121,6 +121,8 @@ final class CommandLineModel {
     private static CommandSpec subcommand(Object command, String description) {
         CommandSpec spec = CommandSpec.wrapWithoutInspection(command, FACTORY);
         spec.usageMessage().description(description);
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.")
+                .build());
         return spec;
     }
 

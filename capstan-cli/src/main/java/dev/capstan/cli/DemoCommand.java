@@ -40,6 +40,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Integer refused = main.refuseTaskArguments("demo", false);
+        if (refused != null) {
+            return refused;
+        }
         PrintStream out = main.out();
         Path work = Files.createTempDirectory("capstan-demo-");
         try (SshTestFleet fleet = SshTestFleet.start(4)) {

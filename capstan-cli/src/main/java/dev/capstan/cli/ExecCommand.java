@@ -16,6 +16,10 @@ final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Integer refused = main.refuseTaskArguments("exec", true);
+        if (refused != null) {
+            return refused;
+        }
         return main.guarded(() -> {
             if (command.isBlank()) {
                 throw new ConfigException("exec: the command is empty");

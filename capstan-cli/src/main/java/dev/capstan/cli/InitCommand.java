@@ -18,6 +18,10 @@ final class InitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Integer refused = main.refuseTaskArguments("init", false);
+        if (refused != null) {
+            return refused;
+        }
         Path target = main.file;
         try (InputStream template = InitCommand.class.getResourceAsStream("init-Capfile.java.txt")) {
             if (template == null) {

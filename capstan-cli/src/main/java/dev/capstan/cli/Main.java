@@ -119,6 +119,25 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Compiles and loads the recipe, applies {@code -S}, the stage and {@code -s}. */
+    /**
+     * For a subcommand: what only the task form of capstan takes is refused, not dropped ({@code capstan help init}
+     * wrote a Capfile; {@code capstan -n demo} deployed for real).
+     *
+     * @return the exit status of the refusal, or null when there is nothing to refuse
+     */
+    Integer refuseTaskArguments(String subcommand, boolean hasDryRun) {
+        if (!words.isEmpty()) {
+            err.println("capstan: " + subcommand + " takes no tasks; '" + String.join(" ", words) + "' before it is not"
+                    + " understood (capstan " + subcommand + " --help lists what it takes)");
+            return USAGE;
+        }
+        if (dryRun && !hasDryRun) {
+            err.println("capstan: " + subcommand + " has no dry run (-n)");
+            return USAGE;
+        }
+        return null;
+    }
+
     RecipeLoader.Loaded loadRecipe(List<String> words) {
         Recipe recipe = RecipeCompiler.withDefaultCache(environment).load(file);
         return RecipeLoader.load(recipe, file.getFileName().toString(), assignments("-S", earlyVariables),

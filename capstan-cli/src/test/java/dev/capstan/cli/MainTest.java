@@ -100,6 +100,24 @@ class MainTest {
     }
 
     @Test
+    void subcommandsHaveHelpAndRefuseWhatOnlyTasksTake() throws IOException {
+        for (String subcommand : List.of("init", "exec", "demo")) {
+            CliRun help = CliRun.of(cache, subcommand, "--help");
+            assertThat(help.status()).as(subcommand).isZero();
+            assertThat(help.out()).as(subcommand).startsWith("Usage: capstan " + subcommand);
+        }
+        Path target = dir.resolve("Capfile.java");
+        CliRun stray = CliRun.of(cache, "-f", target.toString(), "help", "init");
+        assertThat(stray.status()).isEqualTo(2);
+        assertThat(stray.err()).isEqualTo("capstan: init takes no tasks; 'help' before it is not understood"
+                + " (capstan init --help lists what it takes)\n");
+        assertThat(target).doesNotExist();
+        CliRun dry = CliRun.of(cache, "-n", "demo");
+        assertThat(dry.status()).isEqualTo(2);
+        assertThat(dry.err()).isEqualTo("capstan: demo has no dry run (-n)\n");
+    }
+
+    @Test
     void aBadSshSettingIsOneLineAndExitTwoBeforeAnyTaskRuns() throws IOException {
         Path marker = dir.resolve("ran");
         Path file = recipe(LOCAL_FLEET + """
