@@ -46,9 +46,22 @@ public class CommandFailedException extends CapstanException {
         return failures.stream().map(HostFailure::server).toList();
     }
 
+    /** Longest command line a message quotes whole; a longer script is named by its start (the logs keep it whole). */
+    static final int QUOTED_CHARS = 160;
+
+    /** {@code command}, or its first line cut to fit and how long it is: a recipe's script can run to kilobytes. */
+    static String abbreviate(String command) {
+        if (command.length() <= QUOTED_CHARS) {
+            return command;
+        }
+        int end = command.indexOf('\n');
+        end = Math.min(end < 0 ? command.length() : end, 100);
+        return command.substring(0, end).strip() + "… (" + command.length() + " characters)";
+    }
+
     private static String describe(String command, List<HostFailure> failures) {
         String hosts = failures.stream().map(f -> f.server().label()).collect(Collectors.joining(", "));
-        StringBuilder sb = new StringBuilder("`" + command + "` failed on " + failures.size()
+        StringBuilder sb = new StringBuilder("`" + abbreviate(command) + "` failed on " + failures.size()
                 + (failures.size() == 1 ? " host: " : " hosts: ") + hosts);
         for (HostFailure f : failures) {
             sb.append("\n  ").append(f.server().label()).append(": ").append(f.reason());

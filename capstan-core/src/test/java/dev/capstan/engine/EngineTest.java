@@ -243,6 +243,16 @@ class EngineTest {
     }
 
     @Test
+    void aLongScriptThatFailsIsQuotedByItsStart() {
+        String script = "echo checking; " + "true; ".repeat(60) + "exit 3";
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.run(script, o -> o.hosts("beta"))));
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(dev.capstan.CommandFailedException.class)
+                .hasMessageStartingWith("`" + script.substring(0, 100).strip() + "… (" + script.length()
+                        + " characters)` failed on 1 host: beta")
+                .satisfies(e -> assertThat(((dev.capstan.CommandFailedException) e).command()).isEqualTo(script));
+    }
+
+    @Test
     void maxHostsRunsCommandsInBatches() {
         EngineFixture f = new EngineFixture(cap -> {
             for (int i = 1; i <= 5; i++) {
