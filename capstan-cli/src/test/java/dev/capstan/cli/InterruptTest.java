@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,6 +54,37 @@ class InterruptTest {
         assertThat(err).contains(signals.equals("TERM") ? "terminated (SIGTERM): stopping commands and rolling back"
                 : "interrupted: stopping commands and rolling back").doesNotContain("aborted at once");
         assertThat(out).contains("ROLLBACK of deploy");
+    }
+
+    @Test
+    void ctrlCDuringARollbackLetsEveryHandlerFinish(@TempDir Path dir) throws Exception {
+        Path slowStarted = dir.resolve("slow-started");
+        Path slowDone = dir.resolve("slow-done");
+        Path firstDone = dir.resolve("first-done");
+        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
+                import dev.capstan.*;
+
+                public class Capfile implements Recipe {
+                    @Override
+                    public void define(Config cap) {
+                        cap.server("here").set("local", true);
+                        cap.task("deploy", ctx -> ctx.transaction(() -> {
+                            ctx.onRollback(() -> ctx.run("echo undone > %s"));
+                            ctx.onRollback(() -> ctx.run("touch %s; sleep 2; echo undone > %s"));
+                            ctx.run("exit 5");
+                        }));
+                    }
+                }
+                """.formatted(firstDone, slowStarted, slowDone));
+        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
+        Process capstan = run.process();
+        waitFor(slowStarted, capstan);
+        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+
+        assertThat(capstan.exitValue()).as(run.stderr()).isEqualTo(1);
+        assertThat(slowDone).as("the handler running at the Ctrl-C").hasContent("undone");
+        assertThat(firstDone).as("the handler after it").hasContent("undone");
     }
 
     private static void waitFor(Path file, Process process) throws InterruptedException {

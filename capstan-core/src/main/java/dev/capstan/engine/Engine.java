@@ -96,8 +96,15 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Interrupts the running tasks (Ctrl-C): commands end, open transactions roll back. */
+    /**
+     * Interrupts the running tasks (Ctrl-C): commands end, open transactions roll back. While a rollback runs nothing
+     * is interrupted: the rollback is what Ctrl-C asks for, and it finishes; the interrupt comes when it has
+     * ({@link Rollbacks}).
+     */
     public void cancel() {
+        if (rollbacks.deferCancel()) {
+            return;
+        }
         Thread current = runner;
         if (current != null) {
             current.interrupt();

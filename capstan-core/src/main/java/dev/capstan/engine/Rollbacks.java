@@ -13,9 +13,25 @@ import java.util.List;
  */
 final class Rollbacks {
     private final EventSink events;
+    /** Rollbacks under way, on any thread. */
+    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    /** A Ctrl-C that came while a rollback ran, for the rollback to pass on once it is done. */
+    private volatile boolean cancelDeferred;
 
     Rollbacks(EventSink events) {
         this.events = events;
+    }
+
+    /**
+     * For {@link Engine#cancel()}: whether a rollback is under way, so that the cancel waits for it instead of
+     * interrupting its handlers (a first Ctrl-C during a rollback cut the running handler short and failed the rest).
+     */
+    boolean deferCancel() {
+        if (running.get() == 0) {
+            return false;
+        }
+        cancelDeferred = true;
+        return true;
     }
 
     /** Rolls back {@code entries} (given in registration order) because of {@code cause}. */
@@ -27,6 +43,7 @@ final class Rollbacks {
             return;
         }
         // A rollback must finish even when Ctrl-C interrupted the task: clear the flag while it runs.
+        running.incrementAndGet();
         boolean interrupted = Thread.interrupted();
         events.emit(new Event.RollbackStarted(Instant.now(), task, firstLine(cause), (int) pending));
         int ran = 0;
@@ -48,7 +65,11 @@ final class Rollbacks {
             }
         } finally {
             events.emit(new Event.RollbackFinished(Instant.now(), task, ran, failed));
-            if (interrupted) {
+            boolean deferred = running.decrementAndGet() == 0 && cancelDeferred;
+            if (deferred) {
+                cancelDeferred = false;
+            }
+            if (interrupted || deferred) {
                 Thread.currentThread().interrupt();
             }
         }
