@@ -77,7 +77,9 @@ final class PersistentShell {
     /** Longest trailer after a marker: a space, an exit status, the newline. */
     private static final int MAX_TRAILER = 16;
 
-    private final String marker = "capstan-" + HexFormat.of().formatHex(randomBytes());
+    private final String markerId = HexFormat.of().formatHex(randomBytes());
+    /** What ends a command's output; never written whole in a command line (see {@link #printStatus()}). */
+    private final String marker = "capstan-" + markerId;
     private final Framer stdout = new Framer(true);
     private final Framer stderr = new Framer(false);
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -97,9 +99,20 @@ final class PersistentShell {
         this.checkLimit = checkLimit;
     }
 
-    /** Whether {@code command} can run on a shell: anything with stdin, a pty or a prompt needs its own channel. */
+    /**
+     * Longest command line a shell takes. A new shell's first command travels in its exec request, one argument of
+     * {@code sh -c}, and Linux refuses an argument over 128 KiB: a longer command runs on a channel of its own, which
+     * reports that limit as it would without the persistent shell.
+     */
+    static final int MAX_LINE = 64 * 1024;
+
+    /**
+     * Whether {@code command} can run on a shell: anything with stdin, a pty or a prompt needs its own channel, and so
+     * does a very long command line ({@link #MAX_LINE}).
+     */
     static boolean suits(Command command) {
-        return command.stdin() == null && !command.pty() && command.prompt() == null;
+        return command.stdin() == null && !command.pty() && command.prompt() == null
+                && command.shellLine().length() <= MAX_LINE;
     }
 
     /**
@@ -321,9 +334,13 @@ final class PersistentShell {
                 + " __capstan_pid=; " + printStatus() + "\n";
     }
 
-    /** Prints the marker and {@code $__capstan_status} on both streams. */
+    /**
+     * Prints the marker and {@code $__capstan_status} on both streams. The marker is put together by printf: a new
+     * shell's set-up is part of its command line, which any process listing ({@code ps aux} as the first command)
+     * prints, and a marker written out there would end that command's output early.
+     */
     private String printStatus() {
-        String print = "printf '%s %d\\n' '" + marker + "' $__capstan_status";
+        String print = "printf 'capstan-%s %d\\n' '" + markerId + "' $__capstan_status";
         return print + "; " + print + " >&3";
     }
 

@@ -171,6 +171,29 @@ class PersistentShellTest {
     }
 
     @Test
+    void aProcessListingAsTheFirstCommandDoesNotEndItsOwnOutput() throws Exception {
+        // the shell's command line, with its set-up, is what a process listing prints: no marker may be in it whole
+        Command parent = Command.of("tr '\\0' ' ' < /proc/$PPID/cmdline; echo; echo listed").capturing();
+        try (SshTransport fresh = persistentTransport(Map.of())) {
+            CommandResult result = fresh.execute(server, parent, OutputListener.IGNORE);
+
+            assertThat(result.exitStatus()).isZero();
+            assertThat(result.stdout()).contains("exec 3>&2").endsWith("listed\n");
+        }
+    }
+
+    @Test
+    void aCommandTooLongForTheShellsExecRequestRunsOnItsOwnChannel() throws Exception {
+        String line = ": " + "x".repeat(PersistentShell.MAX_LINE) + "; echo long-done";
+        try (SshTransport ssh = persistentTransport(Map.of())) {
+            CommandResult result = ssh.execute(server, Command.of(line).capturing(), OutputListener.IGNORE);
+
+            assertThat(result.stdout()).isEqualTo("long-done\n");
+            assertThat(started(host)).containsExactly(line);
+        }
+    }
+
+    @Test
     void aNewShellsFirstCommandTravelsInItsExecRequest() throws Exception {
         try (SshTransport ssh = persistentTransport(Map.of())) {
             CommandResult first = ssh.execute(server, Command.of("echo first-command").capturing(),
