@@ -87,6 +87,38 @@ class InterruptTest {
         assertThat(firstDone).as("the handler after it").hasContent("undone");
     }
 
+    @Test
+    void aSecondCtrlCAbortsAndListsTheHandlersNotRunToTheirEnd(@TempDir Path dir) throws Exception {
+        Path slowStarted = dir.resolve("slow-started");
+        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
+                import dev.capstan.*;
+
+                public class Capfile implements Recipe {
+                    @Override
+                    public void define(Config cap) {
+                        cap.server("here").set("local", true);
+                        cap.task("deploy", ctx -> ctx.transaction(() -> {
+                            ctx.onRollback(() -> ctx.run("true"));
+                            ctx.onRollback(() -> ctx.run("touch %s; sleep 30"));
+                            ctx.run("exit 5");
+                        }));
+                    }
+                }
+                """.formatted(slowStarted));
+        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
+        Process capstan = run.process();
+        waitFor(slowStarted, capstan);
+        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
+        Thread.sleep(600);
+        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+
+        assertThat(capstan.exitValue()).isEqualTo(1);
+        assertThat(run.stderr()).contains("aborted at once; these rollback handlers did NOT run")
+                .contains("  not rolled back: deploy on here (was running)\n")
+                .contains("  not rolled back: deploy on here\n");
+    }
+
     private static void waitFor(Path file, Process process) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.exists(file)) {

@@ -112,16 +112,17 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * The rollback handlers of open transactions that have not run, as "task on hosts" lines: what a
-     * second Ctrl-C, which aborts at once, leaves undone.
+     * The rollback handlers of open transactions that have not run to their end, as "task on hosts" lines (marked
+     * when one was running): what a second Ctrl-C, which aborts at once, leaves undone.
      */
     public List<String> pendingRollbacks() {
         List<String> pending = new ArrayList<>();
         for (Journal journal : openJournals) {
             for (Journal.Entry entry : journal.snapshot(0)) {
-                if (!entry.done().get()) {
+                if (!entry.finished().get()) {
                     pending.add(entry.owner().task() + " on " + String.join(", ",
-                            entry.owner().servers().stream().map(Server::label).toList()));
+                            entry.owner().servers().stream().map(Server::label).toList())
+                            + (entry.done().get() ? " (was running)" : ""));
                 }
             }
         }

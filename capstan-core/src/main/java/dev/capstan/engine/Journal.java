@@ -11,8 +11,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class Journal {
 
-    /** One handler and the task invocation that registered it. */
-    record Entry(ExecutionContext owner, TransactionBody handler, AtomicBoolean done) {
+    /**
+     * One handler and the task invocation that registered it.
+     *
+     * @param done     claimed: it runs, or has run
+     * @param finished it has run to its end, well or not
+     */
+    record Entry(ExecutionContext owner, TransactionBody handler, AtomicBoolean done, AtomicBoolean finished) {
         /** Claims the entry; true for exactly one caller. */
         boolean claim() {
             return done.compareAndSet(false, true);
@@ -23,7 +28,7 @@ final class Journal {
     private volatile boolean rolledBack;
 
     synchronized void add(ExecutionContext owner, TransactionBody handler) {
-        entries.add(new Entry(owner, handler, new AtomicBoolean()));
+        entries.add(new Entry(owner, handler, new AtomicBoolean(), new AtomicBoolean()));
     }
 
     synchronized void addAll(Journal other) {

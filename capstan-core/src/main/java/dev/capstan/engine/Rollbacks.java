@@ -61,6 +61,8 @@ final class Rollbacks {
                 } catch (Exception | Error e) {
                     failed++;
                     events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), false, firstLine(e)));
+                } finally {
+                    entry.finished().set(true);
                 }
             }
         } finally {
