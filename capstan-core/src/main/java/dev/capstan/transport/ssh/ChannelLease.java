@@ -39,6 +39,15 @@ final class ChannelLease<C extends AutoCloseable> implements AutoCloseable {
         return connection;
     }
 
+    /**
+     * Closes the channel at once, from any thread, for work stuck on it: a write waiting for a server that stopped
+     * answering does not see its thread's interrupt, and ends only when its channel does. {@link #close()} still
+     * frees the slot.
+     */
+    void abort() {
+        channel.close(true);
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {

@@ -16,6 +16,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.sshd.client.channel.ClientChannel;
@@ -127,18 +129,44 @@ final class SftpTransfers {
         void run(SftpClient sftp) throws IOException, InterruptedException;
     }
 
-    /** Runs {@code work} on a leased SFTP channel, turning failures into one-line TRANSFER errors. */
+    /** How long work whose channel was closed after an interrupt may take to notice. */
+    private static final long ABORT_WAIT_MILLIS = 5000;
+
+    /**
+     * Runs {@code work} on a leased SFTP channel, turning failures into one-line TRANSFER errors. The work runs on a
+     * thread of its own while the caller waits, so that an interrupt (Ctrl-C) ends it even when it is stuck writing
+     * to a server that stopped answering: the caller then closes the channel under it.
+     */
     private static void withSftp(Server server, HostConnections host, String what, SftpWork work)
             throws InterruptedException {
         try (ChannelLease<SftpClient> lease = host.lease(server, SFTP)) {
-            try {
+            FutureTask<Void> transfer = new FutureTask<>(() -> {
                 work.run(lease.channel());
-            } catch (InterruptedIOException e) {
+                return null;
+            });
+            Thread worker = Thread.ofVirtual().name("capstan-sftp-" + server.label()).start(transfer);
+            try {
+                transfer.get();
+            } catch (InterruptedException e) {
+                lease.abort();
+                worker.interrupt();
+                worker.join(ABORT_WAIT_MILLIS);
                 InterruptedException interrupted = new InterruptedException("interrupted: " + what);
                 interrupted.initCause(e);
                 throw interrupted;
-            } catch (IOException e) {
-                throw failure(server, lease.connection(), what, e);
+            } catch (ExecutionException e) {
+                switch (e.getCause()) {
+                    case InterruptedIOException cause -> {
+                        InterruptedException interrupted = new InterruptedException("interrupted: " + what);
+                        interrupted.initCause(cause);
+                        throw interrupted;
+                    }
+                    case InterruptedException cause -> throw cause;
+                    case IOException cause -> throw failure(server, lease.connection(), what, cause);
+                    case RuntimeException cause -> throw cause;
+                    case Error cause -> throw cause;
+                    default -> throw new IllegalStateException(e.getCause());
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ final class DelayProxy implements AutoCloseable {
     private final int targetPort;
     private final long delayNanos;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile boolean frozen;
 
     private DelayProxy(ServerSocket listener, InetAddress targetAddress, int targetPort, Duration oneWay) {
         this.listener = listener;
@@ -49,6 +50,14 @@ final class DelayProxy implements AutoCloseable {
 
     int port() {
         return listener.getLocalPort();
+    }
+
+    /**
+     * From now on reads nothing more, in either direction, and delivers nothing: a host that stopped answering (a hung
+     * machine, a black hole), whose TCP windows fill while the connection stays open.
+     */
+    void freeze() {
+        frozen = true;
     }
 
     private void accept() {
@@ -77,8 +86,13 @@ final class DelayProxy implements AutoCloseable {
         Thread.ofPlatform().daemon().start(() -> {
             byte[] buffer = new byte[64 * 1024];
             try {
-                for (int n; (n = in.read(buffer)) >= 0; ) {
-                    queue.add(new Chunk(System.nanoTime() + delayNanos, Arrays.copyOf(buffer, n)));
+                for (int n; !frozen && (n = in.read(buffer)) >= 0; ) {
+                    if (!frozen) {
+                        queue.add(new Chunk(System.nanoTime() + delayNanos, Arrays.copyOf(buffer, n)));
+                    }
+                }
+                while (frozen && !from.isClosed()) {
+                    LockSupport.parkNanos(50_000_000L);
                 }
             } catch (IOException e) {
                 // the other side went away

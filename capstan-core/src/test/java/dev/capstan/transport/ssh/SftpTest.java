@@ -7,6 +7,8 @@ import dev.capstan.Server;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.SshTestFleet;
 import dev.capstan.testkit.SshTestHost;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.OutputListener;
 import dev.capstan.transport.TransferListener;
 import dev.capstan.transport.TransportException;
 import dev.capstan.transport.TransportException.Reason;
@@ -14,10 +16,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -178,5 +182,42 @@ class SftpTest {
 
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    @Test
+    void anInterruptEndsAnUploadToAHostThatStoppedAnswering() throws Exception {
+        Path big = Files.write(home.resolve("big.bin"), new byte[32 * 1024 * 1024]);
+        try (DelayProxy proxy = DelayProxy.start(host.port(), Duration.ZERO)) {
+            Path knownHosts = Files.writeString(home.resolve("known_hosts-hung"),
+                    "[127.0.0.1]:" + proxy.port() + host.knownHostsLine().substring(host.knownHostsLine().indexOf(' ')) + "\n");
+            SshSettings settings = Fixtures.forFleet(fleet, home).set("ssh_known_hosts", knownHosts.toString())
+                    .set("keepalive_interval", 0).settings();
+            Server hung = Server.parse(host.user() + "@127.0.0.1:" + proxy.port());
+            try (SshTransport transport = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+                transport.execute(hung, Command.of("true"), OutputListener.IGNORE); // connected and logged in
+                AtomicReference<Throwable> ended = new AtomicReference<>();
+                Thread upload = Thread.ofVirtual().start(() -> {
+                    try {
+                        transport.upload(hung, big, "big.bin", null, TransferListener.IGNORE);
+                        ended.set(new AssertionError("the upload finished"));
+                    } catch (Throwable e) {
+                        ended.set(e);
+                    }
+                });
+                Path arriving = host.root().resolve("big.bin");
+                for (int i = 0; i < 400 && (!Files.exists(arriving) || Files.size(arriving) < 1024 * 1024); i++) {
+                    Thread.sleep(5);
+                }
+                proxy.freeze(); // mid-upload: the host stops answering
+                Thread.sleep(1500); // the upload is stuck waiting for the channel's window
+                long interrupted = System.nanoTime();
+                upload.interrupt();
+                upload.join(Duration.ofSeconds(15));
+
+                assertThat(upload.isAlive()).as("the upload still waits after the interrupt").isFalse();
+                assertThat(Duration.ofNanos(System.nanoTime() - interrupted)).isLessThan(Duration.ofSeconds(10));
+                assertThat(ended.get()).isInstanceOf(InterruptedException.class);
+            }
+        }
     }
 }
