@@ -72,6 +72,7 @@ public final class Engine implements AutoCloseable {
      */
     public void run(List<String> names) {
         List<TaskDefinition> tasks = names.stream().map(n -> config.require(n, "")).toList();
+        warnOfUndeclaredHosts();
         runner = Thread.currentThread();
         try {
             for (TaskDefinition task : tasks) {
@@ -88,6 +89,7 @@ public final class Engine implements AutoCloseable {
     public void exec(String command) {
         TaskBody body = ctx -> ctx.run(command);
         TaskDefinition adhoc = new TaskDefinition("exec", null, TaskSpec.DEFAULT, body, "command line", null);
+        warnOfUndeclaredHosts();
         runner = Thread.currentThread();
         try {
             invoke(adhoc, null);
@@ -263,6 +265,16 @@ public final class Engine implements AutoCloseable {
 
     void emit(Event event) {
         events.emit(event);
+    }
+
+    /**
+     * {@code --hosts} names a host the recipe does not declare: capstan runs on it as given, as Capistrano's HOSTS
+     * does, which is what a typo does too; said once, before anything runs.
+     */
+    private void warnOfUndeclaredHosts() {
+        for (String host : hostSelector.undeclared()) {
+            log(Event.Level.WARN, "", "--hosts " + host + ": not one of the recipe's servers; running on it as given");
+        }
     }
 
     void log(Event.Level level, String task, String message) {

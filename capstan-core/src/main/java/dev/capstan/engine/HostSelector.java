@@ -53,6 +53,24 @@ final class HostSelector {
         return config.servers().stream().filter(s -> roles.stream().anyMatch(s::hasRole)).toList();
     }
 
+    /** The {@code --hosts} names that match none of the recipe's servers, when it declares any. */
+    List<String> undeclared() {
+        if (config.servers().isEmpty()) {
+            return List.of();
+        }
+        List<String> unknown = new ArrayList<>();
+        for (String spec : options.hosts()) {
+            try {
+                if (byHosts(List.of(spec)).stream().noneMatch(config.servers()::contains)) {
+                    unknown.add(spec);
+                }
+            } catch (ConfigException e) {
+                // a malformed name fails on its own when a task selects its servers
+            }
+        }
+        return unknown;
+    }
+
     /**
      * The servers named by {@code specs}: a declared server when one matches (so its roles and properties
      * apply), else the host as given, like Capistrano's HOSTS.

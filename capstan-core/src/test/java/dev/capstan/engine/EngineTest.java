@@ -253,6 +253,18 @@ class EngineTest {
     }
 
     @Test
+    void aHostsOptionNamingAnUndeclaredHostIsWarnedOfOnce() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.task("t", ctx -> { });
+        });
+        f.run(new RunOptions(false, List.of("alpha", "alhpa"), List.of()), "t");
+        assertThat(f.events.of(Event.Log.class)).filteredOn(l -> l.level() == Event.Level.WARN)
+                .extracting(Event.Log::message)
+                .containsExactly("--hosts alhpa: not one of the recipe's servers; running on it as given");
+    }
+
+    @Test
     void maxHostsRunsCommandsInBatches() {
         EngineFixture f = new EngineFixture(cap -> {
             for (int i = 1; i <= 5; i++) {
