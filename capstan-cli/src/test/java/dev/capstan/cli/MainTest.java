@@ -204,6 +204,16 @@ class MainTest {
     }
 
     @Test
+    void aRecipeClassThatIsNotPublicIsToldSo() throws IOException {
+        Path file = recipe("Capfile.java", "import dev.capstan.*;\n\nclass Capfile implements Recipe {\n"
+                + "    public void define(Config cap) { }\n}\n");
+        CliRun run = capstan(file, "-T");
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("capstan: " + file + ": class Capfile must be public (public class Capfile"
+                + " implements Recipe)\n");
+    }
+
+    @Test
     void localServersRunRealProcesses() throws IOException {
         Path out = dir.resolve("out");
         Path file = recipe(LOCAL_FLEET + """

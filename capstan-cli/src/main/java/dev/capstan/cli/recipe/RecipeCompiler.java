@@ -295,7 +295,13 @@ public final class RecipeCompiler {
             if (!Recipe.class.isAssignableFrom(type)) {
                 throw new ConfigException(file + ": class " + name + " does not implement dev.capstan.Recipe");
             }
+            if (!java.lang.reflect.Modifier.isPublic(type.getModifiers())) {
+                throw new ConfigException(file + ": class " + name + " must be public (public class " + name
+                        + " implements Recipe)");
+            }
             return (Recipe) type.getDeclaredConstructor().newInstance();
+        } catch (NoSuchMethodException e) {
+            throw new ConfigException(file + ": class " + name + " needs a constructor without parameters", e);
         } catch (MalformedURLException | ReflectiveOperationException e) {
             throw new ConfigException(file + ": cannot load the recipe class: " + e, e);
         }
