@@ -131,6 +131,9 @@ public final class DeployRecipe implements Recipe {
                 String path = layout.shared() + "/" + file;
                 script.append(" [ -e ").append(quote(path)).append(" ] || miss linked file ").append(quote(path)).append(';');
             }
+            if (ctx.fetch("health_check_url", null) != null) {
+                script.append(" command -v curl >/dev/null || miss 'curl, which health_check_url needs';");
+            }
             script.append(" ").append(strategy.remoteRequirement()).append(" || miss 'a tool the ")
                     .append(ctx.fetch("strategy").toString()).append(" strategy needs: ").append(strategy.remoteRequirement().replace("'", ""))
                     .append("';");
@@ -141,6 +144,9 @@ public final class DeployRecipe implements Recipe {
     private void deploy(TaskContext ctx) {
         // a bad number or a missing artifact is a bad call: found before anything changes, not after the switch
         checkNumbers(ctx);
+        if (ctx.fetch("health_check", null) != null && ctx.fetch("health_check_url", null) != null) {
+            throw new ConfigException("set health_check or health_check_url, not both");
+        }
         if (ctx.fetch("build_command", null) == null) { // else the build makes what the strategy uploads
             List<String> missing = strategy(ctx).checkLocal(ctx);
             if (!missing.isEmpty()) {

@@ -370,6 +370,19 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aHealthCheckCommandAndUrlTogetherAreRefused() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> {
+            cap.set("health_check", "true");
+            cap.set("health_check_url", "http://localhost/health");
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+
+        assertThat(f.run("deploy")).isInstanceOf(ConfigException.class)
+                .hasMessage("set health_check or health_check_url, not both");
+        assertThat(f.releases(0)).isEmpty();
+    }
+
+    @Test
     void aMissingArtifactIsRefusedBeforeTheLockIsTaken() throws Exception {
         Path missing = dir.resolve("gone.jar");
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("repository", missing.toString()));
