@@ -43,7 +43,7 @@ class InterruptTest {
         waitFor(started, capstan);
         long signalled = System.nanoTime();
         for (String signal : signals.split(" ")) {
-            new ProcessBuilder("kill", "-" + signal, Long.toString(capstan.pid())).start().waitFor();
+            signal(capstan, signal);
         }
         assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended after Ctrl-C").isTrue();
         String err = run.stderr();
@@ -61,25 +61,11 @@ class InterruptTest {
         Path slowStarted = dir.resolve("slow-started");
         Path slowDone = dir.resolve("slow-done");
         Path firstDone = dir.resolve("first-done");
-        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
-                import dev.capstan.*;
-
-                public class Capfile implements Recipe {
-                    @Override
-                    public void define(Config cap) {
-                        cap.server("here").set("local", true);
-                        cap.task("deploy", ctx -> ctx.transaction(() -> {
-                            ctx.onRollback(() -> ctx.run("echo undone > %s"));
-                            ctx.onRollback(() -> ctx.run("touch %s; sleep 2; echo undone > %s"));
-                            ctx.run("exit 5");
-                        }));
-                    }
-                }
-                """.formatted(firstDone, slowStarted, slowDone));
-        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
+        CapstanProcess run = failingWithTwoHandlers(dir, "echo undone > " + firstDone,
+                "touch " + slowStarted + "; sleep 2; echo undone > " + slowDone);
         Process capstan = run.process();
         waitFor(slowStarted, capstan);
-        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
+        signal(capstan, "INT");
         assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
 
         assertThat(capstan.exitValue()).as(run.stderr()).isEqualTo(1);
@@ -90,6 +76,22 @@ class InterruptTest {
     @Test
     void aSecondCtrlCAbortsAndListsTheHandlersNotRunToTheirEnd(@TempDir Path dir) throws Exception {
         Path slowStarted = dir.resolve("slow-started");
+        CapstanProcess run = failingWithTwoHandlers(dir, "true", "touch " + slowStarted + "; sleep 30");
+        Process capstan = run.process();
+        waitFor(slowStarted, capstan);
+        signal(capstan, "INT");
+        Thread.sleep(600);
+        signal(capstan, "INT");
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+
+        assertThat(capstan.exitValue()).isEqualTo(1);
+        assertThat(run.stderr()).contains("aborted at once; these rollback handlers did NOT run")
+                .contains("  not rolled back: deploy on here (was running)\n")
+                .contains("  not rolled back: deploy on here\n");
+    }
+
+    /** capstan running a task that fails in a transaction with two rollback handlers (the second runs first). */
+    private static CapstanProcess failingWithTwoHandlers(Path dir, String first, String second) throws Exception {
         Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
                 import dev.capstan.*;
 
@@ -98,25 +100,18 @@ class InterruptTest {
                     public void define(Config cap) {
                         cap.server("here").set("local", true);
                         cap.task("deploy", ctx -> ctx.transaction(() -> {
-                            ctx.onRollback(() -> ctx.run("true"));
-                            ctx.onRollback(() -> ctx.run("touch %s; sleep 30"));
+                            ctx.onRollback(() -> ctx.run("%s"));
+                            ctx.onRollback(() -> ctx.run("%s"));
                             ctx.run("exit 5");
                         }));
                     }
                 }
-                """.formatted(slowStarted));
-        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
-        Process capstan = run.process();
-        waitFor(slowStarted, capstan);
-        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
-        Thread.sleep(600);
-        new ProcessBuilder("kill", "-INT", Long.toString(capstan.pid())).start().waitFor();
-        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+                """.formatted(first, second));
+        return CapstanProcess.start(dir, recipe, List.of("deploy"));
+    }
 
-        assertThat(capstan.exitValue()).isEqualTo(1);
-        assertThat(run.stderr()).contains("aborted at once; these rollback handlers did NOT run")
-                .contains("  not rolled back: deploy on here (was running)\n")
-                .contains("  not rolled back: deploy on here\n");
+    private static void signal(Process process, String signal) throws Exception {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
     }
 
     private static void waitFor(Path file, Process process) throws InterruptedException {
