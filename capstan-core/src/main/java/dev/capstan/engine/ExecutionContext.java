@@ -138,7 +138,7 @@ final class ExecutionContext implements TaskContext {
         return parent == null ? null : parent.openTransaction();
     }
 
-    private Journal nearestBlockJournal() {
+    Journal nearestBlockJournal() {
         for (ExecutionContext c = this; c != null; c = c.parent) {
             if (c.blockJournal != null) {
                 return c.blockJournal;

@@ -123,10 +123,13 @@ final class Parallelizer {
             if (engine.options().dryRun()) {
                 showRollbackPlan(blocks);
             }
+            // The blocks' handlers join the caller's transaction, for a failure after parallelize returns; a caller
+            // that is itself a block outside a transaction keeps them in its block's journal, so that the outer
+            // parallelize rolls them back with that block (they were dropped).
             Journal open = caller.openTransaction();
-            if (open != null) {
-                // the blocks' handlers join the caller's transaction, for a failure after parallelize returns
-                blocks.forEach(b -> open.addAll(b.journal));
+            Journal keeper = open != null ? open : caller.nearestBlockJournal();
+            if (keeper != null) {
+                blocks.forEach(b -> keeper.addAll(b.journal));
             }
             return;
         }

@@ -266,6 +266,25 @@ class ParallelizeTest {
     }
 
     @Test
+    void aNestedParallelizeOutsideATransactionIsRolledBackWithItsBlock() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.task("inner_tx", ctx -> ctx.transaction(() -> ctx.onRollback(() -> trace.add("undo inner_tx"))));
+            cap.task("t", ctx -> ctx.parallelize(s -> {
+                s.run("outer1", c -> c.parallelize(inner -> {
+                    inner.run("in1", cc -> cc.transaction(() -> cc.onRollback(() -> trace.add("undo in1"))));
+                    inner.run("in2", cc -> cc.invoke("inner_tx"));
+                }));
+                s.run("outer2", c -> {
+                    Thread.sleep(300); // after outer1's blocks have committed
+                    throw new IllegalStateException("outer2 failed");
+                });
+            }));
+        });
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(ParallelizeException.class);
+        assertThat(trace).containsExactlyInAnyOrder("undo in1", "undo inner_tx");
+    }
+
+    @Test
     void slidingWindowStartsTheNextBlockAsSoonAsOneFinishes() throws Exception {
         // block 1 blocks until block 3 has run; with chunks of 2 that would never happen
         CountDownLatch thirdRan = new CountDownLatch(1);
