@@ -90,6 +90,40 @@ class InterruptTest {
                 .contains("  not rolled back: deploy on here\n");
     }
 
+    @Test
+    void ctrlCDuringABlocksRollbackStopsTheOtherBlocksOnceItIsDone(@TempDir Path dir) throws Exception {
+        Path rollbackStarted = dir.resolve("rollback-started");
+        Path rolledBack = dir.resolve("rolled-back");
+        Path siblingDone = dir.resolve("sibling-done");
+        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
+                import dev.capstan.*;
+
+                public class Capfile implements Recipe {
+                    @Override
+                    public void define(Config cap) {
+                        cap.server("here").set("local", true);
+                        cap.task("restart", ctx -> ctx.parallelize(s -> {
+                            s.run("a", c -> c.transaction(() -> {
+                                c.onRollback(() -> c.run("touch %s; sleep 2; echo undone > %s"));
+                                c.run("exit 1");
+                            }));
+                            s.run("b", c -> c.run("sleep 30; touch %s"));
+                        }));
+                    }
+                }
+                """.formatted(rollbackStarted, rolledBack, siblingDone));
+        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("restart"));
+        Process capstan = run.process();
+        waitFor(rollbackStarted, capstan);
+        signal(capstan, "INT");
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended long before block b's sleep").isTrue();
+
+        assertThat(capstan.exitValue()).isEqualTo(1);
+        assertThat(rolledBack).as("block a's rollback, running at the Ctrl-C").hasContent("undone");
+        assertThat(siblingDone).as("block b, stopped after the rollback").doesNotExist();
+        assertThat(run.stderr()).doesNotContain("fail-fast");
+    }
+
     /** capstan running a task that fails in a transaction with two rollback handlers (the second runs first). */
     private static CapstanProcess failingWithTwoHandlers(Path dir, String first, String second) throws Exception {
         Path recipe = Files.writeString(dir.resolve("Capfile.java"), """

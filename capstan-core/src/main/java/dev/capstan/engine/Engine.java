@@ -63,7 +63,7 @@ public final class Engine implements AutoCloseable {
         this.events = new SecretMasking(sink, config.variables()::secretValues);
         this.hostSelector = new HostSelector(config, options);
         this.commands = new CommandRunner(transports, events, ids);
-        this.rollbacks = new Rollbacks(events);
+        this.rollbacks = new Rollbacks(events, this::interruptRunner);
     }
 
     /**
@@ -107,6 +107,10 @@ public final class Engine implements AutoCloseable {
         if (rollbacks.deferCancel()) {
             return;
         }
+        interruptRunner();
+    }
+
+    private void interruptRunner() {
         Thread current = runner;
         if (current != null) {
             current.interrupt();

@@ -199,7 +199,7 @@ final class Parallelizer {
                     continue;
                 }
                 if (anyFailed && failFast) {
-                    cancel(running);
+                    cancel(running, true);
                 }
                 if (active == 0) {
                     break;
@@ -207,7 +207,7 @@ final class Parallelizer {
                 finished.acquire();
             }
         } catch (InterruptedException e) {
-            cancel(running);
+            cancel(running, false);
             awaitQuietly(running);
             return true;
         }
@@ -246,23 +246,27 @@ final class Parallelizer {
                 finished.acquire();
                 done++;
                 if (failFast && chunk.stream().anyMatch(Block::failed)) {
-                    cancel(chunk);
+                    cancel(chunk, true);
                 }
             }
             return false;
         } catch (InterruptedException e) {
-            cancel(chunk);
+            cancel(chunk, false);
             awaitQuietly(chunk);
             return true;
         }
     }
 
-    /** Interrupts the blocks still running: their commands' channels close, so remote commands end. */
-    private static void cancel(List<Block> blocks) {
+    /**
+     * Interrupts the blocks still running: their commands' channels close, so remote commands end.
+     *
+     * @param bySibling fail-fast after a sibling failed, as opposed to the caller's interrupt (Ctrl-C)
+     */
+    private static void cancel(List<Block> blocks, boolean bySibling) {
         for (Block b : blocks) {
             Thread t = b.thread;
             if (t != null && !b.finished) {
-                b.cancelledBySibling = true;
+                b.cancelledBySibling = bySibling;
                 t.interrupt();
             }
         }

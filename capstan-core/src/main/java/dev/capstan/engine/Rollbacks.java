@@ -18,8 +18,12 @@ final class Rollbacks {
     /** A Ctrl-C that came while a rollback ran, for the rollback to pass on once it is done. */
     private volatile boolean cancelDeferred;
 
-    Rollbacks(EventSink events) {
+    /** Interrupts the run's main thread: what a Ctrl-C deferred during a rollback does once that is done. */
+    private final Runnable cancelRun;
+
+    Rollbacks(EventSink events, Runnable cancelRun) {
         this.events = events;
+        this.cancelRun = cancelRun;
     }
 
     /**
@@ -73,6 +77,9 @@ final class Rollbacks {
             }
             if (interrupted || deferred) {
                 Thread.currentThread().interrupt();
+            }
+            if (deferred) {
+                cancelRun.run(); // the rollback may have run on a block's thread: the run itself stops too
             }
         }
     }
