@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * One or more blocks of {@code parallelize} failed. Every block run so far, and the caller's transaction,
- * was rolled back before this was thrown; later chunks never started.
+ * was rolled back before this was thrown (the message's first line says how that went); later chunks never started.
  */
 public class ParallelizeException extends CapstanException {
     private static final long serialVersionUID = 1L;
@@ -36,7 +36,15 @@ public class ParallelizeException extends CapstanException {
     private final transient List<BlockFailure> failures;
 
     public ParallelizeException(List<BlockFailure> failures, int blocks) {
-        super(describe(failures, blocks), failures.isEmpty() ? null : failures.get(0).cause());
+        this(failures, blocks, "every block run so far was rolled back");
+    }
+
+    /**
+     * @param rollback what the rollback of every block run so far came to, for the first line: "every block run so far
+     *                 was rolled back", "nothing to roll back", ...
+     */
+    public ParallelizeException(List<BlockFailure> failures, int blocks, String rollback) {
+        super(describe(failures, blocks, rollback), failures.isEmpty() ? null : failures.get(0).cause());
         this.failures = List.copyOf(failures);
     }
 
@@ -44,9 +52,9 @@ public class ParallelizeException extends CapstanException {
         return failures;
     }
 
-    private static String describe(List<BlockFailure> failures, int blocks) {
+    private static String describe(List<BlockFailure> failures, int blocks, String rollback) {
         StringBuilder sb = new StringBuilder("parallelize: " + failures.size() + " of " + blocks
-                + (blocks == 1 ? " block" : " blocks") + " failed; every block run so far was rolled back");
+                + (blocks == 1 ? " block" : " blocks") + " failed; " + rollback);
         for (BlockFailure f : failures) {
             sb.append("\n  ").append(f.name()).append(" (task ").append(f.task());
             if (!f.servers().isEmpty()) {

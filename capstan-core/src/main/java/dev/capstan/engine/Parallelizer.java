@@ -133,12 +133,18 @@ final class Parallelizer {
             }
             return;
         }
-        ParallelizeException error = new ParallelizeException(failed.stream().map(this::describe).toList(), blocks.size());
-        rollBackAll(id, blocks, error);
+        List<ParallelizeException.BlockFailure> failures = failed.stream().map(this::describe).toList();
+        Rollbacks.Outcome rollback = rollBackAll(id, blocks,
+                new ParallelizeException(failures, blocks.size(), "rolling back every block run so far"));
         if (cancelled && failed.isEmpty()) {
             throw new CancelledException("interrupted during parallelize");
         }
-        throw error;
+        // the first line says what the rollback came to, not what it was meant to do
+        throw new ParallelizeException(failures, blocks.size(), rollback.ran() == 0
+                ? "no block run so far had anything to roll back"
+                : rollback.failed() == 0 ? "every block run so far was rolled back"
+                : "rolling back the blocks run so far, " + rollback.failed() + " of " + rollback.ran() + " rollback handler"
+                        + (rollback.ran() == 1 ? "" : "s") + " failed");
     }
 
     private int chunkSize() {
@@ -315,8 +321,9 @@ final class Parallelizer {
     }
 
     /** Every block run so far, latest first, then the caller's transaction: each handler once. */
-    private void rollBackAll(long id, List<Block> blocks, ParallelizeException error) {
+    private Rollbacks.Outcome rollBackAll(long id, List<Block> blocks, ParallelizeException error) {
         Engine engine = caller.engine();
+        Rollbacks.Outcome outcome = Rollbacks.Outcome.NONE;
         for (int i = blocks.size() - 1; i >= 0; i--) {
             Block block = blocks.get(i);
             if (!block.started) {
@@ -325,13 +332,14 @@ final class Parallelizer {
             int pending = block.journal.pending();
             if (pending > 0) {
                 engine.emit(new Event.BlockRollback(Instant.now(), id, block.index, block.name, pending));
-                engine.rollbacks().rollBack(caller.task(), block.journal.snapshot(0), error);
+                outcome = outcome.plus(engine.rollbacks().rollBack(caller.task(), block.journal.snapshot(0), error));
             }
         }
         Journal open = caller.openTransaction();
         if (open != null) {
-            engine.rollbacks().rollBack(caller.task(), open.snapshot(0), error);
+            outcome = outcome.plus(engine.rollbacks().rollBack(caller.task(), open.snapshot(0), error));
         }
+        return outcome;
     }
 
     private BlockFailure describe(Block block) {

@@ -38,13 +38,22 @@ final class Rollbacks {
         return true;
     }
 
+    /** What a rollback came to: handlers run, and how many of those failed. */
+    record Outcome(int ran, int failed) {
+        static final Outcome NONE = new Outcome(0, 0);
+
+        Outcome plus(Outcome other) {
+            return new Outcome(ran + other.ran, failed + other.failed);
+        }
+    }
+
     /** Rolls back {@code entries} (given in registration order) because of {@code cause}. */
-    void rollBack(String task, List<Journal.Entry> entries, Throwable cause) {
+    Outcome rollBack(String task, List<Journal.Entry> entries, Throwable cause) {
         List<Journal.Entry> reversed = new ArrayList<>(entries);
         Collections.reverse(reversed);
         long pending = reversed.stream().filter(e -> !e.done().get()).count();
         if (pending == 0) {
-            return;
+            return Outcome.NONE;
         }
         // A rollback must finish even when Ctrl-C interrupted the task: clear the flag while it runs.
         running.incrementAndGet();
@@ -82,6 +91,7 @@ final class Rollbacks {
                 cancelRun.run(); // the rollback may have run on a block's thread: the run itself stops too
             }
         }
+        return new Outcome(ran, failed);
     }
 
     static String firstLine(Throwable t) {

@@ -285,6 +285,34 @@ class ParallelizeTest {
     }
 
     @Test
+    void theFailureSaysWhatTheRollbackCameTo() {
+        EngineFixture nothing = new EngineFixture(cap -> cap.task("t", ctx -> ctx.parallelize(s -> {
+            s.run("a", c -> { });
+            s.run("b", c -> {
+                throw new IllegalStateException("b failed");
+            });
+        })));
+        assertThatThrownBy(() -> nothing.run("t")).hasMessageStartingWith(
+                "parallelize: 1 of 2 blocks failed; no block run so far had anything to roll back");
+
+        EngineFixture failing = new EngineFixture(cap -> cap.task("t", ctx -> ctx.parallelize(s -> {
+            s.run("a", c -> c.transaction(() -> {
+                c.onRollback(() -> trace.add("undo a"));
+                c.onRollback(() -> {
+                    throw new IllegalStateException("cannot undo");
+                });
+            }));
+            s.run("b", c -> {
+                Thread.sleep(200);
+                throw new IllegalStateException("b failed");
+            });
+        })));
+        assertThatThrownBy(() -> failing.run("t")).hasMessageStartingWith(
+                "parallelize: 1 of 2 blocks failed; rolling back the blocks run so far, 1 of 2 rollback handlers failed");
+        assertThat(trace).containsExactly("undo a");
+    }
+
+    @Test
     void slidingWindowStartsTheNextBlockAsSoonAsOneFinishes() throws Exception {
         // block 1 blocks until block 3 has run; with chunks of 2 that would never happen
         CountDownLatch thirdRan = new CountDownLatch(1);
