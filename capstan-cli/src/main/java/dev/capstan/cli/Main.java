@@ -2,6 +2,7 @@ package dev.capstan.cli;
 
 import dev.capstan.CapstanException;
 import dev.capstan.ConfigException;
+import dev.capstan.ParallelizeException;
 import dev.capstan.Recipe;
 import dev.capstan.cli.output.ConsoleFormatter;
 import dev.capstan.cli.output.LogFileSink;
@@ -174,6 +175,11 @@ public final class Main implements Callable<Integer> {
                 } catch (ConfigException e) {
                     error = engine.mask(e.getMessage());
                     status = USAGE;
+                } catch (ParallelizeException e) {
+                    error = engine.mask(e.getMessage());
+                    // blocks that all failed for a bad call (an unknown task, a variable no one set) are a bad call
+                    status = !e.failures().isEmpty()
+                            && e.failures().stream().allMatch(f -> f.cause() instanceof ConfigException) ? USAGE : FAILED;
                 } catch (CapstanException e) {
                     error = engine.mask(e.getMessage());
                     status = FAILED;

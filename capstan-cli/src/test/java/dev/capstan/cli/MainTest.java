@@ -214,6 +214,16 @@ class MainTest {
     }
 
     @Test
+    void anUnknownTaskInvokedInABlockIsExitTwoAsOutsideOne() throws IOException {
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("t", ctx -> ctx.parallelize(s -> s.run(c -> c.invoke("nosuch"))));
+                """);
+        CliRun run = capstan(file, "t");
+        assertThat(run.status()).as(run.err()).isEqualTo(2);
+        assertThat(run.err()).contains("nosuch");
+    }
+
+    @Test
     void localServersRunRealProcesses() throws IOException {
         Path out = dir.resolve("out");
         Path file = recipe(LOCAL_FLEET + """
