@@ -107,7 +107,7 @@ class InterruptTest {
                                 c.onRollback(() -> c.run("touch %s; sleep 2; echo undone > %s"));
                                 c.run("exit 1");
                             }));
-                            s.run("b", c -> c.run("sleep 30; touch %s"));
+                            s.run("b", c -> c.run("sleep 30 && touch %s"));
                         }));
                     }
                 }

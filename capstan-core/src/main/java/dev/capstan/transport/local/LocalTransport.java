@@ -287,8 +287,11 @@ public final class LocalTransport implements Transport {
 
     /** Ends the process and everything it started, so that no command outlives a timeout or Ctrl-C. */
     private static void destroyTree(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        // The shell first, its children after (listed before, while they are still its own): a shell whose running
+        // child is killed first goes on to its next command (`sleep 30; touch done` touched done when interrupted).
+        List<ProcessHandle> children = process.descendants().toList();
         process.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
     }
 
     private static String format(Duration d) {
