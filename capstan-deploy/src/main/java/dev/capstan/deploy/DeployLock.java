@@ -81,12 +81,24 @@ final class DeployLock {
 
     /** Releases {@code token}'s lock on every server (only where it is ours), with the interrupt put aside meanwhile. */
     private static void releaseAfterInterrupt(TaskContext ctx, String token) {
+        withInterruptAside(() -> {
+            try {
+                ctx.run(s -> releaseScript(Layout.of(ctx, s), token, false));
+            } catch (RuntimeException e) {
+                ctx.log("could not release the deploy lock after the interrupt: " + e.getMessage()
+                        + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
+            }
+        });
+    }
+
+    /**
+     * Runs {@code work} with this thread's interrupt put aside, and put back after: a lock's release must run after
+     * Ctrl-C, as a rollback does (a second Ctrl-C still ends capstan at once).
+     */
+    static void withInterruptAside(Runnable work) {
         boolean interrupted = Thread.interrupted();
         try {
-            ctx.run(s -> releaseScript(Layout.of(ctx, s), token, false));
-        } catch (RuntimeException e) {
-            ctx.log("could not release the deploy lock after the interrupt: " + e.getMessage()
-                    + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
+            work.run();
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();

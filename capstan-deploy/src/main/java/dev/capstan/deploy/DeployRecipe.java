@@ -153,30 +153,23 @@ public final class DeployRecipe implements Recipe {
                 throw new ConfigException("deploy: " + String.join("; ", missing));
             }
         }
-        boolean done = false;
-        boolean live = false;
-        try {
-            ctx.invoke("deploy:lock"); // in the try: a hook after deploy:lock that fails still releases it
+        underLock(ctx, () -> {
             claimReleaseName(ctx);
             ctx.transaction(() -> {
                 ctx.invoke("deploy:update_code");
                 ctx.invoke("deploy:symlink");
             });
-            live = true;
-            recordRevision(ctx); // what is live is logged, whatever restart and cleanup then do
-            ctx.invoke("deploy:restart");
-            ctx.invoke("deploy:cleanup");
-            done = true;
-        } catch (RuntimeException | Error e) {
-            if (live) {
+            try {
+                recordRevision(ctx); // what is live is logged, whatever restart and cleanup then do
+                ctx.invoke("deploy:restart");
+                ctx.invoke("deploy:cleanup");
+            } catch (RuntimeException | Error e) {
                 // restart and cleanup come after the switch, outside its transaction (as in Capistrano): say so
                 ctx.log("release " + ctx.fetch("release_name") + " is live: current points at it on every server;"
                         + " `capstan deploy:rollback` goes back to the release before it");
+                throw e;
             }
-            throw e;
-        } finally {
-            releaseLock(ctx, done);
-        }
+        });
     }
 
     /**
@@ -215,20 +208,17 @@ public final class DeployRecipe implements Recipe {
         if (ctx.fetch("lock_token", null) == null) {
             return; // the lock was not taken: nothing of ours to release
         }
-        boolean interrupted = Thread.interrupted();
-        try {
-            ctx.invoke("deploy:unlock");
-        } catch (RuntimeException e) {
-            if (done) {
-                throw e;
+        DeployLock.withInterruptAside(() -> {
+            try {
+                ctx.invoke("deploy:unlock");
+            } catch (RuntimeException e) {
+                if (done) {
+                    throw e;
+                }
+                ctx.log("could not release the deploy lock: " + e.getMessage()
+                        + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
             }
-            ctx.log("could not release the deploy lock: " + e.getMessage()
-                    + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        });
     }
 
     private void updateCode(TaskContext ctx) {
@@ -375,7 +365,11 @@ public final class DeployRecipe implements Recipe {
         underLock(ctx, () -> removeReleases(ctx, keep));
     }
 
-    /** Runs {@code body} under the deploy lock: this run's when it holds it (a deploy), else taken for the body. */
+    /**
+     * Runs {@code body} under the deploy lock: this run's when it holds it already (a deploy, or a task that took it),
+     * else taken for the body (a hook after deploy:lock that fails still releases it) and released after, also on
+     * failure and Ctrl-C.
+     */
     private static void underLock(TaskContext ctx, Runnable body) {
         if (ctx.fetch("lock_token", null) != null) {
             body.run();
