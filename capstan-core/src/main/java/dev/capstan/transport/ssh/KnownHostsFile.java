@@ -134,19 +134,15 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
             if (line.isEmpty() || line.startsWith("#") || read.contains(line)) {
                 continue;
             }
-            String[] fields = line.split("\\s+", 3);
-            boolean marked = line.startsWith("@");
-            String marker = marked ? fields[0].substring(1) : null;
-            String hosts = marked ? (fields.length > 1 ? fields[1] : "") : fields[0];
-            String key = marked ? (fields.length > 2 ? fields[2] : "") : line.substring(fields[0].length()).strip();
-            if (!(marker == null || marker.equals("revoked")) || (hosts.indexOf('*') < 0 && hosts.indexOf('?') < 0)) {
+            Line parsed = Line.of(line);
+            if (!(parsed.marker() == null || parsed.marker().equals("revoked")) || !parsed.hasWildcard()) {
                 continue;
             }
             try {
-                AuthorizedKeyEntry keyEntry = AuthorizedKeyEntry.parseAuthorizedKeyEntry(key);
+                AuthorizedKeyEntry keyEntry = AuthorizedKeyEntry.parseAuthorizedKeyEntry(parsed.key());
                 PublicKey publicKey = keyEntry.resolvePublicKey(null, getFallbackPublicKeyEntryResolver());
                 KnownHostEntry entry = new KnownHostEntry(line);
-                entry.setMarker(marker);
+                entry.setMarker(parsed.marker());
                 entry.setKeyEntry(keyEntry);
                 entry.setPatterns(List.of());
                 all.add(new HostEntryPair(entry, publicKey));
@@ -206,13 +202,12 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
      * ones, are MINA's alone.
      */
     static boolean matchesWithWildcards(String line, String name) {
-        String[] fields = line.strip().split("\\s+");
-        String hosts = fields.length > 1 && fields[0].startsWith("@") ? fields[1] : fields[0];
-        if (hosts.startsWith("|") || (hosts.indexOf('*') < 0 && hosts.indexOf('?') < 0)) {
+        Line parsed = Line.of(line);
+        if (!parsed.hasWildcard()) {
             return false;
         }
         boolean matched = false;
-        for (String pattern : hosts.split(",")) {
+        for (String pattern : parsed.hosts().split(",")) {
             boolean negated = pattern.startsWith("!");
             if (globMatches(negated ? pattern.substring(1) : pattern, name)) {
                 if (negated) {
@@ -222,6 +217,29 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
             }
         }
         return matched;
+    }
+
+    /**
+     * One known_hosts line, split as OpenSSH reads it.
+     *
+     * @param marker "revoked" or "cert-authority" without its {@code @}, or null
+     * @param hosts  the host patterns, comma-separated ({@code |1|...} when hashed)
+     * @param key    the key type and data, and any comment
+     */
+    private record Line(String marker, String hosts, String key) {
+        static Line of(String line) {
+            String text = line.strip();
+            String[] fields = text.split("\\s+", 3);
+            if (text.startsWith("@")) {
+                return new Line(fields[0].substring(1), fields.length > 1 ? fields[1] : "", fields.length > 2 ? fields[2] : "");
+            }
+            return new Line(null, fields[0], text.substring(fields[0].length()).strip());
+        }
+
+        /** Whether a pattern holds a wildcard; hashed patterns never do (they are MINA's). */
+        boolean hasWildcard() {
+            return !hosts.startsWith("|") && (hosts.indexOf('*') >= 0 || hosts.indexOf('?') >= 0);
+        }
     }
 
     private static boolean globMatches(String pattern, String name) {
