@@ -24,21 +24,12 @@ class InterruptTest {
     void aSignalDuringATransactionRollsBackAndExitsOne(String signals, @TempDir Path dir) throws Exception {
         Path started = dir.resolve("started");
         Path rolledBack = dir.resolve("rolled-back");
-        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
-                import dev.capstan.*;
-
-                public class Capfile implements Recipe {
-                    @Override
-                    public void define(Config cap) {
-                        cap.server("here").set("local", true);
-                        cap.task("deploy", ctx -> ctx.transaction(() -> {
-                            ctx.onRollback(() -> ctx.run("echo undone > %s"));
-                            ctx.run("touch %s; sleep 30");
-                        }));
-                    }
-                }
+        CapstanProcess run = startOnALocalServer(dir, "deploy", """
+                cap.task("deploy", ctx -> ctx.transaction(() -> {
+                    ctx.onRollback(() -> ctx.run("echo undone > %s"));
+                    ctx.run("touch %s; sleep 30");
+                }));
                 """.formatted(rolledBack, started));
-        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
         Process capstan = run.process();
         waitFor(started, capstan);
         long signalled = System.nanoTime();
@@ -95,24 +86,15 @@ class InterruptTest {
         Path rollbackStarted = dir.resolve("rollback-started");
         Path rolledBack = dir.resolve("rolled-back");
         Path siblingDone = dir.resolve("sibling-done");
-        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
-                import dev.capstan.*;
-
-                public class Capfile implements Recipe {
-                    @Override
-                    public void define(Config cap) {
-                        cap.server("here").set("local", true);
-                        cap.task("restart", ctx -> ctx.parallelize(s -> {
-                            s.run("a", c -> c.transaction(() -> {
-                                c.onRollback(() -> c.run("touch %s; sleep 2; echo undone > %s"));
-                                c.run("exit 1");
-                            }));
-                            s.run("b", c -> c.run("sleep 30 && touch %s"));
-                        }));
-                    }
-                }
+        CapstanProcess run = startOnALocalServer(dir, "restart", """
+                cap.task("restart", ctx -> ctx.parallelize(s -> {
+                    s.run("a", c -> c.transaction(() -> {
+                        c.onRollback(() -> c.run("touch %s; sleep 2; echo undone > %s"));
+                        c.run("exit 1");
+                    }));
+                    s.run("b", c -> c.run("sleep 30 && touch %s"));
+                }));
                 """.formatted(rollbackStarted, rolledBack, siblingDone));
-        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("restart"));
         Process capstan = run.process();
         waitFor(rollbackStarted, capstan);
         signal(capstan, "INT");
@@ -126,6 +108,17 @@ class InterruptTest {
 
     /** capstan running a task that fails in a transaction with two rollback handlers (the second runs first). */
     private static CapstanProcess failingWithTwoHandlers(Path dir, String first, String second) throws Exception {
+        return startOnALocalServer(dir, "deploy", """
+                cap.task("deploy", ctx -> ctx.transaction(() -> {
+                    ctx.onRollback(() -> ctx.run("%s"));
+                    ctx.onRollback(() -> ctx.run("%s"));
+                    ctx.run("exit 5");
+                }));
+                """.formatted(first, second));
+    }
+
+    /** capstan running {@code task} of a recipe with one local server, "here", and the given task declarations. */
+    private static CapstanProcess startOnALocalServer(Path dir, String task, String declarations) throws Exception {
         Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
                 import dev.capstan.*;
 
@@ -133,15 +126,11 @@ class InterruptTest {
                     @Override
                     public void define(Config cap) {
                         cap.server("here").set("local", true);
-                        cap.task("deploy", ctx -> ctx.transaction(() -> {
-                            ctx.onRollback(() -> ctx.run("%s"));
-                            ctx.onRollback(() -> ctx.run("%s"));
-                            ctx.run("exit 5");
-                        }));
+                %s
                     }
                 }
-                """.formatted(first, second));
-        return CapstanProcess.start(dir, recipe, List.of("deploy"));
+                """.formatted(declarations));
+        return CapstanProcess.start(dir, recipe, List.of(task));
     }
 
     private static void signal(Process process, String signal) throws Exception {
