@@ -7,6 +7,7 @@ import dev.capstan.transport.Stream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,7 +22,9 @@ import java.util.Set;
  * host with its reason, and the rollbacks. Printed after the run whatever the verbosity.
  *
  * <p>A non-zero exit counts against a host only when the task that ran the command failed: {@code test}
- * commands answer "no" with a non-zero exit, and events do not say which commands were tests.
+ * commands answer "no" with a non-zero exit, and events do not say which commands were tests. A host of a task on
+ * which no command or transfer ran is "untouched", not "ok": a run that failed before it got there, or a
+ * {@code once} command that ran elsewhere, did nothing on it.
  */
 public final class Summary implements EventSink {
     private static final int COMMAND_WIDTH = 60;
@@ -32,13 +35,13 @@ public final class Summary implements EventSink {
     private final List<Row> rows = new ArrayList<>();
     private final Map<String, Row> rowsByKey = new HashMap<>();
     private final Set<String> hosts = new LinkedHashSet<>();
+    private final Set<String> touched = new HashSet<>();
     private final Map<String, HostFailure> failedHosts = new LinkedHashMap<>();
     private final Map<String, Map<String, HostFailure>> suspects = new HashMap<>();
     private final Map<Long, Command> commands = new HashMap<>();
     private int topLevel = -1;
     private Instant first;
     private Instant last;
-    private int rollbacks;
     private int rollbackHandlers;
     private int rollbackFailures;
 
@@ -95,7 +98,10 @@ public final class Summary implements EventSink {
             case Event.CommandStarted e -> {
                 commands.put(e.id(), new Command(e.task(), e.line(), e.checked(),
                         new LinkedHashSet<>(e.servers().stream().map(Server::label).toList()), new HashMap<>()));
-                e.servers().forEach(s -> hosts.add(s.label()));
+                e.servers().forEach(s -> {
+                    hosts.add(s.label());
+                    touched.add(s.label());
+                });
             }
             case Event.OutputLine e -> {
                 Command c = commands.get(e.id());
@@ -107,7 +113,7 @@ public final class Summary implements EventSink {
             case Event.CommandFinished e -> ended(e.id(), e.server().label(), e.exitStatus() == 0 ? null : "exit status " + e.exitStatus());
             case Event.HostsDropped e -> e.servers().forEach(s -> failedHosts.putIfAbsent(s.label(), new HostFailure(e.reason(), null, null)));
             case Event.CommandFailed e -> ended(e.id(), e.server().label(), e.reason() == null ? "failed" : e.reason().lines().findFirst().orElse(""));
-            case Event.RollbackStarted e -> rollbacks++;
+            case Event.TransferProgress e -> touched.add(e.server().label());
             case Event.RollbackFinished e -> {
                 rollbackHandlers += e.handlers();
                 rollbackFailures += e.failed();
@@ -173,30 +179,52 @@ public final class Summary implements EventSink {
                 + (ok ? palette.green("ok") + " in " : palette.boldRed("FAILED") + " after ") + Units.duration(took));
         out.addAll(taskLines(palette, glyphs));
 
-        List<String> good = hosts.stream().filter(h -> !failed.containsKey(h)).toList();
+        // failures arrive in the order hosts happened to fail; they are listed in the order the recipe names hosts
+        Map<String, Integer> position = new HashMap<>();
+        hosts.forEach(h -> position.put(h, position.size()));
+        List<String> failedInOrder = failed.keySet().stream()
+                .sorted(Comparator.comparingInt(h -> position.getOrDefault(h, hosts.size())))
+                .toList();
+        List<String> good = hosts.stream().filter(h -> !failed.containsKey(h) && touched.contains(h)).toList();
+        List<String> untouched = hosts.stream().filter(h -> !failed.containsKey(h) && !touched.contains(h)).toList();
         if (!hosts.isEmpty() || !failed.isEmpty()) {
-            out.add("  hosts: " + good.size() + " ok" + (failed.isEmpty() ? "" : ", " + palette.boldRed(failed.size() + " failed")));
+            List<String> counts = new ArrayList<>();
+            if (!good.isEmpty() || untouched.isEmpty()) {
+                counts.add(good.size() + " ok");
+            }
+            if (!failed.isEmpty()) {
+                counts.add(palette.boldRed(failed.size() + " failed"));
+            }
+            if (!untouched.isEmpty()) {
+                counts.add(untouched.size() + " untouched");
+            }
+            out.add("  hosts: " + String.join(", ", counts));
             if (!good.isEmpty()) {
-                out.add("    " + palette.green(glyphs.ok()) + " "
-                        + HostListCompressor.abbreviate(good, ", ", HOST_LIST_CHARS, glyphs.ellipsis()));
+                out.add("    " + palette.green(glyphs.ok()) + " " + hostList(good, glyphs));
             }
             // hosts that failed for the same reason share a line: web[1-40] rather than forty lines
             Map<String, List<String>> byReason = new LinkedHashMap<>();
-            failed.forEach((host, why) -> byReason.computeIfAbsent(why.describe(glyphs), r -> new ArrayList<>()).add(host));
+            failedInOrder.forEach(host -> byReason.computeIfAbsent(failed.get(host).describe(glyphs), r -> new ArrayList<>()).add(host));
             Map<String, String> lines = new LinkedHashMap<>();
-            byReason.forEach((reason, list) -> lines.put(
-                    HostListCompressor.abbreviate(list, ",", HOST_LIST_CHARS, glyphs.ellipsis()), reason));
+            byReason.forEach((reason, list) -> lines.put(hostList(list, glyphs), reason));
+            if (!untouched.isEmpty()) {
+                lines.put(hostList(untouched, glyphs), "nothing ran");
+            }
             int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0);
-            lines.forEach((list, reason) -> out.add("    " + palette.boldRed(glyphs.fail()) + " "
+            lines.forEach((list, reason) -> out.add("    "
+                    + (reason.equals("nothing ran") ? glyphs.separator() : palette.boldRed(glyphs.fail())) + " "
                     + palette.host(list, pad(list, width)) + "  " + reason));
         }
-        if (rollbacks > 0) {
-            out.add("  " + palette.red(glyphs.rollback() + " rolled back: ") + rollbacks
-                    + (rollbacks == 1 ? " transaction, " : " transactions, ") + rollbackHandlers
+        if (rollbackHandlers > 0) {
+            out.add("  " + palette.red(glyphs.rollback() + " rolled back: ") + rollbackHandlers
                     + (rollbackHandlers == 1 ? " handler ran" : " handlers ran")
                     + (rollbackFailures > 0 ? ", " + palette.boldRed(rollbackFailures + " failed") : ""));
         }
         return out;
+    }
+
+    private static String hostList(List<String> hosts, Glyphs glyphs) {
+        return HostListCompressor.abbreviate(hosts, ", ", HOST_LIST_CHARS, glyphs.ellipsis());
     }
 
     /** One line per row, names indented by nesting, durations aligned; a failure where it happened. */

@@ -198,7 +198,7 @@ class OutputCliTest {
         Run run = capstan(file, "--log", "none", "broken");
         assertThat(run.status()).isEqualTo(1);
         assertThat(run.out()).contains("↺ ROLLBACK of broken (1 handler)", "\nSummary: FAILED after ", "  hosts: 1 ok, 1 failed",
-                "    ✓ alpha\n", "    ✗ beta  exit status 7 in `echo bad >&2; exit 7`: bad\n", "↺ rolled back: 1 transaction, 1 handler ran");
+                "    ✓ alpha\n", "    ✗ beta  exit status 7 in `echo bad >&2; exit 7`: bad\n", "↺ rolled back: 1 handler ran");
         assertThat(run.err()).startsWith("capstan: `echo bad >&2; exit 7` failed on 1 host: beta");
         assertThat(run.out()).doesNotContain("\u001B");
     }
@@ -210,7 +210,7 @@ class OutputCliTest {
                 """);
         Run run = capstan(file, "--log", "none", "-v", "red");
         assertThat(run.status()).isEqualTo(1);
-        assertThat(run.out()).contains("beta ! red alert", "✗ beta  exit status 5 in `printf").doesNotContain("\u001B");
+        assertThat(run.out()).contains("beta ! red alert", "✗ beta   exit status 5 in `printf", "· alpha  nothing ran").doesNotContain("\u001B");
         assertThat(run.err()).contains("    red alert").doesNotContain("\u001B");
     }
 

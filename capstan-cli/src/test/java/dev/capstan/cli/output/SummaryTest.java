@@ -34,7 +34,7 @@ class SummaryTest {
                 "  hosts: 2 ok, 1 failed",
                 "    ✓ web1, db1",
                 "    ✗ web2  exit status 3 in `restart`: port in use",
-                "  ↺ rolled back: 1 transaction, 1 handler ran");
+                "  ↺ rolled back: 1 handler ran");
     }
 
     @Test
@@ -111,14 +111,62 @@ class SummaryTest {
         for (int i = 0; i < 1000; i++) {
             fleet.add(Server.parse("root@127.0.0.1:" + (30000 + 7 * i)));
         }
-        List<String> lines = plain(of(false, List.of(
+        List<Event> events = new ArrayList<>(List.of(
                 new Event.TaskStarted(at(0), "fanout", 0, fleet),
-                new Event.TaskFinished(at(500), "fanout", 0, ms(500), true, null))));
+                new Event.CommandStarted(at(1), 1, "fanout", "true", fleet)));
+        fleet.forEach(s -> events.add(new Event.CommandFinished(at(2), 1, s, 0, ms(1))));
+        events.add(new Event.TaskFinished(at(500), "fanout", 0, ms(500), true, null));
+        List<String> lines = plain(of(false, events));
 
         assertThat(lines).contains("  hosts: 1000 ok");
         String okLine = lines.get(lines.indexOf("  hosts: 1000 ok") + 1);
         assertThat(okLine).startsWith("    ✓ 127.0.0.1:30000, 127.0.0.1:30007, ").hasSizeLessThan(200)
                 .matches(".*, … and \\d+ more");
+    }
+
+    @Test
+    void failedHostsAreListedInTheRecipesOrderNotTheOrderTheyFailedIn() {
+        List<Server> web = List.of(WEB1, WEB2, Recorded.WEB3, Recorded.DB1);
+        List<Event> events = new ArrayList<>(List.of(
+                new Event.TaskStarted(at(0), "restart", 0, web),
+                new Event.CommandStarted(at(1), 1, "restart", "sv restart app", web)));
+        for (Server s : List.of(Recorded.DB1, Recorded.WEB3, WEB1, WEB2)) { // db1 fails first
+            events.add(new Event.CommandFinished(at(2), 1, s, s == WEB2 ? 0 : 1, ms(1)));
+        }
+        events.add(new Event.TaskFinished(at(3), "restart", 0, ms(3), false, "`sv restart app` failed on 3 hosts"));
+        assertThat(plain(of(false, events))).containsSubsequence(
+                "  hosts: 1 ok, 3 failed",
+                "    ✓ web2",
+                "    ✗ web[1,3], db1  exit status 1 in `sv restart app`");
+    }
+
+    @Test
+    void hostsOnWhichNothingRanAreUntouchedNotOk() {
+        List<Server> all = List.of(WEB1, WEB2, Recorded.WEB3);
+        assertThat(plain(of(false, List.of(
+                new Event.TaskStarted(at(0), "migrate", 0, all),
+                new Event.CommandStarted(at(1), 1, "migrate", "rake db:migrate", List.of(WEB1)), // once
+                new Event.CommandFinished(at(2), 1, WEB1, 0, ms(1)),
+                new Event.TransferProgress(at(3), Recorded.WEB3, "/srv/app/config.yml", 10, 10),
+                new Event.TaskFinished(at(4), "migrate", 0, ms(4), true, null))))).containsSubsequence(
+                "  hosts: 2 ok, 1 untouched",
+                "    ✓ web[1,3]",
+                "    · web2  nothing ran");
+        assertThat(plain(of(false, List.of(
+                new Event.TaskStarted(at(0), "notify", 0, all),
+                new Event.TaskFinished(at(4), "notify", 0, ms(4), true, null))))).containsSubsequence(
+                "  hosts: 3 untouched", "    · web[1-3]  nothing ran");
+    }
+
+    @Test
+    void rollbacksCountTheHandlersThatRanAndFailed() {
+        List<Event> events = new ArrayList<>(List.of(new Event.TaskStarted(at(0), "restart", 0, List.of(WEB1))));
+        for (int block = 0; block < 3; block++) { // a parallelize: every block's journal rolls back on its own
+            events.add(new Event.RollbackStarted(at(10), "restart", "boom", 2));
+            events.add(new Event.RollbackFinished(at(20), "restart", 2, block == 0 ? 1 : 0));
+        }
+        events.add(new Event.TaskFinished(at(30), "restart", 0, ms(30), false, "boom"));
+        assertThat(plain(of(false, events))).endsWith("  ↺ rolled back: 6 handlers ran, 1 failed");
     }
 
     @Test
