@@ -17,6 +17,7 @@ import dev.capstan.model.TaskDefinition;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
 import dev.capstan.transport.TransportException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -414,6 +415,16 @@ final class ExecutionContext implements TaskContext {
     public void download(String remote, String local) {
         List<Server> servers = servers();
         boolean many = servers.size() > 1;
+        if (many && !engine.options().dryRun()) {
+            // one file per host, in a directory of capstan's making, as Ansible's fetch makes dest/<host>
+            try {
+                Files.createDirectories(Path.of(local));
+            } catch (IOException e) {
+                throw new CapstanException("download: cannot make the directory " + local + " that a download from "
+                        + servers.size() + " servers goes into (one file per host): "
+                        + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists" : e.toString()));
+            }
+        }
         transfer("download " + remote + " -> " + local, new TransferRequest(), server -> {
             Path target = many ? Path.of(local, server.label().replace(':', '_')) : Path.of(local);
             engine.transports().forServer(server).download(server, remote, target, engine.progress());

@@ -332,6 +332,55 @@ class EngineTest {
     }
 
     @Test
+    void aDownloadFromSeveralServersMakesTheDirectoryItsFilesGoInto(@TempDir Path dir) throws Exception {
+        Path log = Files.writeString(dir.resolve("app.log"), "started\n");
+        Path fetched = dir.resolve("logs/today");
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.server("beta").set("local", true);
+            cap.task("t", ctx -> ctx.download(log.toString(), fetched.toString()));
+        });
+        f.run("t");
+        assertThat(fetched.resolve("alpha")).hasContent("started");
+        assertThat(fetched.resolve("beta")).hasContent("started");
+
+        Files.writeString(dir.resolve("taken"), "a file");
+        EngineFixture taken = new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.server("beta").set("local", true);
+            cap.task("t", ctx -> ctx.download(log.toString(), dir.resolve("taken").toString()));
+        });
+        assertThatThrownBy(() -> taken.run("t")).hasMessage("download: cannot make the directory " + dir.resolve("taken")
+                + " that a download from 2 servers goes into (one file per host): a file of that name exists");
+    }
+
+    @Test
+    void putAndUploadOnALocalServerReplaceTheirTargetKeepingItsModeAndLeaveNoPartFile(@TempDir Path dir) throws Exception {
+        Path target = Files.writeString(dir.resolve("REVISION"), "old\n");
+        Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path source = Files.writeString(dir.resolve("source.conf"), "port=8080\n");
+        Path shared = Files.writeString(dir.resolve("shared.conf"), "port=80\n");
+        Path link = Files.createSymbolicLink(dir.resolve("linked.conf"), shared);
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.task("t", ctx -> {
+                ctx.put("new\n", target.toString());
+                ctx.upload(source.toString(), link.toString());
+            });
+        });
+        f.run("t");
+        assertThat(target).hasContent("new");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+                .isEqualTo("rw-------");
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(shared).hasContent("port=8080");
+        try (var names = Files.list(dir)) {
+            assertThat(names.map(p -> p.getFileName().toString()))
+                    .containsExactlyInAnyOrder("REVISION", "source.conf", "shared.conf", "linked.conf");
+        }
+    }
+
+    @Test
     void sudoRunsWithCapstansOwnPromptAndAPty() {
         EngineFixture f = new EngineFixture(cap -> {
             cap.server("web1");

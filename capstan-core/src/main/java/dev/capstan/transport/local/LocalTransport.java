@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -304,12 +305,16 @@ public final class LocalTransport implements Transport {
             Path target = Path.of(remote);
             if (Files.isDirectory(local)) {
                 copyTree(local, target);
+                if (mode != null) {
+                    Files.setPosixFilePermissions(target, permissions(mode));
+                }
             } else {
-                Files.copy(local, target, StandardCopyOption.REPLACE_EXISTING);
+                replace(target, mode, file -> {
+                    try (OutputStream out = Files.newOutputStream(file)) { // through a link, not over it
+                        Files.copy(local, out);
+                    }
+                });
                 progress.progress(server, remote, Files.size(target), Files.size(target));
-            }
-            if (mode != null) {
-                Files.setPosixFilePermissions(target, permissions(mode));
             }
         } catch (IOException | UncheckedIOException e) {
             throw new TransportException(server, TransportException.Reason.TRANSFER,
@@ -320,11 +325,7 @@ public final class LocalTransport implements Transport {
     @Override
     public void put(Server server, byte[] content, String remote, Integer mode) {
         try {
-            Path target = Path.of(remote);
-            Files.write(target, content);
-            if (mode != null) {
-                Files.setPosixFilePermissions(target, permissions(mode));
-            }
+            replace(Path.of(remote), mode, part -> Files.write(part, content));
         } catch (IOException e) {
             throw new TransportException(server, TransportException.Reason.TRANSFER, "writing " + remote + " failed: " + e.getMessage(), e);
         }
@@ -360,6 +361,49 @@ public final class LocalTransport implements Transport {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /** Writes a file's bytes to {@code path}. */
+    @FunctionalInterface
+    private interface FileWriter {
+        void write(Path path) throws IOException;
+    }
+
+    /**
+     * Replaces {@code target} at once, as the SSH transport does: written to a part file beside it that is moved over
+     * it, or in place when it is a symbolic link or its directory refuses a new file. {@code mode} null keeps the
+     * mode of the file replaced.
+     */
+    private static void replace(Path target, Integer mode, FileWriter writer) throws IOException {
+        Path part = target.resolveSibling(target.getFileName() + ".capstan-part-"
+                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt()));
+        Set<PosixFilePermission> kept = Files.isRegularFile(target) ? Files.getPosixFilePermissions(target) : null;
+        if (Files.isSymbolicLink(target) || !created(part)) {
+            writer.write(target);
+            if (mode != null) {
+                Files.setPosixFilePermissions(target, permissions(mode));
+            }
+            return;
+        }
+        try {
+            writer.write(part);
+            if (mode != null || kept != null) {
+                Files.setPosixFilePermissions(part, mode != null ? permissions(mode) : kept);
+            }
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(part);
+        }
+    }
+
+    /** Creates {@code file}; false when its directory does not let this user. */
+    private static boolean created(Path file) throws IOException {
+        try {
+            Files.createFile(file);
+            return true;
+        } catch (AccessDeniedException e) {
+            return false;
+        }
     }
 
     /** Octal mode bits as POSIX permissions. */

@@ -14,7 +14,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -27,6 +29,7 @@ import org.apache.sshd.sftp.client.SftpClient.Attributes;
 import org.apache.sshd.sftp.client.SftpClient.DirEntry;
 import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 import org.apache.sshd.sftp.common.SftpHelper;
@@ -39,6 +42,14 @@ import org.apache.sshd.sftp.common.SftpHelper;
  * an existing directory; the remote parent directory must exist (like scp). {@code upload(dir, remote)} copies the
  * directory's contents into {@code remote}, creating it and every subdirectory. Downloads mirror this locally. File
  * and directory permissions are carried over; an explicit {@code mode} applies to the uploaded files.
+ *
+ * <p>A single file (an upload of one file, or {@code put}) replaces its target at once, as Ansible's {@code copy}
+ * does: it is written beside the target as {@code <name>.capstan-part-<hex>} and renamed over it
+ * ({@code posix-rename@openssh.com}), so that a transfer cut short (Ctrl-C, a lost connection) never leaves a
+ * truncated file where a service would read it, only that part file beside it. It is written in place, as before,
+ * where that cannot work: the target is a symbolic link (written through, the link kept), the directory does not
+ * let the user create a file, or the server lacks the rename extension. Files of a directory upload are written
+ * in place.
  */
 final class SftpTransfers {
 
@@ -51,6 +62,7 @@ final class SftpTransfers {
      */
     private static final int REQUEST_SIZE = 64 * 1024;
     private static final int PERMISSION_BITS = 07777;
+    private static final SecureRandom PART_NAMES = new SecureRandom();
 
     private static final HostConnections.ChannelOpener<SftpClient> SFTP = new HostConnections.ChannelOpener<>() {
         @Override
@@ -75,8 +87,18 @@ final class SftpTransfers {
         }
         String what = "upload of " + local + " to " + server.label() + ":" + remote;
         withSftp(server, host, what, sftp -> {
-            String to = Files.isDirectory(local) ? remote : target(sftp, remote, local.getFileName());
-            List<Item> plan = planUpload(local, to, mode);
+            if (!Files.isDirectory(local)) {
+                Target to = target(sftp, remote, local.getFileName());
+                Item item = new Item(local, to.path(), false, Files.size(local), mode != null ? mode : localMode(local));
+                Progress progress = new Progress(server, listener, List.of(item));
+                replace(sftp, to, item.mode(), out -> {
+                    try (InputStream in = Files.newInputStream(local)) {
+                        copy(in, out, item, progress);
+                    }
+                });
+                return;
+            }
+            List<Item> plan = planUpload(local, remote, mode);
             Progress progress = new Progress(server, listener, plan);
             for (Item item : plan) {
                 if (item.directory()) {
@@ -92,15 +114,71 @@ final class SftpTransfers {
     static void put(Server server, HostConnections host, byte[] content, String remote, Integer mode)
             throws InterruptedException {
         String what = "writing " + server.label() + ":" + remote;
-        withSftp(server, host, what, sftp -> {
-            try (OutputStream out = sftp.write(remote, REQUEST_SIZE, OpenMode.Write, OpenMode.Create,
-                    OpenMode.Truncate)) {
-                out.write(content);
+        withSftp(server, host, what, sftp -> replace(sftp, new Target(remote, lstat(sftp, remote)), mode,
+                out -> out.write(content)));
+    }
+
+    /** Where a single file goes, and what is there now (null: nothing). */
+    private record Target(String path, Attributes existing) { }
+
+    /** Writes a file's bytes to an open remote stream. */
+    @FunctionalInterface
+    private interface Content {
+        void writeTo(OutputStream out) throws IOException, InterruptedException;
+    }
+
+    /**
+     * Writes {@code target} with {@code content} through a part file renamed over it (see the class comment), or in
+     * place where that cannot work. {@code mode} null keeps the mode of the file replaced.
+     */
+    private static void replace(SftpClient sftp, Target target, Integer mode, Content content)
+            throws IOException, InterruptedException {
+        OpenSSHPosixRenameExtension rename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
+        Attributes existing = target.existing();
+        if (!rename.isSupported() || existing != null && existing.isSymbolicLink()) {
+            writeInPlace(sftp, target.path(), mode, content);
+            return;
+        }
+        String part = target.path() + ".capstan-part-" + HexFormat.of().toHexDigits(PART_NAMES.nextInt());
+        OutputStream out;
+        try {
+            out = sftp.write(part, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Exclusive);
+        } catch (SftpException e) {
+            if (e.getStatus() != SftpConstants.SSH_FX_PERMISSION_DENIED) {
+                throw e;
             }
-            if (mode != null) {
-                sftp.setStat(remote, new Attributes().perms(mode));
+            writeInPlace(sftp, target.path(), mode, content); // a directory the user may not create files in
+            return;
+        }
+        try {
+            try (out) {
+                content.writeTo(out);
             }
-        });
+            Integer kept = existing != null && existing.getFlags().contains(SftpClient.Attribute.Perms)
+                    ? existing.getPermissions() & PERMISSION_BITS
+                    : null;
+            if (mode != null || kept != null) {
+                sftp.setStat(part, new Attributes().perms(mode != null ? mode : kept));
+            }
+            rename.posixRename(part, target.path());
+        } catch (IOException e) {
+            try {
+                sftp.remove(part);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private static void writeInPlace(SftpClient sftp, String path, Integer mode, Content content)
+            throws IOException, InterruptedException {
+        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
+            content.writeTo(out);
+        }
+        if (mode != null) {
+            sftp.setStat(path, new Attributes().perms(mode));
+        }
     }
 
     static void download(Server server, HostConnections host, String remote, Path local, TransferListener listener)
@@ -174,9 +252,30 @@ final class SftpTransfers {
     /** One file or directory to transfer. {@code mode} is null when unknown or not to be set. */
     private record Item(Path local, String remote, boolean directory, long size, Integer mode) { }
 
-    /** The remote path to write a file to: inside {@code remote} when that is an existing directory. */
-    private static String target(SftpClient sftp, String remote, Path name) throws IOException {
-        return isRemoteDirectory(sftp, remote) && name != null ? join(remote, name.toString()) : remote;
+    /**
+     * Where a file named {@code name} goes: inside {@code remote} when that is an existing directory (or a link to
+     * one), else {@code remote} itself.
+     */
+    private static Target target(SftpClient sftp, String remote, Path name) throws IOException {
+        Attributes there = lstat(sftp, remote);
+        boolean directory = there != null && (there.isDirectory() || there.isSymbolicLink() && isRemoteDirectory(sftp, remote));
+        if (!directory || name == null) {
+            return new Target(remote, there);
+        }
+        String inside = join(remote, name.toString());
+        return new Target(inside, lstat(sftp, inside));
+    }
+
+    /** The attributes of {@code path} itself, not of what a link points to; null when there is nothing. */
+    private static Attributes lstat(SftpClient sftp, String path) throws IOException {
+        try {
+            return sftp.lstat(path);
+        } catch (SftpException e) {
+            if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
+                return null;
+            }
+            throw e;
+        }
     }
 
     private static List<Item> planUpload(Path local, String remote, Integer mode) throws IOException {

@@ -208,6 +208,38 @@ class OpenSshTest {
     }
 
     /**
+     * A file the user may write in a directory where the user may not create one (root's, here): there is no room for
+     * the part file an upload replaces its target with, so the file is written in place, as scp would.
+     */
+    @Test
+    void aFileInADirectoryTheUserCannotWriteIsUploadedInPlace() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to make a directory the e2e user cannot write");
+        Path dir = Files.createDirectories(Path.of("/tmp/capstan-e2e-readonly-" + UUID.randomUUID()));
+        try {
+            Path target = Files.writeString(dir.resolve("app.conf"), "port=80\n");
+            var users = target.getFileSystem().getUserPrincipalLookupService();
+            Files.setOwner(target, users.lookupPrincipalByName(hosts.user()));
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path file = Files.writeString(home.resolve("app.conf"), "port=8080\n");
+            try (SshTransport ssh = transport(Map.of())) {
+                ssh.upload(server(0), file, target.toString(), 0644, TransferListener.IGNORE);
+            }
+
+            assertThat(target).hasContent("port=8080");
+            try (var names = Files.list(dir)) {
+                assertThat(names).containsExactly(target);
+            }
+        } finally {
+            try (var names = Files.list(dir)) {
+                for (Path name : names.toList()) {
+                    Files.delete(name);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    /**
      * sudo's protocol over a real terminal (a stand-in for sudo, as the e2e user has no sudo rights): the prompt
      * without a newline, {@code \r\n} line ends, and the password either not echoed (sudo turns echo off) or echoed
      * by the terminal: neither prompt nor password reaches lines or capture.

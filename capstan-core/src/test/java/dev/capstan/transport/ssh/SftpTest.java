@@ -121,6 +121,48 @@ class SftpTest {
     }
 
     @Test
+    void aFileUploadedOverAnotherReplacesItKeepingItsModeAndLeavingNoPartFile() throws Exception {
+        Path dir = Files.createDirectories(host.root().resolve("replace"));
+        write(dir.resolve("app.conf"), "port=80\n", "rw-r-----");
+        Path file = Files.writeString(local.resolve("app.conf"), "port=8080\n");
+
+        ssh.upload(server, file, "replace/app.conf", null, TransferListener.IGNORE);
+        ssh.put(server, "x=1\n".getBytes(), "replace/put.conf", null);
+        ssh.put(server, "x=2\n".getBytes(), "replace/put.conf", null);
+
+        assertThat(dir.resolve("app.conf")).hasContent("port=8080");
+        assertThat(mode(dir.resolve("app.conf"))).isEqualTo(mode(file)); // the local file's mode, as before
+        assertThat(dir.resolve("put.conf")).hasContent("x=2");
+        try (var names = Files.list(dir)) {
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("app.conf", "put.conf");
+        }
+    }
+
+    @Test
+    void putOverAFileKeepsItsModeWhenNoneIsGiven() throws Exception {
+        Path dir = Files.createDirectories(host.root().resolve("keep"));
+        write(dir.resolve("REVISION"), "old\n", "rw-------");
+
+        ssh.put(server, "new\n".getBytes(), "keep/REVISION", null);
+
+        assertThat(dir.resolve("REVISION")).hasContent("new");
+        assertThat(mode(dir.resolve("REVISION"))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void aFileUploadedOntoASymbolicLinkIsWrittenThroughItAndTheLinkStays() throws Exception {
+        Path shared = Files.createDirectories(host.root().resolve("linked/shared"));
+        write(shared.resolve("database.yml"), "old\n", "rw-r--r--");
+        Path link = Files.createSymbolicLink(host.root().resolve("linked/database.yml"), shared.resolve("database.yml"));
+        Path file = Files.writeString(local.resolve("database.yml"), "new\n");
+
+        ssh.upload(server, file, "linked/database.yml", null, TransferListener.IGNORE);
+
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(shared.resolve("database.yml")).hasContent("new");
+    }
+
+    @Test
     void putWritesBytesWithTheGivenMode() throws Exception {
         ssh.put(server, "REVISION=abc\n".getBytes(), "REVISION", 0600);
 
@@ -196,6 +238,7 @@ class SftpTest {
             try (SshTransport transport = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
                 transport.execute(hung, Command.of("true"), OutputListener.IGNORE); // connected and logged in
                 AtomicReference<Throwable> ended = new AtomicReference<>();
+                Files.writeString(host.root().resolve("big.bin"), "the release before");
                 Thread upload = Thread.ofVirtual().start(() -> {
                     try {
                         transport.upload(hung, big, "big.bin", null, TransferListener.IGNORE);
@@ -204,10 +247,15 @@ class SftpTest {
                         ended.set(e);
                     }
                 });
-                Path arriving = host.root().resolve("big.bin");
-                for (int i = 0; i < 400 && (!Files.exists(arriving) || Files.size(arriving) < 1024 * 1024); i++) {
+                Path arriving = null; // the part file beside big.bin, which the upload renames over it when done
+                for (int i = 0; i < 400 && (arriving == null || Files.size(arriving) < 1024 * 1024); i++) {
                     Thread.sleep(5);
+                    try (var names = Files.list(host.root())) {
+                        arriving = names.filter(p -> p.getFileName().toString().startsWith("big.bin.capstan-part-"))
+                                .findFirst().orElse(null);
+                    }
                 }
+                assertThat(arriving).as("the part file the upload writes").isNotNull();
                 proxy.freeze(); // mid-upload: the host stops answering
                 Thread.sleep(1500); // the upload is stuck waiting for the channel's window
                 long interrupted = System.nanoTime();
@@ -217,6 +265,8 @@ class SftpTest {
                 assertThat(upload.isAlive()).as("the upload still waits after the interrupt").isFalse();
                 assertThat(Duration.ofNanos(System.nanoTime() - interrupted)).isLessThan(Duration.ofSeconds(10));
                 assertThat(ended.get()).isInstanceOf(InterruptedException.class);
+                assertThat(host.root().resolve("big.bin")).as("the file the upload would have replaced")
+                        .hasContent("the release before");
             }
         }
     }
