@@ -104,12 +104,13 @@ public final class Main implements Callable<Integer> {
         return guarded(() -> {
             RecipeLoader.Loaded loaded = loadRecipe(words);
             Configuration config = loaded.configuration();
-            if (listTasks) {
-                TaskListing.list(config).forEach(out::println);
+            SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
+            if (listTasks) { // a description may quote a secret variable, such as a repository URL with a token
+                TaskListing.list(config).forEach(line -> out.println(secrets.mask(line)));
                 return OK;
             }
             if (explain != null) {
-                TaskListing.explain(config.require(explain, "")).forEach(out::println);
+                TaskListing.explain(config.require(explain, "")).forEach(line -> out.println(secrets.mask(line)));
                 return OK;
             }
             if (loaded.tasks().isEmpty()) {
@@ -183,8 +184,9 @@ public final class Main implements Callable<Integer> {
                 } catch (CapstanException e) {
                     error = engine.mask(e.getMessage());
                     status = FAILED;
-                } catch (RuntimeException e) {
-                    error = engine.mask(e.toString()); // a bug in a recipe: its message may still hold a secret
+                } catch (RuntimeException | Error e) {
+                    // a bug in a recipe (an assert, a failed assertion): one line, its message masked, not a stack trace
+                    error = engine.mask(e.toString());
                     status = FAILED;
                 }
             }
@@ -245,7 +247,7 @@ public final class Main implements Callable<Integer> {
         } catch (CapstanException e) {
             err.println("capstan: " + e.getMessage());
             return FAILED;
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
             err.println("capstan: " + e);
             return FAILED;
         }

@@ -183,6 +183,27 @@ class MainTest {
     }
 
     @Test
+    void capstansOwnLoadingErrorsAndAStagesFailureMaskTheSecretsDeclaredByThen() throws IOException {
+        Path file = recipe("""
+                cap.secret("db_password", "TOPSECRET2");
+                        cap.stage("production", s -> s.set("port", Integer.parseInt(s.fetch("db_password").toString())));
+                        if (cap.fetch("mode", "").equals("server")) cap.server("deploy:" + cap.fetch("db_password") + "@db1");
+                        if (cap.fetch("mode", "").equals("assert")) throw new AssertionError("no " + cap.fetch("db_password"));
+                """);
+        CliRun stage = capstan(file, "production", "-T");
+        assertThat(stage.status()).isEqualTo(2);
+        assertThat(stage.err()).startsWith("capstan: the recipe's stage failed while loading: java.lang.NumberFormatException")
+                .contains("\"****\"").doesNotContain("TOPSECRET2");
+        CliRun server = capstan(file, "-S", "mode=server", "-T");
+        assertThat(server.status()).isEqualTo(2);
+        assertThat(server.err()).startsWith("capstan: malformed host 'deploy:****@db1'").doesNotContain("TOPSECRET2");
+        CliRun asserts = capstan(file, "-S", "mode=assert", "-T");
+        assertThat(asserts.status()).isEqualTo(2);
+        assertThat(asserts.err()).isEqualTo("capstan: the recipe failed while loading: java.lang.AssertionError: no ****"
+                + " (Capfile.java:9)\n");
+    }
+
+    @Test
     void aVariableTheRecipeReadsWhileLoadingIsAskedForWithCapitalS() throws IOException {
         Path file = recipe("cap.server(cap.fetch(\"web_host\").toString(), \"web\");");
         CliRun run = capstan(file, "-s", "other=1", "-T");

@@ -83,6 +83,7 @@ public final class Configuration implements Config {
     @Override
     public void secret(String name, Object value) {
         variables.secret(name, value);
+        servers.values().forEach(server -> variables.holdIfSecret(name, server.properties().get(name)));
     }
 
     @Override
@@ -207,6 +208,7 @@ public final class Configuration implements Config {
 
         @Override
         public ServerHandle set(String property, Object value) {
+            variables.holdIfSecret(property, value);
             servers.computeIfPresent(key, (k, s) -> s.withProperty(property, value));
             return this;
         }

@@ -3,7 +3,6 @@ package dev.capstan.model;
 import dev.capstan.ConfigException;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -16,8 +15,16 @@ public final class Variables {
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern INTEGER = Pattern.compile("-?\\d{1,18}");
 
+    /** Secret whoever sets them, and however: {@code -s sudo_password=...} must not print it either. */
+    private static final Set<String> ALWAYS_SECRET = Set.of("sudo_password", "ssh_password");
+
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
     private final Set<String> secrets = ConcurrentHashMap.newKeySet();
+    /**
+     * Every value a secret variable has held in this run: a secret cleared or changed after use (a token wiped in a
+     * {@code finally}) must stay masked in the messages about what it was used for.
+     */
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
 
     /** A stored value: plain, or computed on first fetch. */
     private sealed interface Slot permits Plain, Lazy {
@@ -64,16 +71,46 @@ public final class Variables {
     }
 
     public void set(String name, Object value) {
-        slots.put(validName(name), new Plain(value));
+        put(name, new Plain(value));
     }
 
     public void setLazy(String name, Supplier<?> value) {
-        slots.put(validName(name), new Lazy(value));
+        put(name, new Lazy(value));
     }
 
     public void secret(String name, Object value) {
+        secrets.add(validName(name));
         set(name, value);
-        secrets.add(name);
+    }
+
+    private void put(String name, Slot slot) {
+        Slot old = slots.put(validName(name), slot);
+        if (isSecret(name)) {
+            hold(old);
+            hold(slot);
+        }
+    }
+
+    /**
+     * Remembers {@code value} as one to mask when {@code name} is secret: a server's own value for a secret variable
+     * (a per-host password set on the server) is as secret as the variable's.
+     */
+    public void holdIfSecret(String name, Object value) {
+        if (isSecret(name)) {
+            hold(new Plain(value));
+        }
+    }
+
+    /** Remembers the value of a secret's slot, unless it is a lazy value not computed yet (masking never computes). */
+    private void hold(Slot slot) {
+        Object value = switch (slot) {
+            case null -> null;
+            case Plain plain -> plain.value();
+            case Lazy lazy -> lazy.done ? lazy.value : null;
+        };
+        if (value != null && !value.toString().isEmpty()) {
+            held.add(value.toString());
+        }
     }
 
     public boolean exists(String name) {
@@ -103,20 +140,23 @@ public final class Variables {
         return slot == null ? null : slot.get();
     }
 
-    /** The current values of the secret variables, longest first, for masking output. */
+    /**
+     * Every value the secret variables hold or have held in this run, for masking output. A lazy secret counts once
+     * computed: masking never computes one.
+     */
     public Set<String> secretValues() {
-        Set<String> values = new TreeSet<>((a, b) -> a.length() != b.length() ? b.length() - a.length() : a.compareTo(b));
         for (String name : secrets) {
-            Object value = get(name);
-            if (value != null && !value.toString().isEmpty()) {
-                values.add(value.toString());
-            }
+            hold(slots.get(name));
         }
-        return values;
+        for (String name : ALWAYS_SECRET) {
+            hold(slots.get(name));
+        }
+        return Set.copyOf(held);
     }
 
+    /** Whether {@code name} was declared with {@link #secret}, or is a password capstan itself uses. */
     public boolean isSecret(String name) {
-        return secrets.contains(name);
+        return secrets.contains(name) || ALWAYS_SECRET.contains(name);
     }
 
     /**

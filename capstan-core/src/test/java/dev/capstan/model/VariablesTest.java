@@ -98,11 +98,57 @@ class VariablesTest {
     }
 
     @Test
-    void secretValuesAreListedLongestFirst() {
+    void aSecretStaysMaskedAfterItIsClearedOrChanged() {
         Variables vars = new Variables();
-        vars.secret("a", "abc");
-        vars.secret("b", "abcdef");
+        vars.secret("token", "first-token");
         vars.set("plain", "visible");
-        assertThat(vars.secretValues()).containsExactly("abcdef", "abc");
+        assertThat(vars.secretValues()).containsExactly("first-token");
+
+        vars.set("token", null); // wiped after use: the messages about its use still quote it
+        vars.set("token", "second-token");
+
+        assertThat(vars.secretValues()).containsExactlyInAnyOrder("first-token", "second-token");
+    }
+
+    @Test
+    void aValueSetBeforeTheNameIsDeclaredSecretIsMaskedToo() {
+        Variables vars = new Variables();
+        vars.set("token", "from-the-command-line"); // -S token=...
+        vars.secret("token", "default");
+        assertThat(vars.secretValues()).containsExactlyInAnyOrder("from-the-command-line", "default");
+    }
+
+    @Test
+    void theSudoAndSshPasswordsAreSecretHoweverTheyAreSet() {
+        Variables vars = new Variables();
+        vars.set("sudo_password", "wrongpw2"); // -s sudo_password=...
+        vars.set("ssh_password", "sshpw-1");
+        assertThat(vars.isSecret("sudo_password")).isTrue();
+        assertThat(vars.secretValues()).containsExactlyInAnyOrder("wrongpw2", "sshpw-1");
+    }
+
+    @Test
+    void maskingNeverComputesALazySecret() {
+        Variables vars = new Variables();
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        vars.secret("token", null);
+        vars.setLazy("token", () -> "vault-" + asked.incrementAndGet());
+        assertThat(vars.secretValues()).isEmpty();
+        assertThat(asked).hasValue(0);
+
+        assertThat(vars.<String>fetch("token")).isEqualTo("vault-1");
+        assertThat(vars.secretValues()).containsExactly("vault-1");
+    }
+
+    @Test
+    void aServersOwnValueForASecretVariableIsSecret() {
+        Configuration config = new Configuration();
+        config.server("db1").set("db_password", "set-before-declared");
+        config.secret("db_password", "default-pw");
+        config.server("db2").set("db_password", "set-after-declared");
+        config.server("db2").set("port_name", "visible");
+
+        assertThat(config.variables().secretValues())
+                .containsExactlyInAnyOrder("default-pw", "set-before-declared", "set-after-declared");
     }
 }

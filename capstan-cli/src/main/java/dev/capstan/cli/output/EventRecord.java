@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * An event as a type name and named fields, in a fixed order: the one description of every event that
@@ -24,6 +25,24 @@ public record EventRecord(Instant time, String type, List<Field> fields) {
 
     public EventRecord {
         fields = List.copyOf(fields);
+    }
+
+    /**
+     * This record with {@code mask} applied to every text value, strings and lists of strings; numbers and booleans
+     * stay as they are. Masking values rather than the written line keeps a JSON line valid whatever the secret (a
+     * {@code "} or a digit), and masks a secret that the writing would have escaped.
+     */
+    public EventRecord masked(UnaryOperator<String> mask) {
+        List<Field> masked = new ArrayList<>(fields.size());
+        for (Field field : fields) {
+            Object value = switch (field.value()) {
+                case String text -> mask.apply(text);
+                case List<?> list -> list.stream().map(item -> mask.apply(String.valueOf(item))).toList();
+                default -> field.value();
+            };
+            masked.add(new Field(field.name(), value));
+        }
+        return new EventRecord(time, type, masked);
     }
 
     /** The record of {@code event}. */

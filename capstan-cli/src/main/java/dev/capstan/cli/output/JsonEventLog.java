@@ -20,7 +20,7 @@ public final class JsonEventLog implements EventSink, AutoCloseable {
     }
 
     /**
-     * @param mask applied to each line: secrets are masked in events already, this is the second lock
+     * @param mask applied to each text value: secrets are masked in events already, this is the second lock
      * @param warn told once when writing fails
      * @throws java.io.UncheckedIOException when the file cannot be created
      */
@@ -30,7 +30,7 @@ public final class JsonEventLog implements EventSink, AutoCloseable {
 
     @Override
     public void emit(Event event) {
-        file.write(mask.apply(Json.object(EventRecord.of(event))));
+        file.write(Json.object(EventRecord.of(event).masked(mask)));
     }
 
     @Override

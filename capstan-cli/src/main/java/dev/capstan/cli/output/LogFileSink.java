@@ -55,12 +55,12 @@ public final class LogFileSink implements EventSink, AutoCloseable {
 
     @Override
     public void emit(Event event) {
-        file.write(mask.apply(format(EventRecord.of(event))));
+        file.write(format(EventRecord.of(event).masked(mask)));
     }
 
     /** A line that is not an event (the run's start and end), in the same format. */
     public void note(Instant at, String type, List<EventRecord.Field> fields) {
-        file.write(mask.apply(format(new EventRecord(at, type, fields))));
+        file.write(format(new EventRecord(at, type, fields).masked(mask)));
     }
 
     /** {@code 2025-05-01T10:00:00.123Z command_started id=3 task=deploy command="echo hi" hosts=web1,web2}. */

@@ -25,26 +25,43 @@ public final class RecipeLoader {
     public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,
                               List<Map.Entry<String, Object>> late, List<String> words) {
         Configuration config = new Configuration();
-        early.forEach(e -> config.set(e.getKey(), e.getValue()));
+        SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
         try {
-            config.define(origin, recipe);
+            early.forEach(e -> config.set(e.getKey(), e.getValue()));
+            try {
+                config.define(origin, recipe);
+            } catch (CapstanException e) {
+                throw e; // capstan's own: it says what and where already
+            } catch (RuntimeException | Error e) {
+                // The recipe's own code failed: a bad recipe, like one that does not compile.
+                throw new ConfigException("the recipe failed while loading: " + e + where(e, origin), e);
+            }
+            List<String> tasks = new ArrayList<>(words);
+            String stage = null;
+            if (!tasks.isEmpty() && config.stageNames().contains(tasks.get(0))) {
+                stage = tasks.remove(0);
+            }
+            selectStage(config, stage, origin);
+            late.forEach(e -> config.set(e.getKey(), e.getValue()));
+            config.validate();
+            return new Loaded(config, tasks);
+        } catch (ConfigException e) {
+            // every message of a recipe that failed to load may quote a secret it had declared by then
+            throw new ConfigException(secrets.mask(e.getMessage()), e);
         } catch (CapstanException e) {
-            throw e; // capstan's own: it says what and where already
-        } catch (RuntimeException e) {
-            // The recipe's own code failed: a bad recipe, like one that does not compile. Its message may hold a
-            // secret the recipe declared before it failed.
-            SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
-            throw new ConfigException(secrets.mask("the recipe failed while loading: " + e + where(e, origin)), e);
+            throw new CapstanException(secrets.mask(e.getMessage()), e);
         }
-        List<String> tasks = new ArrayList<>(words);
-        String stage = null;
-        if (!tasks.isEmpty() && config.stageNames().contains(tasks.get(0))) {
-            stage = tasks.remove(0);
+    }
+
+    /** Runs the chosen stage's body, which is recipe code like {@code define}. */
+    private static void selectStage(Configuration config, String stage, String origin) {
+        try {
+            config.selectStage(stage);
+        } catch (CapstanException e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            throw new ConfigException("the recipe's stage failed while loading: " + e + where(e, origin), e);
         }
-        config.selectStage(stage);
-        late.forEach(e -> config.set(e.getKey(), e.getValue()));
-        config.validate();
-        return new Loaded(config, tasks);
     }
 
     /** " (Capfile.java:12)": the recipe's own line nearest the failure, if the stack holds one. */

@@ -93,6 +93,62 @@ class OutputCliTest {
     }
 
     @Test
+    void aSecretInTheFormsItTakesNeverReachesOutput() throws IOException {
+        Path file = recipe(FLEET + """
+                cap.secret("token", "it's-S3cr3t");
+                cap.secret("db_password", "DefaultPw1");
+                cap.server("beta").set("db_password", "BetaOnlyPw2");
+                cap.secret("deploy_key", "-----BEGIN KEY-----\\nMULTILINESECRETbody\\n-----END KEY-----\\n");
+                cap.desc("Clone with " + cap.fetch("token"));
+                cap.task("quoted", ctx -> ctx.run("echo " + Shell.quote("ci:" + ctx.<String>fetch("token")) + "; exit 3"));
+                cap.task("perhost", ctx -> ctx.run(s -> "echo -p" + ctx.fetch(s, "db_password", null)));
+                cap.task("key", ctx -> ctx.run("printf '%s' \\"$KEY\\"; exit 3", o -> o.env("KEY", ctx.fetch("deploy_key"))));
+                cap.task("wiped", ctx -> {
+                    try {
+                        ctx.run("echo " + ctx.fetch("token").hashCode() + " " + ctx.fetch("db_password") + "; exit 3");
+                    } finally {
+                        ctx.set("db_password", null);
+                    }
+                });
+                cap.task("blocks", ctx -> ctx.parallelize(b -> b.run("push " + ctx.fetch("db_password"), c -> c.run("true"))));
+                cap.task("asserts", ctx -> {
+                    throw new AssertionError("health check with " + ctx.fetch("db_password") + " said no");
+                });
+                cap.task("sudoer", ctx -> ctx.run("echo " + ctx.fetch("sudo_password")));
+                """);
+        String[] secrets = {"S3cr3t", "DefaultPw1", "BetaOnlyPw2", "MULTILINESECRETbody", "wrongpw2"};
+        for (String task : List.of("quoted", "perhost", "key", "wiped", "blocks", "asserts", "sudoer")) {
+            Path log = dir.resolve(task + ".log");
+            Path json = dir.resolve(task + ".json");
+            Run run = capstan(file, "--log", log.toString(), "--json", json.toString(), "-v", "-s", "sudo_password=wrongpw2", task);
+            assertThat(Files.readString(log)).as(task).contains("task_started task=" + task);
+            for (String text : List.of(run.out(), run.err(), Files.readString(log), Files.readString(json))) {
+                assertThat(text).as(task).doesNotContain(secrets).doesNotContain("at dev.capstan", "Exception in thread");
+            }
+        }
+        Run asserts = capstan(file, "--log", "none", "asserts");
+        assertThat(asserts.status()).isEqualTo(1);
+        assertThat(asserts.err()).endsWith("capstan: java.lang.AssertionError: health check with **** said no\n");
+        assertThat(asserts.out()).contains("Summary: FAILED");
+        assertThat(capstan(file, "-T").out()).contains("Clone with ****").doesNotContain("S3cr3t");
+    }
+
+    @Test
+    void aShortSecretLeavesTheJsonLogValid() throws IOException {
+        Path file = recipe(FLEET + """
+                cap.secret("pin", "1");
+                cap.secret("quote", "\\"");
+                cap.task("t", ctx -> ctx.run("echo 1; echo '\\"'; sleep 0.01; exit 1"));
+                """);
+        Path json = dir.resolve("events.json");
+        Run run = capstan(file, "--log", "none", "--json", json.toString(), "t");
+        assertThat(run.status()).isEqualTo(1);
+        List<String> lines = Files.readAllLines(json);
+        assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(MiniJson.parse(line)).isInstanceOf(Map.class));
+        assertThat(String.join("\n", lines)).contains("\"line\":\"****\"").contains("\"exit\":1");
+    }
+
+    @Test
     void theLogFileGetsEveryEventEvenWhenTheConsoleIsQuiet() throws IOException {
         Path file = recipe(FLEET + """
                 cap.task("hello", ctx -> ctx.run("echo hello from the task"));
