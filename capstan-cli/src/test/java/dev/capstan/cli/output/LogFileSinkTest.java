@@ -55,12 +55,12 @@ class LogFileSinkTest {
     }
 
     @Test
-    void everyLineIsMasked(@TempDir Path dir) throws IOException {
+    void everyTextValueIsMasked(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("capstan.log");
         try (LogFileSink log = LogFileSink.open(file, s -> s.replace("hunter2", "****"), message -> { })) {
             log.emit(new Event.TransferProgress(at(0), WEB1, "/tmp/hunter2.txt", 1, 2));
         }
-        assertThat(Files.readString(file)).contains("path=/tmp/****.txt").doesNotContain("hunter2");
+        assertThat(Files.readString(file)).contains("path=\"/tmp/****.txt\"").doesNotContain("hunter2");
     }
 
     @Test
