@@ -50,7 +50,7 @@ public final class DeployRecipe implements Recipe {
             deploy.task("check", t -> t.except("no_release"), this::check);
 
             deploy.desc("Deploy: lock, update the code and switch current (rolled back together on failure), restart, clean up");
-            deploy.task("default", this::deploy);
+            deploy.task("default", t -> t.except("no_release"), this::deploy);
 
             deploy.desc("Put the new release's files in place and link shared files (rollback: remove the release)");
             deploy.task("update_code", t -> t.except("no_release"), this::updateCode);
@@ -355,7 +355,8 @@ public final class DeployRecipe implements Recipe {
 
     /**
      * Removes what no one can roll back to: releases without REVISION (half-made), releases newer than
-     * current (a deploy died before its switch, or they were rolled back), releases rolled back from (BAD_RELEASE;
+     * current that were never current (a deploy died before its switch; a release that was live, and is newer than
+     * current after a rollback to an older one, stays), releases rolled back from (BAD_RELEASE;
      * kept, they would push good ones out of {@code keep_releases}), and all but the newest
      * {@code keep_releases}. Never current. Under the deploy lock, so that it never removes a release that a
      * running deploy is making.
@@ -392,7 +393,8 @@ public final class DeployRecipe implements Recipe {
             return "cd " + releases + " 2>/dev/null || exit 0; c=$(basename \"$(readlink " + quote(layout.current()) + ")\");"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$'); do if [ \"$r\" != \"$c\" ]; then"
                     + " if [ ! -f \"$r/REVISION\" ]; then rm -rf \"$r\" && echo \"removed half-made release $r\";"
-                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ]; then rm -rf \"$r\" && echo \"removed release $r, newer than current and never made current\";"
+                    // never live: the switch writes .previous into a release just before it points current at it
+                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ] && [ ! -e \"$r/.previous\" ]; then rm -rf \"$r\" && echo \"removed release $r, newer than current and never made current\";"
                     + " elif [ -f \"$r/BAD_RELEASE\" ]; then rm -rf \"$r\" && echo \"removed release $r, rolled back from\"; fi;"
                     + " fi; done;"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$' | sort -r | tail -n +" + (keep + 1) + "); do"

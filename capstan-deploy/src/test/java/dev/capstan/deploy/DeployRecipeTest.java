@@ -50,6 +50,21 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aNoReleaseServerIsLeftOutOfTheWholeDeploy() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 3, cap -> {
+            cap.server("host3").set("no_release", true);
+            cap.set("restart_command", "echo restarted >> " + dir.resolve("restarts"));
+        });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+
+        assertThat(Files.readAllLines(dir.resolve("restarts"))).hasSize(2);
+        for (int host = 0; host < 2; host++) {
+            assertThat(Files.readString(f.deployTo(host).resolve("revisions.log"))).contains("deployed release " + f.current(host));
+        }
+        assertThat(f.deployTo(2)).doesNotExist();
+    }
+
+    @Test
     void anArtifactsRevisionIsTheStartOfItsSha256() throws Exception {
         Path jar = Files.write(dir.resolve("shop.jar"), "pretend this is a jar\n".getBytes());
         DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("repository", jar.toString()));
@@ -125,10 +140,18 @@ class DeployRecipeTest {
         f.run("deploy");
         DeployFixture.nextSecond();
         f.run("deploy");
+        String second = f.releases(0).get(1);
+        String third = f.releases(0).get(2);
         assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", first)).run("deploy:rollback")).isNull();
         assertThat(f.current(0)).isEqualTo(first);
         assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", "yesterday")).run("deploy:rollback"))
                 .hasMessageContaining("rollback_release 'yesterday' is not a release name");
+
+        // the second release was live, and was not rolled back from: newer than current, but no leftover
+        assertThat(f.run("deploy:cleanup")).isNull();
+        assertThat(f.releases(0)).containsExactly(first, second).doesNotContain(third);
+        assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", second)).run("deploy:rollback")).isNull();
+        assertThat(f.current(0)).isEqualTo(second);
     }
 
     @Test
