@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Each command is written to the shell's stdin as one line:
  *
  * <pre>
- * "$__capstan_sh" -c '&lt;command&gt;' &lt;/dev/null 2&gt;&amp;3 3&gt;&amp;- &amp; __capstan_pid=$!; wait $__capstan_pid; ...
+ * $__capstan_run "$__capstan_sh" -c '&lt;command&gt;' &lt;/dev/null 2&gt;&amp;3 3&gt;&amp;- &amp; __capstan_pid=$!; wait $__capstan_pid; ...
  * printf '%s %d\n' 'MARKER' $__capstan_status; printf '%s %d\n' 'MARKER' $__capstan_status &gt;&amp;3
  * </pre>
  *
@@ -66,12 +66,17 @@ final class PersistentShell {
      * Run by the shell that starts a channel and again by the one it becomes to read stdin. SHLVL goes, as sshd never
      * passes it (bash reads its .bashrc for a command from sshd only at level 1). The login shell is run by its base
      * name when PATH finds the same file under it, as sshd does, so that its messages read "bash: line 1: ..." as they
-     * would on a channel of their own. SIGTERM (or SIGHUP) ends the running command, then the shell.
+     * would on a channel of their own. Each command runs in a session and process group of its own ({@code setsid},
+     * where there is one), as on a channel of its own: what it leaves running is out of reach of a later command's
+     * stop, and its {@code kill 0} reaches only itself. SIGTERM (or SIGHUP) ends the running command's process group,
+     * as sshd's does for a command on its own channel, then the shell.
      */
     private static final String SETUP = "unset SHLVL\n"
             + "__capstan_sh=${SHELL:-/bin/sh}; __capstan_name=${__capstan_sh##*/}; "
             + "[ \"$(command -v \"$__capstan_name\")\" -ef \"$__capstan_sh\" ] && __capstan_sh=$__capstan_name\n"
-            + "trap '[ -n \"$__capstan_pid\" ] && kill -TERM \"$__capstan_pid\"; exit 143' TERM HUP\n";
+            + "__capstan_run=; command -v setsid >/dev/null 2>&1 && __capstan_run=setsid\n"
+            + "trap '[ -n \"$__capstan_pid\" ] && { kill -TERM \"-$__capstan_pid\" || kill -TERM \"$__capstan_pid\"; }; exit 143'"
+            + " TERM HUP\n";
     /** How long an idle shell told to end (EOF) may take until its channel has closed. */
     private static final long RETIRE_WAIT_MILLIS = 2000;
     /** Longest trailer after a marker: a space, an exit status, the newline. */
@@ -100,19 +105,26 @@ final class PersistentShell {
     }
 
     /**
-     * Longest command line a shell takes. A new shell's first command travels in its exec request, one argument of
-     * {@code sh -c}, and Linux refuses an argument over 128 KiB: a longer command runs on a channel of its own, which
-     * reports that limit as it would without the persistent shell.
+     * Most bytes a command may take on its way to a shell. A new shell's first command travels in its exec request,
+     * quoted twice (each {@code '} in it grows to 13 bytes), and as one argument of {@code sh -c}: OpenSSH drops a
+     * connection whose packet exceeds 256 KiB, and Linux refuses an argument over 128 KiB. A longer command runs on a
+     * channel of its own, which reports those limits as it would without the persistent shell.
      */
     static final int MAX_LINE = 64 * 1024;
 
     /**
      * Whether {@code command} can run on a shell: anything with stdin, a pty or a prompt needs its own channel, and so
-     * does a very long command line ({@link #MAX_LINE}).
+     * does a command that takes more than {@link #MAX_LINE} bytes as a new shell's exec request carries it.
      */
     static boolean suits(Command command) {
         return command.stdin() == null && !command.pty() && command.prompt() == null
-                && command.shellLine().length() <= MAX_LINE;
+                && command.shellLine().length() <= MAX_LINE && quotedTwiceBytes(command.shellLine()) <= MAX_LINE;
+    }
+
+    private static int quotedTwiceBytes(String line) {
+        String once = "'" + line.replace("'", "'\\''") + "'";
+        String twice = "'" + once.replace("'", "'\\''") + "'";
+        return twice.getBytes(StandardCharsets.UTF_8).length;
     }
 
     /**
@@ -329,7 +341,7 @@ final class PersistentShell {
 
     /** The line that runs {@code command} in its own process and then prints the marker and its exit status. */
     private String script(Command command) {
-        return "\"$__capstan_sh\" -c " + Shell.quote(command.shellLine())
+        return "$__capstan_run \"$__capstan_sh\" -c " + Shell.quote(command.shellLine())
                 + " </dev/null 2>&3 3>&- & __capstan_pid=$!; wait $__capstan_pid; __capstan_status=$?;"
                 + " __capstan_pid=; " + printStatus() + "\n";
     }

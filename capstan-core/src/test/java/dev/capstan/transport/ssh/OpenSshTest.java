@@ -329,6 +329,36 @@ class OpenSshTest {
         }
     }
 
+    /**
+     * What a command leaves running is its own, on a persistent shell as on a channel of its own: a later command's
+     * timeout stops that command's process group (its own background child too), not a daemon an earlier command
+     * started; and a command's {@code kill 0} ends only itself, not the shell.
+     */
+    @Test
+    void aTimeoutStopsOnlyItsOwnCommandsProcessesEitherWay() throws Exception {
+        Server server = server(0);
+        for (boolean persistent : List.of(false, true)) {
+            int tag = 100 + new Random().nextInt(800);
+            String daemon = "sleep 41" + tag;
+            String child = "sleep 42" + tag;
+            try (SshTransport ssh = transport(Map.of("ssh_persistent_shell", persistent))) {
+                ssh.execute(server, Command.of("nohup " + daemon + " >/dev/null 2>&1 &"), OutputListener.IGNORE);
+                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                        Command.of(child + " & sleep 20").withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
+                assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
+
+                assertGoneFromServer(ssh, server, child);
+                String running = ssh.execute(server, Command.of("pgrep -f -x '" + daemon + "' || echo gone").capturing(),
+                        OutputListener.IGNORE).stdout();
+                assertThat(running).as("the daemon, persistent shell %s", persistent).isNotEqualTo("gone\n");
+                assertThat(ssh.execute(server, Command.of("kill 0"), OutputListener.IGNORE).exitStatus()).isEqualTo(143);
+                assertThat(ssh.execute(server, Command.of("echo after").capturing(), OutputListener.IGNORE).stdout())
+                        .isEqualTo("after\n");
+                ssh.execute(server, Command.of("pkill -f -x '" + daemon + "'; true"), OutputListener.IGNORE);
+            }
+        }
+    }
+
     @Test
     void persistentShellsRideOneConnectionDespiteMaxSessionsChurn() throws Exception {
         Server server = server(2);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.capstan.Server;
+import dev.capstan.Shell;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.ServedChannel;
 import dev.capstan.testkit.SshTestFleet;
@@ -191,6 +192,18 @@ class PersistentShellTest {
             assertThat(result.stdout()).isEqualTo("long-done\n");
             assertThat(started(host)).containsExactly(line);
         }
+    }
+
+    @Test
+    void aCommandWhoseQuotesOrCharactersWouldOverflowTheExecRequestRunsOnItsOwnChannel() throws Exception {
+        // 6,000 quotes take 78 KB in a new shell's exec request, 50,000 euro signs 150 KB: under MAX_LINE characters
+        String quotes = "printf '%s' " + Shell.quote("'".repeat(6000)) + " | wc -c";
+        try (SshTransport ssh = persistentTransport(Map.of())) {
+            assertThat(ssh.execute(server, Command.of(quotes).capturing(), OutputListener.IGNORE).stdout().strip()).isEqualTo("6000");
+            assertThat(started(host)).containsExactly(quotes);
+        }
+        assertThat(PersistentShell.suits(Command.of(": " + "\u20ac".repeat(50_000)))).isFalse();
+        assertThat(PersistentShell.suits(Command.of(": " + "\u20ac".repeat(10_000)))).isTrue();
     }
 
     @Test
