@@ -413,7 +413,10 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public void download(String remote, String local) {
-        List<Server> servers = servers();
+        TransferRequest request = new TransferRequest();
+        String display = "download " + remote + " -> " + local;
+        // what it runs on, once and the task's hosts applied: one server's copy is the file itself
+        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, () -> display);
         boolean many = servers.size() > 1;
         if (many && !engine.options().dryRun()) {
             // one file per host, in a directory of capstan's making, as Ansible's fetch makes dest/<host>
@@ -425,7 +428,7 @@ final class ExecutionContext implements TaskContext {
                         + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists" : e.toString()));
             }
         }
-        transfer("download " + remote + " -> " + local, new TransferRequest(), server -> {
+        transfer(display, request, server -> {
             Path target = many ? Path.of(local, server.label().replace(':', '_')) : Path.of(local);
             engine.transports().forServer(server).download(server, remote, target, engine.progress());
         });

@@ -352,6 +352,14 @@ class EngineTest {
         });
         assertThatThrownBy(() -> taken.run("t")).hasMessage("download: cannot make the directory " + dir.resolve("taken")
                 + " that a download from 2 servers goes into (one file per host): a file of that name exists");
+
+        Path single = dir.resolve("once.log");
+        new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.server("beta").set("local", true);
+            cap.task("t", t -> t.once(), ctx -> ctx.download(log.toString(), single.toString()));
+        }).run("t");
+        assertThat(single).isRegularFile().hasContent("started"); // one server: the file itself
     }
 
     @Test
