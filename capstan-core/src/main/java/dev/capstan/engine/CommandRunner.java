@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Runs commands on many servers at once and reports them: a start event per distinct command line naming
@@ -43,16 +45,40 @@ final class CommandRunner {
     }
 
     /**
-     * Runs every job at once (each on its own channel), in batches of {@code maxHosts} jobs when that is
-     * positive; jobs with the same command line are reported as one command on several servers.
+     * Runs every job at once (each on its own channel), in batches of {@code maxHosts} servers when that is positive
+     * (all of a server's jobs in one batch); jobs with the same command line are reported as one command on several
+     * servers. As in Capistrano, a batch in which an outcome {@code stops} is the last: later batches do not run.
      */
-    List<ServerFanout.Outcome<Job, CommandResult>> run(Origin origin, List<Job> jobs, int maxHosts) {
-        int batch = maxHosts > 0 ? maxHosts : Math.max(1, jobs.size());
+    List<ServerFanout.Outcome<Job, CommandResult>> run(Origin origin, List<Job> jobs, int maxHosts,
+            Predicate<ServerFanout.Outcome<Job, CommandResult>> stops) {
         List<ServerFanout.Outcome<Job, CommandResult>> all = new ArrayList<>();
-        for (int from = 0; from < jobs.size(); from += batch) {
-            all.addAll(runAtOnce(origin, jobs.subList(from, Math.min(jobs.size(), from + batch)), false));
+        for (List<Job> batch : batches(jobs, Job::server, maxHosts)) {
+            List<ServerFanout.Outcome<Job, CommandResult>> outcomes = runAtOnce(origin, batch, false);
+            all.addAll(outcomes);
+            if (outcomes.stream().anyMatch(stops)) {
+                break;
+            }
         }
         return all;
+    }
+
+    /** {@code items} in batches of at most {@code maxHosts} servers (all of them at once when it is not positive). */
+    static <T> List<List<T>> batches(List<T> items, Function<T, Server> serverOf, int maxHosts) {
+        Map<Server, List<T>> byServer = new LinkedHashMap<>();
+        items.forEach(item -> byServer.computeIfAbsent(serverOf.apply(item), s -> new ArrayList<>()).add(item));
+        List<List<Server>> servers = new ArrayList<>();
+        int size = maxHosts > 0 ? maxHosts : Math.max(1, byServer.size());
+        List<Server> all = new ArrayList<>(byServer.keySet());
+        for (int from = 0; from < all.size(); from += size) {
+            servers.add(all.subList(from, Math.min(all.size(), from + size)));
+        }
+        List<List<T>> batches = new ArrayList<>();
+        for (List<Server> group : servers) {
+            List<T> batch = new ArrayList<>();
+            group.forEach(server -> batch.addAll(byServer.get(server)));
+            batches.add(batch);
+        }
+        return batches;
     }
 
     /** A command on this machine, for {@code runLocally}. */
@@ -76,11 +102,23 @@ final class CommandRunner {
         }));
     }
 
-    /** Something done on every server at once, reported as one step named {@code display}. */
-    List<ServerFanout.Outcome<Server, CommandResult>> step(Origin origin, String display, List<Server> servers, StepAction action) {
-        long id = ids.incrementAndGet();
-        events.emit(new Event.CommandStarted(Instant.now(), id, origin.task(), display, servers, origin.checked(), origin.block()));
-        return ServerFanout.run(servers, server -> finish(id, server, action));
+    /**
+     * Something done on every server at once, reported as one step named {@code display}, in batches of
+     * {@code maxHosts} servers as {@link #run} does, stopping after a batch in which an outcome {@code stops}.
+     */
+    List<ServerFanout.Outcome<Server, CommandResult>> step(Origin origin, String display, List<Server> servers, int maxHosts,
+            Predicate<ServerFanout.Outcome<Server, CommandResult>> stops, StepAction action) {
+        List<ServerFanout.Outcome<Server, CommandResult>> all = new ArrayList<>();
+        for (List<Server> batch : batches(servers, server -> server, maxHosts)) {
+            long id = ids.incrementAndGet();
+            events.emit(new Event.CommandStarted(Instant.now(), id, origin.task(), display, batch, origin.checked(), origin.block()));
+            List<ServerFanout.Outcome<Server, CommandResult>> outcomes = ServerFanout.run(batch, server -> finish(id, server, action));
+            all.addAll(outcomes);
+            if (outcomes.stream().anyMatch(stops)) {
+                break;
+            }
+        }
+        return all;
     }
 
     private CommandResult finish(long id, Server server, StepAction action) throws InterruptedException {

@@ -260,7 +260,8 @@ final class ExecutionContext implements TaskContext {
 
     private boolean test(String display, Function<Server, String> command, CommandRequest request) {
         List<Job> jobs = jobs(display, command, request, false);
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin().unchecked(), jobs, 0);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin().unchecked(), jobs, task.spec().maxHosts(),
+                ServerFanout.Outcome::failed); // a non-zero exit is an answer; an unreachable host ends it
         List<HostFailure> unreachable = new ArrayList<>();
         boolean all = true;
         for (var outcome : outcomes) {
@@ -297,7 +298,8 @@ final class ExecutionContext implements TaskContext {
     /** Runs a command on the chosen servers; failures throw, or drop hosts under {@code onError(CONTINUE)}. */
     private List<CommandResult> execute(String display, Function<Server, String> command, CommandRequest request, boolean capture) {
         List<Job> jobs = jobs(display, command, request, capture);
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin(), jobs, task.spec().maxHosts());
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin(), jobs, task.spec().maxHosts(),
+                this::endsLaterBatches);
         List<CommandResult> results = new ArrayList<>();
         List<HostFailure> failures = new ArrayList<>();
         for (var outcome : outcomes) {
@@ -347,6 +349,18 @@ final class ExecutionContext implements TaskContext {
     }
 
     private static final String CANCELLED = "cancelled";
+
+    /**
+     * Whether {@code outcome} ends a task's {@code maxHosts} batches, as in Capistrano: a failed host does, unless the
+     * task goes on without its failed hosts ({@code onError(CONTINUE)}); an interrupt always does.
+     */
+    private boolean endsLaterBatches(ServerFanout.Outcome<?, CommandResult> outcome) {
+        if (outcome.error() instanceof CancelledException) {
+            return true;
+        }
+        boolean failed = outcome.failed() || !outcome.value().succeeded();
+        return failed && task.spec().onError() != OnError.CONTINUE;
+    }
 
     private static HostFailure hostFailure(Server server, RuntimeException error) {
         if (error instanceof CancelledException) {
@@ -447,7 +461,7 @@ final class ExecutionContext implements TaskContext {
 
     private void transfer(String display, TransferRequest request, Transfer action) {
         List<Server> servers = commandTargets(request.once, request.hosts, request.roles, () -> display);
-        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(origin(), display, servers,
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(origin(), display, servers, task.spec().maxHosts(), this::endsLaterBatches,
                 (server, id) -> {
                     long started = System.nanoTime();
                     action.apply(server);
@@ -494,7 +508,7 @@ final class ExecutionContext implements TaskContext {
             engine.log(Event.Level.INFO, task.name(), "parallel: no server matches any branch; nothing to run");
             return;
         }
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin(), jobs, 0);
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin(), jobs, task.spec().maxHosts(), this::endsLaterBatches);
         List<HostFailure> failures = new ArrayList<>();
         Set<String> failedCommands = new LinkedHashSet<>();
         for (var outcome : outcomes) {

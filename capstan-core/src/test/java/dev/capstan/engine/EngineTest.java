@@ -277,6 +277,46 @@ class EngineTest {
     }
 
     @Test
+    void maxHostsBatchesTestsParallelBranchesAndTransfersToo(@TempDir Path dir) {
+        EngineFixture f = new EngineFixture(cap -> {
+            for (int i = 1; i <= 3; i++) {
+                cap.server("h" + i, "web").set("local", true);
+            }
+            cap.task("t", o -> o.maxHosts(1), ctx -> {
+                ctx.test("true");
+                ctx.parallel(p -> p.when(Server.in("web"), "true").when(Server.in("web"), "echo two"));
+                ctx.put("x", dir.resolve("put.txt").toString());
+            });
+        });
+        f.run("t");
+        // one server per started step: 3 for the test, 2 lines x 3 servers for parallel, 3 for the put
+        assertThat(f.events.of(Event.CommandStarted.class)).extracting(e -> e.servers().size()).hasSize(12).containsOnly(1);
+    }
+
+    @Test
+    void aFailedBatchIsTheLastAsInCapistranoUnlessTheTaskContinues() {
+        for (OnError onError : List.of(OnError.FAIL, OnError.CONTINUE)) {
+            EngineFixture f = new EngineFixture(cap -> {
+                for (int i = 1; i <= 4; i++) {
+                    cap.server("h" + i).set("local", true);
+                }
+                cap.task("restart", o -> o.maxHosts(2).onError(onError),
+                        ctx -> ctx.run(s -> s.host().equals("h2") ? "exit 3" : "true"));
+            });
+            if (onError == OnError.FAIL) {
+                assertThatThrownBy(() -> f.run("restart")).isInstanceOf(CommandFailedException.class)
+                        .hasMessageContaining("h2");
+                assertThat(f.events.of(Event.CommandStarted.class)).flatExtracting(Event.CommandStarted::servers)
+                        .extracting(Server::host).containsExactly("h1", "h2");
+            } else {
+                f.run("restart");
+                assertThat(f.events.of(Event.CommandStarted.class)).flatExtracting(Event.CommandStarted::servers)
+                        .extracting(Server::host).containsExactly("h1", "h2", "h3", "h4");
+            }
+        }
+    }
+
+    @Test
     void inGroupsRunsTheWholeBodyGroupAfterGroup() {
         EngineFixture f = new EngineFixture(cap -> {
             for (int i = 1; i <= 5; i++) {
