@@ -216,11 +216,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private List<Callback> callbacks(TaskDefinition task, boolean before) {
-        List<Callback> all = new ArrayList<>(before ? config.before(task.name()) : config.after(task.name()));
-        if (task.name().endsWith(":default")) {
-            all.addAll(before ? config.before(task.namespace()) : config.after(task.namespace()));
-        }
-        return all;
+        return before ? config.before(task.name()) : config.after(task.name());
     }
 
     private void runCallbacks(List<Callback> callbacks, TaskDefinition around, ExecutionContext caller) {

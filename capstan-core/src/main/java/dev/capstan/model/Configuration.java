@@ -374,22 +374,22 @@ public final class Configuration implements Config {
 
     @Override
     public void before(String task, String... callbacks) {
-        addCallbacks(before, task, callbacks);
+        addCallbacks(before, callbackKey(task), callbacks);
     }
 
     @Override
     public void before(String task, TaskBody body) {
-        before.computeIfAbsent(task, k -> new ArrayList<>()).add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
+        before.computeIfAbsent(callbackKey(task), k -> new ArrayList<>()).add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
     }
 
     @Override
     public void after(String task, String... callbacks) {
-        addCallbacks(after, task, callbacks);
+        addCallbacks(after, callbackKey(task), callbacks);
     }
 
     @Override
     public void after(String task, TaskBody body) {
-        after.computeIfAbsent(task, k -> new ArrayList<>()).add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
+        after.computeIfAbsent(callbackKey(task), k -> new ArrayList<>()).add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
     }
 
     @Override
@@ -412,12 +412,22 @@ public final class Configuration implements Config {
         }
     }
 
+    /** The callbacks before {@code task} in registration order, those registered on its namespace's name included. */
     public List<Callback> before(String task) {
-        return before.getOrDefault(task, List.of());
+        return before.getOrDefault(callbackKey(task), List.of());
     }
 
+    /** The callbacks after {@code task}, as {@link #before(String)}. */
     public List<Callback> after(String task) {
-        return after.getOrDefault(task, List.of());
+        return after.getOrDefault(callbackKey(task), List.of());
+    }
+
+    /**
+     * One key for {@code ns:default} and {@code ns}, the same task: callbacks registered on either name run in the order
+     * they were registered.
+     */
+    private static String callbackKey(String task) {
+        return task.endsWith(":default") ? task.substring(0, task.length() - ":default".length()) : task;
     }
 
     public List<Callback> onStart() {

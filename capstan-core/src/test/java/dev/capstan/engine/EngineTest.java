@@ -48,6 +48,20 @@ class EngineTest {
     }
 
     @Test
+    void callbacksOnANamespaceAndItsDefaultTaskRunInRegistrationOrder() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.namespace("deploy", d -> d.task("default", ctx -> trace.add("DEPLOY")));
+            cap.before("deploy", ctx -> trace.add("b1"));
+            cap.before("deploy:default", ctx -> trace.add("b2"));
+            cap.before("deploy", ctx -> trace.add("b3"));
+            cap.after("deploy", ctx -> trace.add("a1"));
+            cap.after("deploy:default", ctx -> trace.add("a2"));
+        });
+        f.run("deploy");
+        assertThat(trace).containsExactly("b1", "b2", "b3", "DEPLOY", "a1", "a2");
+    }
+
+    @Test
     void afterCallbacksDoNotRunWhenTheTaskFails() {
         EngineFixture f = new EngineFixture(cap -> {
             cap.task("notify", ctx -> trace.add("notify"));
