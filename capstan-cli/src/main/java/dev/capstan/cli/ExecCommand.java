@@ -16,6 +16,8 @@ final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        List<String> words = List.copyOf(main.words);
+        main.words.clear(); // a stage may come before exec (capstan production exec 'uptime'), nothing else
         Integer refused = main.refuseTaskArguments("exec", true);
         if (refused != null) {
             return refused;
@@ -24,7 +26,11 @@ final class ExecCommand implements Callable<Integer> {
             if (command.isBlank()) {
                 throw new ConfigException("exec: the command is empty");
             }
-            RecipeLoader.Loaded loaded = main.loadRecipe(List.of());
+            RecipeLoader.Loaded loaded = main.loadRecipe(words);
+            if (!loaded.tasks().isEmpty()) {
+                throw new ConfigException("exec takes no tasks; '" + String.join(" ", loaded.tasks()) + "' before it is"
+                        + " not a stage of the recipe (capstan exec --help lists what it takes)");
+            }
             return main.runEngine(loaded.configuration(), engine -> engine.exec(command));
         });
     }

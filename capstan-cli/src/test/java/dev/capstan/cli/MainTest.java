@@ -337,6 +337,24 @@ class MainTest {
     }
 
     @Test
+    void aStageBeforeExecIsChosenAndAnythingElseIsRefused() throws IOException {
+        Path out = dir.resolve("exec-staged");
+        Path file = recipe("""
+                cap.stage("production", st -> st.server("prod1").set("local", true));
+                        cap.stage("staging", st -> st.server("stage1").set("local", true));
+                """);
+        CliRun run = capstan(file, "production", "exec", "echo $HOSTNAME-adhoc >> " + out);
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(run.out()).contains("[prod1]").doesNotContain("stage1");
+        assertThat(Files.readAllLines(out)).hasSize(1);
+
+        CliRun stray = capstan(file, "production", "deploy", "exec", "true");
+        assertThat(stray.status()).isEqualTo(2);
+        assertThat(stray.err()).isEqualTo("capstan: exec takes no tasks; 'deploy' before it is not a stage of the recipe"
+                + " (capstan exec --help lists what it takes)\n");
+    }
+
+    @Test
     void theCompiledRecipeIsCachedByContent() throws IOException {
         Path file = recipe("cap.desc(\"x\"); cap.task(\"x\", ctx -> { });");
         assertThat(capstan(file, "-T").status()).isZero();
