@@ -66,17 +66,15 @@ final class CommandRunner {
     static <T> List<List<T>> batches(List<T> items, Function<T, Server> serverOf, int maxHosts) {
         Map<Server, List<T>> byServer = new LinkedHashMap<>();
         items.forEach(item -> byServer.computeIfAbsent(serverOf.apply(item), s -> new ArrayList<>()).add(item));
-        List<List<Server>> servers = new ArrayList<>();
-        int size = maxHosts > 0 ? maxHosts : Math.max(1, byServer.size());
-        List<Server> all = new ArrayList<>(byServer.keySet());
-        for (int from = 0; from < all.size(); from += size) {
-            servers.add(all.subList(from, Math.min(all.size(), from + size)));
-        }
         List<List<T>> batches = new ArrayList<>();
-        for (List<Server> group : servers) {
-            List<T> batch = new ArrayList<>();
-            group.forEach(server -> batch.addAll(byServer.get(server)));
-            batches.add(batch);
+        int servers = 0;
+        for (List<T> ofServer : byServer.values()) {
+            if (batches.isEmpty() || maxHosts > 0 && servers == maxHosts) {
+                batches.add(new ArrayList<>());
+                servers = 0;
+            }
+            batches.getLast().addAll(ofServer);
+            servers++;
         }
         return batches;
     }
