@@ -48,7 +48,8 @@ import org.apache.sshd.sftp.common.SftpHelper;
  * ({@code posix-rename@openssh.com}), so that a transfer cut short (Ctrl-C, a lost connection) never leaves a
  * truncated file where a service would read it, only that part file beside it. It is written in place, as before,
  * where that cannot work: the target is a symbolic link (written through, the link kept), the directory does not
- * let the user create a file, or the server lacks the rename extension. Files of a directory upload are written
+ * let the user create a file or replace this one (another user's file in a sticky directory), or the server lacks
+ * the rename extension. Files of a directory upload are written
  * in place.
  */
 final class SftpTransfers {
@@ -90,10 +91,9 @@ final class SftpTransfers {
             if (!Files.isDirectory(local)) {
                 Target to = target(sftp, remote, local.getFileName());
                 Item item = new Item(local, to.path(), false, Files.size(local), mode != null ? mode : localMode(local));
-                Progress progress = new Progress(server, listener, List.of(item));
-                replace(sftp, to, item.mode(), out -> {
+                replace(sftp, to, item.mode(), out -> { // written twice when the rename is refused: progress anew
                     try (InputStream in = Files.newInputStream(local)) {
-                        copy(in, out, item, progress);
+                        copy(in, out, item, new Progress(server, listener, List.of(item)));
                     }
                 });
                 return;
@@ -129,7 +129,8 @@ final class SftpTransfers {
 
     /**
      * Writes {@code target} with {@code content} through a part file renamed over it (see the class comment), or in
-     * place where that cannot work. {@code mode} null keeps the mode of the file replaced.
+     * place where that cannot work, also when the rename is refused ({@code content} is then written a second time).
+     * {@code mode} null keeps the mode of the file replaced.
      */
     private static void replace(SftpClient sftp, Target target, Integer mode, Content content)
             throws IOException, InterruptedException {
@@ -166,6 +167,12 @@ final class SftpTransfers {
                 sftp.remove(part);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
+            }
+            if (e instanceof SftpException refused && refused.getStatus() == SftpConstants.SSH_FX_PERMISSION_DENIED
+                    && existing != null) {
+                // another user's file in a sticky directory (/tmp): it may be writable where it may not be replaced
+                writeInPlace(sftp, target.path(), mode, content);
+                return;
             }
             throw e;
         }

@@ -240,6 +240,38 @@ class OpenSshTest {
     }
 
     /**
+     * Another user's file that the user may write, in a sticky directory (as /tmp): the part file can be made but not
+     * renamed over it, so the file is written in place, and the part file is gone.
+     */
+    @Test
+    void anotherUsersWritableFileInAStickyDirectoryIsUploadedInPlace() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to make a sticky directory with root's file");
+        Path dir = Files.createDirectories(Path.of("/tmp/capstan-e2e-sticky-" + UUID.randomUUID()));
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            Files.setAttribute(dir, "unix:mode", 01777);
+            Path target = Files.writeString(dir.resolve("shared.conf"), "port=80\n");
+            Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            try (SshTransport ssh = transport(Map.of())) {
+                ssh.put(server(0), "port=8080\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), target.toString(), null);
+            }
+
+            assertThat(target).hasContent("port=8080");
+            assertThat(Files.getOwner(target).getName()).isEqualTo("root");
+            try (var names = Files.list(dir)) {
+                assertThat(names).containsExactly(target);
+            }
+        } finally {
+            try (var names = Files.list(dir)) {
+                for (Path name : names.toList()) {
+                    Files.delete(name);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    /**
      * sudo's protocol over a real terminal (a stand-in for sudo, as the e2e user has no sudo rights): the prompt
      * without a newline, {@code \r\n} line ends, and the password either not echoed (sudo turns echo off) or echoed
      * by the terminal: neither prompt nor password reaches lines or capture.
