@@ -379,10 +379,7 @@ public final class LocalTransport implements Transport {
                 + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt()));
         Set<PosixFilePermission> kept = Files.isRegularFile(target) ? Files.getPosixFilePermissions(target) : null;
         if (Files.isSymbolicLink(target) || !created(part)) {
-            writer.write(target);
-            if (mode != null) {
-                Files.setPosixFilePermissions(target, permissions(mode));
-            }
+            writeInPlace(target, mode, writer);
             return;
         }
         try {
@@ -391,8 +388,21 @@ public final class LocalTransport implements Transport {
                 Files.setPosixFilePermissions(part, mode != null ? permissions(mode) : kept);
             }
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.nio.file.FileSystemException e) {
+            if (kept == null || e instanceof java.nio.file.NoSuchFileException) {
+                throw e;
+            }
+            Files.deleteIfExists(part);
+            writeInPlace(target, mode, writer); // another user's file in a sticky directory: writable, not replaceable
         } finally {
             Files.deleteIfExists(part);
+        }
+    }
+
+    private static void writeInPlace(Path target, Integer mode, FileWriter writer) throws IOException {
+        writer.write(target);
+        if (mode != null) {
+            Files.setPosixFilePermissions(target, permissions(mode));
         }
     }
 
