@@ -272,7 +272,7 @@ final class ExecutionContext implements TaskContext {
             }
         }
         if (!unreachable.isEmpty()) {
-            throw new CommandFailedException(failedLine(jobs, unreachable), unreachable);
+            throw commandFailed(failedLine(jobs, unreachable), unreachable);
         }
         return all;
     }
@@ -342,10 +342,10 @@ final class ExecutionContext implements TaskContext {
         if (task.spec().onError() == OnError.CONTINUE) {
             failures.forEach(f -> failedHosts.add(f.server()));
             engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
-                    failures.stream().map(HostFailure::server).toList(), new CommandFailedException(display, failures).getMessage()));
+                    failures.stream().map(HostFailure::server).toList(), commandFailed(display, failures).getMessage()));
             return;
         }
-        throw new CommandFailedException(display, failures);
+        throw commandFailed(display, failures);
     }
 
     private static final String CANCELLED = "cancelled";
@@ -360,6 +360,14 @@ final class ExecutionContext implements TaskContext {
         }
         boolean failed = outcome.failed() || !outcome.value().succeeded();
         return failed && task.spec().onError() != OnError.CONTINUE;
+    }
+
+    /**
+     * The error for {@code command}'s failures, its command line masked first: the message quotes a long command by its
+     * start, and a secret cut there would no longer be found whole by the masking of what is printed.
+     */
+    private CommandFailedException commandFailed(String command, List<HostFailure> failures) {
+        return new CommandFailedException(engine.mask(command), failures);
     }
 
     private static HostFailure hostFailure(Server server, RuntimeException error) {
@@ -481,11 +489,11 @@ final class ExecutionContext implements TaskContext {
         Server localhost = new Server(null, "localhost", 0, Set.of(), java.util.Map.of("local", true));
         var outcome = engine.commands().runLocal(origin(), Command.of(command).capturing(), localhost);
         if (outcome.failed()) {
-            throw new CommandFailedException(command, List.of(hostFailure(localhost, outcome.error())));
+            throw commandFailed(command, List.of(hostFailure(localhost, outcome.error())));
         }
         CommandResult r = outcome.value();
         if (!r.succeeded()) {
-            throw new CommandFailedException(command,
+            throw commandFailed(command,
                     List.of(new HostFailure(localhost, r.exitStatus(), "exit status " + r.exitStatus(), r.stderrTail())));
         }
         return r.stdout();

@@ -33,7 +33,7 @@ final class Sudo {
     private synchronized String password() {
         Object known = variables.get("sudo_password");
         if (known != null) {
-            return known.toString();
+            return known instanceof char[] chars ? new String(chars) : known.toString();
         }
         char[] typed = prompt.ask("sudo password (asked once for this run): ");
         if (typed == null) {

@@ -16,10 +16,11 @@ import java.util.regex.Pattern;
  * even inside a command line.
  *
  * <p>A secret is masked in the forms it takes in output, not only as given: inside a command line quoted by
- * {@code Shell.quote} or by {@code sudo} (a {@code '} in it becomes {@code '\''}, once or twice), and line by line
- * when it spans lines (a private key), since output and commands reach formatters a line at a time. A value shorter
- * than {@value #SHORT} characters is masked only where it stands alone, not inside words and numbers: masking
- * every {@code e} or {@code 1} of a run would destroy its output.
+ * {@code Shell.quote} or by {@code sudo} (a {@code '} in it becomes {@code '\''}, up to three times), line by line
+ * when it spans lines (a private key), since output and commands reach formatters a line at a time, and where escape
+ * sequences split it. Overlapping secrets are masked together. A value shorter than {@value #SHORT} characters is
+ * masked only where it stands alone, not inside words and numbers: masking every {@code e} or {@code 1} of a run
+ * would destroy its output.
  */
 public final class SecretMasking implements EventSink {
     public static final String MASK = "****";
@@ -59,9 +60,12 @@ public final class SecretMasking implements EventSink {
         return current;
     }
 
-    /** The forms of a set of secret values: masked anywhere (longest first), and short ones masked standing alone. */
+    /** The forms of a set of secret values: masked anywhere, and short ones masked standing alone. */
     private record Forms(Set<String> values, List<String> anywhere, Pattern standalone) {
         static final Forms NONE = new Forms(Set.of(), List.of(), null);
+        /** Escape sequences (colours, cursor moves, titles), which may split a secret in a command's output. */
+        private static final Pattern ESCAPES = Pattern.compile(
+                "\u001B\\[[0-?]*[ -/]*[@-~]|\u001B\\][^\u0007\u001B]*(?:\u0007|\u001B\\\\)|\u001B[@-Z\\\\-_]");
 
         static Forms of(Set<String> values) {
             Set<String> long_ = new LinkedHashSet<>();
@@ -71,21 +75,25 @@ public final class SecretMasking implements EventSink {
                     (form.length() >= SHORT ? long_ : short_).add(form);
                 }
             }
-            List<String> anywhere = new ArrayList<>(long_);
-            anywhere.sort(Comparator.comparingInt(String::length).reversed());
-            Pattern standalone = short_.isEmpty() ? null : Pattern.compile("(?<![\\p{L}\\p{N}_])(?:"
-                    + String.join("|", short_.stream().sorted(Comparator.comparingInt(String::length).reversed())
-                            .map(Pattern::quote).toList())
-                    + ")(?![\\p{L}\\p{N}_])");
-            return new Forms(values, anywhere, standalone);
+            // not next to a letter, digit or _, nor part of a number such as 1.25 or 10.0.0.1
+            Pattern standalone = short_.isEmpty() ? null : Pattern.compile("(?<![\\p{L}\\p{N}_])(?<!\\p{N}[.,:])(?:"
+                    + String.join("|", short_.stream().map(Pattern::quote).toList())
+                    + ")(?![\\p{L}\\p{N}_])(?![.,:]\\p{N})");
+            return new Forms(values, List.copyOf(long_), standalone);
         }
 
-        /** The value, its shell-quoted forms, and each of its lines of {@value #SHORT} characters or more. */
+        /**
+         * The value, stripped, shell-quoted up to three times ({@code sudo sh -c} around {@code bash -c} around a quoted
+         * word), and each line of 4 characters or more of a value that spans lines.
+         */
         private static Set<String> formsOf(String value) {
             Set<String> forms = new LinkedHashSet<>();
             forms.add(value);
+            if (!value.strip().isEmpty()) {
+                forms.add(value.strip()); // a password read from a file, with its newline
+            }
             String quoted = value;
-            for (int level = 0; level < 2 && quoted.contains("'"); level++) {
+            for (int level = 0; level < 3 && quoted.contains("'"); level++) {
                 quoted = quoted.replace("'", "'\\''");
                 forms.add(quoted);
             }
@@ -95,14 +103,61 @@ public final class SecretMasking implements EventSink {
             return forms;
         }
 
+        /**
+         * {@code text} with every secret masked, escape sequences kept; a secret that escape sequences split (what
+         * {@code grep --color} does to a match) is found in the text without them, which is then what is shown.
+         */
         String mask(String text) {
-            String result = text;
+            if (text.indexOf('\u001B') < 0) {
+                return maskPlain(text);
+            }
+            StringBuilder segments = new StringBuilder(text.length());
+            StringBuilder plain = new StringBuilder(text.length());
+            Matcher escape = ESCAPES.matcher(text);
+            int pos = 0;
+            while (escape.find()) {
+                String between = text.substring(pos, escape.start());
+                segments.append(maskPlain(between)).append(escape.group());
+                plain.append(between);
+                pos = escape.end();
+            }
+            segments.append(maskPlain(text.substring(pos)));
+            plain.append(text, pos, text.length());
+            String maskedPlain = maskPlain(plain.toString());
+            boolean split = !ESCAPES.matcher(segments).replaceAll("").equals(maskedPlain);
+            return split ? maskedPlain : segments.toString();
+        }
+
+        /** Every occurrence of every form replaced, overlapping and adjacent ones together: no part of one shows. */
+        private String maskPlain(String text) {
+            List<int[]> found = new ArrayList<>();
             for (String form : anywhere) {
-                if (result.contains(form)) {
-                    result = result.replace(form, MASK);
+                for (int at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) {
+                    found.add(new int[] {at, at + form.length()});
                 }
             }
-            return standalone == null ? result : standalone.matcher(result).replaceAll(Matcher.quoteReplacement(MASK));
+            if (standalone != null) {
+                Matcher m = standalone.matcher(text);
+                while (m.find()) {
+                    found.add(new int[] {m.start(), m.end()});
+                }
+            }
+            if (found.isEmpty()) {
+                return text;
+            }
+            found.sort(Comparator.comparingInt(range -> range[0]));
+            StringBuilder out = new StringBuilder(text.length());
+            int pos = 0;
+            for (int i = 0; i < found.size(); ) {
+                int start = found.get(i)[0];
+                int end = found.get(i)[1];
+                for (i++; i < found.size() && found.get(i)[0] <= end; i++) {
+                    end = Math.max(end, found.get(i)[1]);
+                }
+                out.append(text, pos, start).append(MASK);
+                pos = end;
+            }
+            return out.append(text, pos, text.length()).toString();
         }
     }
 

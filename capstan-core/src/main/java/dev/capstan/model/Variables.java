@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  */
 public final class Variables {
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    private static final Pattern INTEGER = Pattern.compile("-?\\d{1,18}");
+    /** An integer as written canonically: "007" or "0012345" (a PIN, a password) stays text. */
+    private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9]\\d{0,17})");
 
     /** Secret whoever sets them, and however: {@code -s sudo_password=...} must not print it either. */
     private static final Set<String> ALWAYS_SECRET = Set.of("sudo_password", "ssh_password");
@@ -108,8 +109,26 @@ public final class Variables {
             case Plain plain -> plain.value();
             case Lazy lazy -> lazy.done ? lazy.value : null;
         };
-        if (value != null && !value.toString().isEmpty()) {
-            held.add(value.toString());
+        holdValue(value);
+    }
+
+    /**
+     * Remembers the text a secret value shows as: a {@code char[]} (what {@code Console.readPassword} returns) as its
+     * characters, an {@code Optional} or collection as each element. A Boolean is no secret to mask: masking every
+     * {@code true} would only blank the output.
+     */
+    private void holdValue(Object value) {
+        switch (value) {
+            case null -> { }
+            case Boolean flag -> { }
+            case char[] chars -> holdValue(new String(chars));
+            case java.util.Optional<?> optional -> optional.ifPresent(this::holdValue);
+            case java.util.Collection<?> items -> items.forEach(this::holdValue);
+            default -> {
+                if (!value.toString().isEmpty()) {
+                    held.add(value.toString());
+                }
+            }
         }
     }
 
@@ -181,10 +200,11 @@ public final class Variables {
             throw new ConfigException(option + " " + assignment + ": expected NAME=VALUE");
         }
         String name = assignment.substring(0, eq);
-        if (!NAME.matcher(name).matches()) {
-            throw new ConfigException(option + " " + assignment + ": invalid variable name '" + name
+        if (!NAME.matcher(name).matches()) { // the value is not repeated: it may be a password
+            throw new ConfigException(option + " " + name + "=...: invalid variable name '" + name
                     + "': use letters, digits and _, not starting with a digit");
         }
-        return Map.entry(name, coerce(assignment.substring(eq + 1)));
+        String value = assignment.substring(eq + 1);
+        return Map.entry(name, ALWAYS_SECRET.contains(name) ? value : coerce(value)); // a password is its characters
     }
 }

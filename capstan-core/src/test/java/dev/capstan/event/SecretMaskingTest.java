@@ -43,8 +43,36 @@ class SecretMaskingTest {
         SecretMasking masking = masking("e", "42");
 
         assertThat(masking.mask("echo e >&2; false")).isEqualTo("echo **** >&2; false");
-        assertThat(masking.mask("PIN=42 took 1425 ms on 127.0.0.42:2222")).isEqualTo("PIN=**** took 1425 ms on 127.0.0.****:2222");
+        assertThat(masking.mask("PIN=42 took 1425 ms on 127.0.0.42:2222")).isEqualTo("PIN=**** took 1425 ms on 127.0.0.42:2222");
         assertThat(masking("abcd").mask("xabcdx")).isEqualTo("x****x"); // four characters and more: anywhere
+    }
+
+    @Test
+    void overlappingSecretsAreMaskedTogetherSoNoPartOfEitherShows() {
+        SecretMasking masking = masking("ALPHA-user-name-PART", "PART-of-the-longer-api-key-value");
+        assertThat(masking.mask("echo ALPHA-user-name-PART-of-the-longer-api-key-value done")).isEqualTo("echo **** done");
+    }
+
+    @Test
+    void aSecretQuotedThreeTimesIsMasked() {
+        String q = "it's-SECRETQ-value";
+        String line = "sudo -- sh -c " + Shell.quote("bash -c " + Shell.quote("echo " + Shell.quote(q)));
+        assertThat(masking(q).mask(line)).doesNotContain("SECRETQ");
+    }
+
+    @Test
+    void aSecretThatEscapeSequencesSplitIsMaskedAndColoursAreKeptElsewhere() {
+        SecretMasking masking = masking("Xk9-4711-secretval", "1");
+        String grepped = "DB_PASSWORD=Xk9-\u001B[01;31m\u001B[K4711\u001B[m\u001B[K-secretval";
+        assertThat(masking.mask(grepped)).isEqualTo("DB_PASSWORD=****");
+        // a short secret never lands inside an escape sequence, nor inside a version, an address or a duration
+        assertThat(masking.mask("\u001B[1;31mexit 1\u001B[0m in 1.25 s on 10.0.0.1"))
+                .isEqualTo("\u001B[1;31mexit ****\u001B[0m in 1.25 s on 10.0.0.1");
+    }
+
+    @Test
+    void aShortSecretReadFromAFileWithItsNewlineIsMasked() {
+        assertThat(masking("739\n").mask("pin is 739")).isEqualTo("pin is ****");
     }
 
     @Test

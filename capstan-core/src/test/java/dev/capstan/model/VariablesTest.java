@@ -128,6 +128,27 @@ class VariablesTest {
     }
 
     @Test
+    void secretsThatAreNotStringsAreMaskedAsTheTextTheyStandFor() {
+        Variables vars = new Variables();
+        vars.secret("chars", "CHARSECRET-abc".toCharArray());
+        vars.secret("opt", java.util.Optional.of("OPTSECRET-1"));
+        vars.secret("list", java.util.List.of("LISTSECRET-1", "LISTSECRET-2"));
+        vars.secret("flag", true); // masking every `true` would hide nothing and blank the output
+        assertThat(vars.secretValues()).containsExactlyInAnyOrder("CHARSECRET-abc", "OPTSECRET-1", "LISTSECRET-1",
+                "LISTSECRET-2");
+    }
+
+    @Test
+    void aPasswordFromTheCommandLineKeepsItsCharactersAndLeadingZerosAreText() {
+        assertThat(Variables.parseAssignment("-s", "sudo_password=0012345").getValue()).isEqualTo("0012345");
+        assertThat(Variables.parseAssignment("-s", "sudo_password=true").getValue()).isEqualTo("true");
+        assertThat(Variables.parseAssignment("-s", "pin=007").getValue()).isEqualTo("007");
+        assertThat(Variables.parseAssignment("-s", "keep=5").getValue()).isEqualTo(5);
+        assertThatThrownBy(() -> Variables.parseAssignment("-s", "sudo-password=hunter2"))
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void maskingNeverComputesALazySecret() {
         Variables vars = new Variables();
         java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();

@@ -32,7 +32,7 @@ public final class RecipeLoader {
                 config.define(origin, recipe);
             } catch (CapstanException e) {
                 throw e; // capstan's own: it says what and where already
-            } catch (RuntimeException | Error e) {
+            } catch (Exception | Error e) { // checked ones too: a recipe may throw them sneakily
                 // The recipe's own code failed: a bad recipe, like one that does not compile.
                 throw new ConfigException("the recipe failed while loading: " + e + where(e, origin), e);
             }
@@ -59,7 +59,7 @@ public final class RecipeLoader {
             config.selectStage(stage);
         } catch (CapstanException e) {
             throw e;
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) { // checked ones too: a recipe may throw them sneakily
             throw new ConfigException("the recipe's stage failed while loading: " + e + where(e, origin), e);
         }
     }

@@ -115,9 +115,12 @@ class OutputCliTest {
                     throw new AssertionError("health check with " + ctx.fetch("db_password") + " said no");
                 });
                 cap.task("sudoer", ctx -> ctx.run("echo " + ctx.fetch("sudo_password")));
+                // quoted by its first 100 characters: the cut falls inside the secret
+                cap.task("long", ctx -> ctx.run("echo " + "y".repeat(89) + " " + ctx.fetch("db_password") + " " + "x".repeat(90)
+                        + "; exit 3"));
                 """);
-        String[] secrets = {"S3cr3t", "DefaultPw1", "BetaOnlyPw2", "MULTILINESECRETbody", "wrongpw2"};
-        for (String task : List.of("quoted", "perhost", "key", "wiped", "blocks", "asserts", "sudoer")) {
+        String[] secrets = {"S3cr3t", "DefaultPw1", "BetaOnlyPw2", "MULTILINESECRETbody", "wrongpw2", "Defau"};
+        for (String task : List.of("quoted", "perhost", "key", "wiped", "blocks", "asserts", "sudoer", "long")) {
             Path log = dir.resolve(task + ".log");
             Path json = dir.resolve(task + ".json");
             Run run = capstan(file, "--log", log.toString(), "--json", json.toString(), "-v", "-s", "sudo_password=wrongpw2", task);
