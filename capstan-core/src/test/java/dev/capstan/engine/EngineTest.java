@@ -443,6 +443,34 @@ class EngineTest {
     }
 
     @Test
+    void anUploadOnALocalServerCarriesTheSourcesModeKeepsTheOwnerAndGoesIntoADirectory(@TempDir Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("run.sh"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path existing = Files.writeString(dir.resolve("deployed.sh"), "old\n");
+        Files.setPosixFilePermissions(existing, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if (root) {
+            Files.setOwner(existing, existing.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        }
+        new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.task("t", ctx -> {
+                ctx.upload(script.toString(), existing.toString());
+                ctx.upload(script.toString(), bin.toString());
+            });
+        }).run("t");
+
+        assertThat(existing).hasContent("#!/bin/sh");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(existing)))
+                .isEqualTo("rwxr-xr-x"); // the source's, as over SFTP
+        if (root) {
+            assertThat(Files.getOwner(existing).getName()).isEqualTo("nobody");
+        }
+        assertThat(bin.resolve("run.sh")).hasContent("#!/bin/sh");
+    }
+
+    @Test
     void sudoRunsWithCapstansOwnPromptAndAPty() {
         EngineFixture f = new EngineFixture(cap -> {
             cap.server("web1");

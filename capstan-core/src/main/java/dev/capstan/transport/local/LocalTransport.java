@@ -18,10 +18,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -309,12 +312,15 @@ public final class LocalTransport implements Transport {
                     Files.setPosixFilePermissions(target, permissions(mode));
                 }
             } else {
-                replace(target, mode, file -> {
-                    try (OutputStream out = Files.newOutputStream(file)) { // through a link, not over it
+                Path file = Files.isDirectory(target) ? target.resolve(local.getFileName().toString()) : target;
+                // the source's mode, as an upload over SFTP carries it
+                Set<PosixFilePermission> perms = mode != null ? permissions(mode) : Files.getPosixFilePermissions(local);
+                replace(file, perms, written -> {
+                    try (OutputStream out = Files.newOutputStream(written)) { // through a link, not over it
                         Files.copy(local, out);
                     }
                 });
-                progress.progress(server, remote, Files.size(target), Files.size(target));
+                progress.progress(server, remote, Files.size(file), Files.size(file));
             }
         } catch (IOException | UncheckedIOException e) {
             throw new TransportException(server, TransportException.Reason.TRANSFER,
@@ -325,7 +331,7 @@ public final class LocalTransport implements Transport {
     @Override
     public void put(Server server, byte[] content, String remote, Integer mode) {
         try {
-            replace(Path.of(remote), mode, part -> Files.write(part, content));
+            replace(Path.of(remote), mode == null ? null : permissions(mode), part -> Files.write(part, content));
         } catch (IOException e) {
             throw new TransportException(server, TransportException.Reason.TRANSFER, "writing " + remote + " failed: " + e.getMessage(), e);
         }
@@ -371,38 +377,69 @@ public final class LocalTransport implements Transport {
 
     /**
      * Replaces {@code target} at once, as the SSH transport does: written to a part file beside it that is moved over
-     * it, or in place when it is a symbolic link or its directory refuses a new file. {@code mode} null keeps the
-     * mode of the file replaced.
+     * it, or in place when it is a symbolic link, its directory refuses a new file, or it is someone else's file that
+     * this user may write but not give away. The part file is readable by its owner only while it is written, then
+     * gets {@code perms} (null: those of the file replaced, else the default for a new file) and the owner and group
+     * of the file it replaces.
      */
-    private static void replace(Path target, Integer mode, FileWriter writer) throws IOException {
-        Path part = target.resolveSibling(target.getFileName() + ".capstan-part-"
-                + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt()));
-        Set<PosixFilePermission> kept = Files.isRegularFile(target) ? Files.getPosixFilePermissions(target) : null;
+    private static void replace(Path target, Set<PosixFilePermission> perms, FileWriter writer) throws IOException {
+        Path part = target.resolveSibling(partName(target.getFileName().toString()));
+        PosixFileAttributes existing = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                ? Files.readAttributes(target, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                : null;
         if (Files.isSymbolicLink(target) || !created(part)) {
-            writeInPlace(target, mode, writer);
+            writeInPlace(target, perms, writer);
             return;
         }
         try {
-            writer.write(part);
-            if (mode != null || kept != null) {
-                Files.setPosixFilePermissions(part, mode != null ? permissions(mode) : kept);
+            Set<PosixFilePermission> fresh = Files.getPosixFilePermissions(part); // the umask's, for a new file
+            Files.setPosixFilePermissions(part, EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+            if (existing != null && !ownedLike(part, existing)) {
+                Files.deleteIfExists(part);
+                writeInPlace(target, perms, writer);
+                return;
             }
+            writer.write(part);
+            Files.setPosixFilePermissions(part, perms != null ? perms : existing != null ? existing.permissions() : fresh);
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (java.nio.file.FileSystemException e) {
-            if (kept == null || e instanceof java.nio.file.NoSuchFileException) {
+            if (existing == null || e instanceof java.nio.file.NoSuchFileException) {
                 throw e;
             }
             Files.deleteIfExists(part);
-            writeInPlace(target, mode, writer); // another user's file in a sticky directory: writable, not replaceable
+            writeInPlace(target, perms, writer); // another user's file in a sticky directory: writable, not replaceable
         } finally {
             Files.deleteIfExists(part);
         }
     }
 
-    private static void writeInPlace(Path target, Integer mode, FileWriter writer) throws IOException {
+    /** Gives {@code part} the owner and group of {@code existing}; false when this user may not. */
+    private static boolean ownedLike(Path part, PosixFileAttributes existing) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(part, PosixFileAttributeView.class);
+        PosixFileAttributes now = view.readAttributes();
+        try {
+            if (!now.owner().equals(existing.owner())) {
+                view.setOwner(existing.owner());
+            }
+            if (!now.group().equals(existing.group())) {
+                view.setGroup(existing.group());
+            }
+            return true;
+        } catch (java.nio.file.FileSystemException e) {
+            return false;
+        }
+    }
+
+    /** A part file's name beside {@code name}, within the 255 bytes a file name may have (else hidden, the suffix only). */
+    private static String partName(String name) {
+        String suffix = ".capstan-part-" + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt());
+        return name.getBytes(StandardCharsets.UTF_8).length + suffix.length() <= 255 ? name + suffix : suffix;
+    }
+
+    private static void writeInPlace(Path target, Set<PosixFilePermission> perms, FileWriter writer) throws IOException {
         writer.write(target);
-        if (mode != null) {
-            Files.setPosixFilePermissions(target, permissions(mode));
+        if (perms != null) {
+            Files.setPosixFilePermissions(target, perms);
         }
     }
 

@@ -140,7 +140,7 @@ final class SftpTransfers {
             writeInPlace(sftp, target.path(), mode, content);
             return;
         }
-        String part = target.path() + ".capstan-part-" + HexFormat.of().toHexDigits(PART_NAMES.nextInt());
+        String part = partName(target.path());
         OutputStream out;
         try {
             out = sftp.write(part, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Exclusive);
@@ -152,14 +152,18 @@ final class SftpTransfers {
             return;
         }
         try {
+            // Before any byte: the mode the file ends with (a secret's 0600, not the umask's 0644, while it is being
+            // written), and the owner of the file it replaces. A handle open for writing stays writable whatever the
+            // mode. Only root may give a file away: for someone else's file that is refused, and it is written in place.
+            Attributes attributes = attributesFor(existing, mode);
+            if (attributes != null && !setStat(sftp, part, attributes)) {
+                out.close();
+                sftp.remove(part);
+                writeInPlace(sftp, target.path(), mode, content);
+                return;
+            }
             try (out) {
                 content.writeTo(out);
-            }
-            Integer kept = existing != null && existing.getFlags().contains(SftpClient.Attribute.Perms)
-                    ? existing.getPermissions() & PERMISSION_BITS
-                    : null;
-            if (mode != null || kept != null) {
-                sftp.setStat(part, new Attributes().perms(mode != null ? mode : kept));
             }
             rename.posixRename(part, target.path());
         } catch (IOException e) {
@@ -176,6 +180,54 @@ final class SftpTransfers {
             }
             throw e;
         }
+    }
+
+    /** What a part file gets before it is written: the mode to end with, and the replaced file's owner; null: nothing. */
+    private static Attributes attributesFor(Attributes existing, Integer mode) {
+        Integer kept = existing != null && existing.getFlags().contains(SftpClient.Attribute.Perms)
+                ? existing.getPermissions() & PERMISSION_BITS
+                : null;
+        Integer perms = mode != null ? mode : kept;
+        boolean owned = existing != null && existing.getFlags().contains(SftpClient.Attribute.UidGid);
+        if (perms == null && !owned) {
+            return null;
+        }
+        Attributes attributes = new Attributes();
+        if (perms != null) {
+            attributes.perms(perms);
+        }
+        if (owned) {
+            attributes.owner(existing.getUserId(), existing.getGroupId());
+        }
+        return attributes;
+    }
+
+    /** Sets {@code attributes} on {@code path}; false when the server refuses them (a chown only root may make). */
+    private static boolean setStat(SftpClient sftp, String path, Attributes attributes) throws IOException {
+        try {
+            sftp.setStat(path, attributes);
+            return true;
+        } catch (SftpException e) {
+            if (e.getStatus() == SftpConstants.SSH_FX_PERMISSION_DENIED
+                    || e.getStatus() == SftpConstants.SSH_FX_FAILURE) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The part file's path beside {@code target}: its name plus a random suffix, or just the suffix (hidden) when that
+     * would pass the 255 bytes a file name may have.
+     */
+    static String partName(String target) {
+        String suffix = ".capstan-part-" + HexFormat.of().toHexDigits(PART_NAMES.nextInt());
+        int slash = target.lastIndexOf('/');
+        String name = target.substring(slash + 1);
+        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + suffix.length() <= 255) {
+            return target + suffix;
+        }
+        return target.substring(0, slash + 1) + suffix;
     }
 
     private static void writeInPlace(SftpClient sftp, String path, Integer mode, Content content)

@@ -163,6 +163,13 @@ class SftpTest {
     }
 
     @Test
+    void aPartFileNameStaysWithinTheLengthAFileNameMayHave() {
+        String longName = "/srv/app/" + "n".repeat(240);
+        assertThat(SftpTransfers.partName("/srv/app/app.conf")).matches("/srv/app/app\\.conf\\.capstan-part-[0-9a-f]{8}");
+        assertThat(SftpTransfers.partName(longName)).matches("/srv/app/\\.capstan-part-[0-9a-f]{8}");
+    }
+
+    @Test
     void putWritesBytesWithTheGivenMode() throws Exception {
         ssh.put(server, "REVISION=abc\n".getBytes(), "REVISION", 0600);
 
@@ -229,6 +236,7 @@ class SftpTest {
     @Test
     void anInterruptEndsAnUploadToAHostThatStoppedAnswering() throws Exception {
         Path big = Files.write(home.resolve("big.bin"), new byte[32 * 1024 * 1024]);
+        Files.setPosixFilePermissions(big, PosixFilePermissions.fromString("rw-------")); // a secret
         try (DelayProxy proxy = DelayProxy.start(host.port(), Duration.ZERO)) {
             Path knownHosts = Files.writeString(home.resolve("known_hosts-hung"),
                     "[127.0.0.1]:" + proxy.port() + host.knownHostsLine().substring(host.knownHostsLine().indexOf(' ')) + "\n");
@@ -256,6 +264,7 @@ class SftpTest {
                     }
                 }
                 assertThat(arriving).as("the part file the upload writes").isNotNull();
+                assertThat(mode(arriving)).as("the part file's mode while it is written").isEqualTo("rw-------");
                 proxy.freeze(); // mid-upload: the host stops answering
                 Thread.sleep(1500); // the upload is stuck waiting for the channel's window
                 long interrupted = System.nanoTime();
