@@ -50,7 +50,11 @@ public final class DeployRecipe implements Recipe {
             deploy.task("check", t -> t.except("no_release"), this::check);
 
             deploy.desc("Deploy: lock, update the code and switch current (rolled back together on failure), restart, clean up");
-            deploy.task("default", t -> t.except("no_release"), this::deploy);
+            deploy.task("default", this::deploy);
+            // the deploy's own steps, for release servers only; the deploy task itself keeps every server, so that a
+            // hook written inline on it (a maintenance page, a notice) runs on no_release servers too, as in Capistrano
+            deploy.task("claim_release_name", t -> t.except("no_release"), this::claimReleaseName);
+            deploy.task("log_revision", t -> t.except("no_release"), DeployRecipe::recordRevision);
 
             deploy.desc("Put the new release's files in place and link shared files (rollback: remove the release)");
             deploy.task("update_code", t -> t.except("no_release"), this::updateCode);
@@ -154,13 +158,13 @@ public final class DeployRecipe implements Recipe {
             }
         }
         underLock(ctx, () -> {
-            claimReleaseName(ctx);
+            ctx.invoke("deploy:claim_release_name");
             ctx.transaction(() -> {
                 ctx.invoke("deploy:update_code");
                 ctx.invoke("deploy:symlink");
             });
             try {
-                recordRevision(ctx); // what is live is logged, whatever restart and cleanup then do
+                ctx.invoke("deploy:log_revision"); // what is live is logged, whatever restart and cleanup then do
                 ctx.invoke("deploy:restart");
                 ctx.invoke("deploy:cleanup");
             } catch (RuntimeException | Error e) {

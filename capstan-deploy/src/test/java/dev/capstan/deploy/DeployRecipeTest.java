@@ -54,10 +54,13 @@ class DeployRecipeTest {
         DeployFixture f = new DeployFixture(dir, 3, cap -> {
             cap.server("host3").set("no_release", true);
             cap.set("restart_command", "echo restarted >> " + dir.resolve("restarts"));
+            // an inline hook on deploy runs on every server, no_release ones included, as in Capistrano
+            cap.before("deploy", ctx -> ctx.run("echo hook >> " + dir.resolve("hooks")));
         });
         assertThat(f.run("deploy:setup", "deploy")).isNull();
 
         assertThat(Files.readAllLines(dir.resolve("restarts"))).hasSize(2);
+        assertThat(Files.readAllLines(dir.resolve("hooks"))).hasSize(3);
         for (int host = 0; host < 2; host++) {
             assertThat(Files.readString(f.deployTo(host).resolve("revisions.log"))).contains("deployed release " + f.current(host));
         }
