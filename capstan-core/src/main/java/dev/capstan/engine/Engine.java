@@ -216,7 +216,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private List<Callback> callbacks(TaskDefinition task, boolean before) {
-        return before ? config.before(task.name()) : config.after(task.name());
+        String[] names = task.name().endsWith(":default") ? new String[] {task.name(), task.namespace()} : new String[] {task.name()};
+        return before ? config.callbacksBefore(names) : config.callbacksAfter(names);
     }
 
     private void runCallbacks(List<Callback> callbacks, TaskDefinition around, ExecutionContext caller) {

@@ -36,6 +36,8 @@ public final class Configuration implements Config {
     private final Map<String, TaskDefinition> tasks = new TreeMap<>();
     private final Map<String, List<Callback>> before = new LinkedHashMap<>();
     private final Map<String, List<Callback>> after = new LinkedHashMap<>();
+    /** When each callback was registered (by identity: two registrations of one task are two callbacks). */
+    private final Map<Callback, Integer> registered = new java.util.IdentityHashMap<>();
     private final List<Callback> onStart = new ArrayList<>();
     private final List<Callback> onFinish = new ArrayList<>();
     private final Map<String, Consumer<Config>> stages = new LinkedHashMap<>();
@@ -374,22 +376,22 @@ public final class Configuration implements Config {
 
     @Override
     public void before(String task, String... callbacks) {
-        addCallbacks(before, callbackKey(task), callbacks);
+        addCallbacks(before, task, callbacks);
     }
 
     @Override
     public void before(String task, TaskBody body) {
-        before.computeIfAbsent(callbackKey(task), k -> new ArrayList<>()).add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
+        register(before, task, new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
     }
 
     @Override
     public void after(String task, String... callbacks) {
-        addCallbacks(after, callbackKey(task), callbacks);
+        addCallbacks(after, task, callbacks);
     }
 
     @Override
     public void after(String task, TaskBody body) {
-        after.computeIfAbsent(callbackKey(task), k -> new ArrayList<>()).add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
+        register(after, task, new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
     }
 
     @Override
@@ -404,30 +406,38 @@ public final class Configuration implements Config {
         Arrays.stream(names).forEach(n -> onFinish.add(new Callback.Task(n, location)));
     }
 
-    private static void addCallbacks(Map<String, List<Callback>> map, String task, String... callbacks) {
+    private void addCallbacks(Map<String, List<Callback>> map, String task, String... callbacks) {
         String location = SourceLocation.ofCaller().orElse(null);
-        List<Callback> list = map.computeIfAbsent(task, k -> new ArrayList<>());
         for (String callback : callbacks) {
-            list.add(new Callback.Task(callback, location));
+            register(map, task, new Callback.Task(callback, location));
         }
     }
 
-    /** The callbacks before {@code task} in registration order, those registered on its namespace's name included. */
-    public List<Callback> before(String task) {
-        return before.getOrDefault(callbackKey(task), List.of());
-    }
-
-    /** The callbacks after {@code task}, as {@link #before(String)}. */
-    public List<Callback> after(String task) {
-        return after.getOrDefault(callbackKey(task), List.of());
+    private void register(Map<String, List<Callback>> map, String task, Callback callback) {
+        map.computeIfAbsent(task, k -> new ArrayList<>()).add(callback);
+        registered.put(callback, registered.size());
     }
 
     /**
-     * One key for {@code ns:default} and {@code ns}, the same task: callbacks registered on either name run in the order
-     * they were registered.
+     * The callbacks before the task named {@code names} (a namespace's default task has two names, {@code ns:default}
+     * and {@code ns}), in the order they were registered on any of its names.
      */
-    private static String callbackKey(String task) {
-        return task.endsWith(":default") ? task.substring(0, task.length() - ":default".length()) : task;
+    public List<Callback> callbacksBefore(String... names) {
+        return inRegistrationOrder(before, names);
+    }
+
+    /** The callbacks after the task named {@code names}, as {@link #callbacksBefore(String...)}. */
+    public List<Callback> callbacksAfter(String... names) {
+        return inRegistrationOrder(after, names);
+    }
+
+    private List<Callback> inRegistrationOrder(Map<String, List<Callback>> map, String... names) {
+        List<Callback> all = new ArrayList<>();
+        for (String name : names) {
+            all.addAll(map.getOrDefault(name, List.of()));
+        }
+        all.sort(java.util.Comparator.comparingInt(registered::get));
+        return all;
     }
 
     public List<Callback> onStart() {

@@ -105,6 +105,16 @@ class ConfigurationTest {
     }
 
     @Test
+    void aCallbackOnAnotherTasksDefaultNameIsNotTakenForIt() {
+        Configuration config = new Configuration();
+        config.task("restart", ctx -> { });
+        config.task("notify", ctx -> { });
+        config.before("restart:default", "notify");
+        assertThatThrownBy(config::validate).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown task 'restart:default'");
+    }
+
+    @Test
     void callbackCyclesAreRejected() {
         Configuration config = new Configuration();
         config.task("a", ctx -> { });
