@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -450,10 +451,26 @@ final class ExecutionContext implements TaskContext {
                         + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists" : e.toString()));
             }
         }
+        Map<Server, String> fileNames = downloadNames(servers);
         transfer(display, request, server -> {
-            Path target = many ? Path.of(local, server.label().replace(':', '_')) : Path.of(local);
+            Path target = many ? Path.of(local, fileNames.get(server)) : Path.of(local);
             engine.transports().forServer(server).download(server, remote, target, engine.progress());
         });
+    }
+
+    /**
+     * The file each server's copy of a download gets: its label ({@code web1}, {@code 10.0.0.5_2222}), with the user
+     * in front where two servers share a label (two accounts on one host), so that no copy overwrites another.
+     */
+    private static Map<Server, String> downloadNames(List<Server> servers) {
+        Map<String, Long> labels = servers.stream().collect(java.util.stream.Collectors.groupingBy(Server::label,
+                java.util.stream.Collectors.counting()));
+        Map<Server, String> names = new java.util.HashMap<>();
+        for (Server server : servers) {
+            boolean shared = labels.get(server.label()) > 1 && server.user() != null;
+            names.put(server, ((shared ? server.user() + "@" : "") + server.label()).replace(':', '_'));
+        }
+        return names;
     }
 
     private TransferRequest transfer(Consumer<TransferOptions> options) {

@@ -414,6 +414,16 @@ class EngineTest {
             cap.task("t", t -> t.once(), ctx -> ctx.download(log.toString(), single.toString()));
         }).run("t");
         assertThat(single).isRegularFile().hasContent("started"); // one server: the file itself
+
+        Path accounts = dir.resolve("accounts");
+        new EngineFixture(cap -> {
+            cap.server("alice@box").set("local", true);
+            cap.server("bob@box").set("local", true);
+            cap.task("t", ctx -> ctx.download(log.toString(), accounts.toString()));
+        }).run("t");
+        try (var names = Files.list(accounts)) { // two accounts on one host: neither copy overwrites the other
+            assertThat(names.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("alice@box", "bob@box");
+        }
     }
 
     @Test
