@@ -179,7 +179,8 @@ public final class Summary implements EventSink {
                 + (ok ? palette.green("ok") + " in " : palette.boldRed("FAILED") + " after ") + Units.duration(took));
         out.addAll(taskLines(palette, glyphs));
 
-        // failures arrive in the order hosts happened to fail; they are listed in the order the recipe names hosts
+        // failures arrive in the order hosts happened to fail; they are listed in the order the run first named the hosts
+        // (within a task, the order the recipe declares them)
         Map<String, Integer> position = new HashMap<>();
         hosts.forEach(h -> position.put(h, position.size()));
         List<String> failedInOrder = failed.keySet().stream()

@@ -125,7 +125,7 @@ class SummaryTest {
     }
 
     @Test
-    void failedHostsAreListedInTheRecipesOrderNotTheOrderTheyFailedIn() {
+    void failedHostsAreListedInTheOrderTheRunNamedThemNotTheOrderTheyFailedIn() {
         List<Server> web = List.of(WEB1, WEB2, Recorded.WEB3, Recorded.DB1);
         List<Event> events = new ArrayList<>(List.of(
                 new Event.TaskStarted(at(0), "restart", 0, web),
