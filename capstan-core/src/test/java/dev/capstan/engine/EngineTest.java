@@ -481,6 +481,31 @@ class EngineTest {
     }
 
     @Test
+    void putOnALocalServerKeepsAFifoASetIdModeAndRefusesAMissingDirectory(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("fifo");
+        new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+        Path received = dir.resolve("received");
+        Process reader = new ProcessBuilder("sh", "-c", "cat " + fifo + " > " + received).start();
+        Path tool = dir.resolve("tool");
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("alpha").set("local", true);
+            cap.task("t", ctx -> {
+                ctx.put("through the pipe\n", fifo.toString()); // a FIFO stays one: written, not replaced
+                ctx.put("#!/bin/sh\n", tool.toString(), o -> o.mode(04755));
+            });
+            cap.task("missing", ctx -> ctx.put("x", dir.resolve("nodir") + "/"));
+        });
+        f.run("t");
+        reader.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(received).hasContent("through the pipe");
+        assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat((Integer) Files.getAttribute(tool, "unix:mode") & 07777).isEqualTo(04755);
+        assertThatThrownBy(() -> f.run("missing")).hasMessageContaining("no such directory");
+        assertThat(dir.resolve("nodir")).doesNotExist();
+    }
+
+    @Test
     void sudoRunsWithCapstansOwnPromptAndAPty() {
         EngineFixture f = new EngineFixture(cap -> {
             cap.server("web1");

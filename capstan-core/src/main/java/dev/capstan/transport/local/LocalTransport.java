@@ -312,10 +312,11 @@ public final class LocalTransport implements Transport {
                     Files.setPosixFilePermissions(target, permissions(mode));
                 }
             } else {
+                refuseMissingDirectory(remote);
                 Path file = Files.isDirectory(target) ? target.resolve(local.getFileName().toString()) : target;
                 // the source's mode, as an upload over SFTP carries it
-                Set<PosixFilePermission> perms = mode != null ? permissions(mode) : Files.getPosixFilePermissions(local);
-                replace(file, perms, written -> {
+                int wanted = mode != null ? mode : (Integer) Files.getAttribute(local, "unix:mode") & 07777;
+                replace(file, wanted, mode != null, written -> {
                     try (OutputStream out = Files.newOutputStream(written)) { // through a link, not over it
                         Files.copy(local, out);
                     }
@@ -331,7 +332,8 @@ public final class LocalTransport implements Transport {
     @Override
     public void put(Server server, byte[] content, String remote, Integer mode) {
         try {
-            replace(Path.of(remote), mode == null ? null : permissions(mode), part -> Files.write(part, content));
+            refuseMissingDirectory(remote);
+            replace(Path.of(remote), mode, mode != null, part -> Files.write(part, content));
         } catch (IOException e) {
             throw new TransportException(server, TransportException.Reason.TRANSFER, "writing " + remote + " failed: " + e.getMessage(), e);
         }
@@ -375,42 +377,65 @@ public final class LocalTransport implements Transport {
         void write(Path path) throws IOException;
     }
 
+    /** A path written as a directory ({@code dir/}) that is none: refused, as over SFTP, not written as a file. */
+    private static void refuseMissingDirectory(String remote) throws IOException {
+        if (remote.endsWith("/") && !Files.isDirectory(Path.of(remote))) {
+            throw new java.nio.file.NoSuchFileException(remote, null, "no such directory");
+        }
+    }
+
     /**
      * Replaces {@code target} at once, as the SSH transport does: written to a part file beside it that is moved over
-     * it, or in place when it is a symbolic link, its directory refuses a new file, or it is someone else's file that
-     * this user may write but not give away. The part file is readable by its owner only while it is written, then
-     * gets {@code perms} (null: those of the file replaced, else the default for a new file) and the owner and group
-     * of the file it replaces.
+     * it, or in place when it is a link or not a regular file (a FIFO, a device), its directory refuses a new file,
+     * or it is someone else's file that this user may write but not give away or replace. The part file is readable
+     * by its owner only while it is written, then gets {@code mode} (null: that of the file replaced, else the default
+     * for a new file), all twelve bits, and the owner and group of the file it replaces.
      */
-    private static void replace(Path target, Set<PosixFilePermission> perms, FileWriter writer) throws IOException {
+    private static void replace(Path target, Integer mode, boolean explicit, FileWriter writer) throws IOException {
         Path part = target.resolveSibling(partName(target.getFileName().toString()));
+        boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         PosixFileAttributes existing = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
                 ? Files.readAttributes(target, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                 : null;
-        if (Files.isSymbolicLink(target) || !created(part)) {
-            writeInPlace(target, perms, writer);
+        if (exists && existing == null || !created(part)) {
+            writer.write(target);
+            if (mode != null) {
+                Files.setAttribute(target, "unix:mode", mode);
+            }
             return;
         }
         try {
-            Set<PosixFilePermission> fresh = Files.getPosixFilePermissions(part); // the umask's, for a new file
+            int fresh = (Integer) Files.getAttribute(part, "unix:mode") & 07777; // the umask's, for a new file
             Files.setPosixFilePermissions(part, EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
             if (existing != null && !ownedLike(part, existing)) {
                 Files.deleteIfExists(part);
-                writeInPlace(target, perms, writer);
+                writeInPlaceOfOthers(target, mode, explicit, writer);
                 return;
             }
-            writer.write(part);
-            Files.setPosixFilePermissions(part, perms != null ? perms : existing != null ? existing.permissions() : fresh);
-            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (java.nio.file.FileSystemException e) {
-            if (existing == null || e instanceof java.nio.file.NoSuchFileException) {
-                throw e;
+            writer.write(part); // a failure here (an unreadable source) leaves the target alone
+            int kept = existing == null ? fresh : (Integer) Files.getAttribute(target, "unix:mode") & 07777;
+            Files.setAttribute(part, "unix:mode", mode != null ? mode : kept);
+            try {
+                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.FileSystemException e) {
+                if (existing == null || e instanceof java.nio.file.NoSuchFileException) {
+                    throw e;
+                }
+                Files.deleteIfExists(part);
+                writeInPlaceOfOthers(target, mode, explicit, writer); // a sticky directory: writable, not replaceable
             }
-            Files.deleteIfExists(part);
-            writeInPlace(target, perms, writer); // another user's file in a sticky directory: writable, not replaceable
         } finally {
             Files.deleteIfExists(part);
         }
+    }
+
+    /** Someone else's file, written in place; its mode is its owner's unless the recipe asked for one (set first). */
+    private static void writeInPlaceOfOthers(Path target, Integer mode, boolean explicit, FileWriter writer)
+            throws IOException {
+        if (explicit) {
+            Files.setAttribute(target, "unix:mode", mode);
+        }
+        writer.write(target);
     }
 
     /** Gives {@code part} the owner and group of {@code existing}; false when this user may not. */
@@ -434,13 +459,6 @@ public final class LocalTransport implements Transport {
     private static String partName(String name) {
         String suffix = ".capstan-part-" + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt());
         return name.getBytes(StandardCharsets.UTF_8).length + suffix.length() <= 255 ? name + suffix : suffix;
-    }
-
-    private static void writeInPlace(Path target, Set<PosixFilePermission> perms, FileWriter writer) throws IOException {
-        writer.write(target);
-        if (perms != null) {
-            Files.setPosixFilePermissions(target, perms);
-        }
     }
 
     /** Creates {@code file}; false when its directory does not let this user. */

@@ -63,6 +63,8 @@ final class SftpTransfers {
      */
     private static final int REQUEST_SIZE = 64 * 1024;
     private static final int PERMISSION_BITS = 07777;
+    /** Set-user-id, set-group-id and sticky: a write to a file, or a change of its owner, clears them. */
+    private static final int SPECIAL_BITS = 07000;
     private static final SecureRandom PART_NAMES = new SecureRandom();
 
     private static final HostConnections.ChannelOpener<SftpClient> SFTP = new HostConnections.ChannelOpener<>() {
@@ -91,7 +93,7 @@ final class SftpTransfers {
             if (!Files.isDirectory(local)) {
                 Target to = target(sftp, remote, local.getFileName());
                 Item item = new Item(local, to.path(), false, Files.size(local), mode != null ? mode : localMode(local));
-                replace(sftp, to, item.mode(), out -> { // written twice when the rename is refused: progress anew
+                replace(sftp, to, new Wanted(item.mode(), mode != null), out -> { // written twice if the rename is refused
                     try (InputStream in = Files.newInputStream(local)) {
                         copy(in, out, item, new Progress(server, listener, List.of(item)));
                     }
@@ -114,8 +116,8 @@ final class SftpTransfers {
     static void put(Server server, HostConnections host, byte[] content, String remote, Integer mode)
             throws InterruptedException {
         String what = "writing " + server.label() + ":" + remote;
-        withSftp(server, host, what, sftp -> replace(sftp, new Target(remote, lstat(sftp, remote)), mode,
-                out -> out.write(content)));
+        withSftp(server, host, what, sftp -> replace(sftp, new Target(remote, lstat(sftp, remote)),
+                new Wanted(mode, mode != null), out -> out.write(content)));
     }
 
     /** Where a single file goes, and what is there now (null: nothing). */
@@ -127,17 +129,21 @@ final class SftpTransfers {
         void writeTo(OutputStream out) throws IOException, InterruptedException;
     }
 
+    /** The mode a file is to end with (null: no say), and whether the recipe asked for it or it is a default. */
+    private record Wanted(Integer mode, boolean explicit) { }
+
     /**
      * Writes {@code target} with {@code content} through a part file renamed over it (see the class comment), or in
      * place where that cannot work, also when the rename is refused ({@code content} is then written a second time).
-     * {@code mode} null keeps the mode of the file replaced.
+     * A {@code wanted} mode of null keeps the mode of the file replaced.
      */
-    private static void replace(SftpClient sftp, Target target, Integer mode, Content content)
+    private static void replace(SftpClient sftp, Target target, Wanted wanted, Content content)
             throws IOException, InterruptedException {
         OpenSSHPosixRenameExtension rename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
         Attributes existing = target.existing();
-        if (!rename.isSupported() || existing != null && existing.isSymbolicLink()) {
-            writeInPlace(sftp, target.path(), mode, content);
+        // a link is written through; a FIFO or a device (/dev/null) must stay what it is
+        if (!rename.isSupported() || existing != null && !existing.isRegularFile()) {
+            writeInPlace(sftp, target.path(), wanted, content);
             return;
         }
         String part = partName(target.path());
@@ -148,22 +154,27 @@ final class SftpTransfers {
             if (e.getStatus() != SftpConstants.SSH_FX_PERMISSION_DENIED) {
                 throw e;
             }
-            writeInPlace(sftp, target.path(), mode, content); // a directory the user may not create files in
+            writeInPlace(sftp, target.path(), wanted, content); // a directory the user may not create files in
             return;
         }
+        Integer mode = wanted.mode() != null ? wanted.mode() : keptMode(existing);
         try {
-            // Before any byte: the mode the file ends with (a secret's 0600, not the umask's 0644, while it is being
-            // written), and the owner of the file it replaces. A handle open for writing stays writable whatever the
-            // mode. Only root may give a file away: for someone else's file that is refused, and it is written in place.
-            Attributes attributes = attributesFor(existing, mode);
-            if (attributes != null && !setStat(sftp, part, attributes)) {
+            // Before any byte: the permission bits the file ends with (a secret's 0600, not the umask's 0644, while it
+            // is being written) and the owner of the file it replaces. A handle open for writing stays writable whatever
+            // the mode. Only root may give a file away: for someone else's file that is refused, and it is written in
+            // place. Set-id and sticky bits come after the content, whose writing (like the chown) clears them.
+            Attributes before = attributesBefore(existing, mode);
+            if (before != null && !setStat(sftp, part, before)) {
                 out.close();
                 sftp.remove(part);
-                writeInPlace(sftp, target.path(), mode, content);
+                writeInPlaceOfOthers(sftp, target.path(), wanted, content);
                 return;
             }
             try (out) {
                 content.writeTo(out);
+            }
+            if (mode != null && (mode & SPECIAL_BITS) != 0) {
+                sftp.setStat(part, new Attributes().perms(mode));
             }
             rename.posixRename(part, target.path());
         } catch (IOException e) {
@@ -175,26 +186,28 @@ final class SftpTransfers {
             if (e instanceof SftpException refused && refused.getStatus() == SftpConstants.SSH_FX_PERMISSION_DENIED
                     && existing != null) {
                 // another user's file in a sticky directory (/tmp): it may be writable where it may not be replaced
-                writeInPlace(sftp, target.path(), mode, content);
+                writeInPlaceOfOthers(sftp, target.path(), wanted, content);
                 return;
             }
             throw e;
         }
     }
 
-    /** What a part file gets before it is written: the mode to end with, and the replaced file's owner; null: nothing. */
-    private static Attributes attributesFor(Attributes existing, Integer mode) {
-        Integer kept = existing != null && existing.getFlags().contains(SftpClient.Attribute.Perms)
+    private static Integer keptMode(Attributes existing) {
+        return existing != null && existing.getFlags().contains(SftpClient.Attribute.Perms)
                 ? existing.getPermissions() & PERMISSION_BITS
                 : null;
-        Integer perms = mode != null ? mode : kept;
+    }
+
+    /** What a part file gets before it is written: permission bits and the replaced file's owner; null: nothing. */
+    private static Attributes attributesBefore(Attributes existing, Integer mode) {
         boolean owned = existing != null && existing.getFlags().contains(SftpClient.Attribute.UidGid);
-        if (perms == null && !owned) {
+        if (mode == null && !owned) {
             return null;
         }
         Attributes attributes = new Attributes();
-        if (perms != null) {
-            attributes.perms(perms);
+        if (mode != null) {
+            attributes.perms(mode & ~SPECIAL_BITS);
         }
         if (owned) {
             attributes.owner(existing.getUserId(), existing.getGroupId());
@@ -217,6 +230,31 @@ final class SftpTransfers {
     }
 
     /**
+     * Writes someone else's file in place (it may be writable, not replaceable). Its mode is its owner's: a mode the
+     * recipe asked for is set first, and if that is refused nothing is written; a default one is left alone.
+     */
+    private static void writeInPlaceOfOthers(SftpClient sftp, String path, Wanted wanted, Content content)
+            throws IOException, InterruptedException {
+        if (wanted.explicit()) {
+            sftp.setStat(path, new Attributes().perms(wanted.mode()));
+        }
+        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
+            content.writeTo(out);
+        }
+    }
+
+    private static void writeInPlace(SftpClient sftp, String path, Wanted wanted, Content content)
+            throws IOException, InterruptedException {
+        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
+            content.writeTo(out);
+        }
+        if (wanted.mode() != null && !setStat(sftp, path, new Attributes().perms(wanted.mode())) && wanted.explicit()) {
+            throw new SftpException(SftpConstants.SSH_FX_PERMISSION_DENIED, "cannot set mode "
+                    + Integer.toOctalString(wanted.mode()) + " on " + path);
+        }
+    }
+
+    /**
      * The part file's path beside {@code target}: its name plus a random suffix, or just the suffix (hidden) when that
      * would pass the 255 bytes a file name may have.
      */
@@ -228,16 +266,6 @@ final class SftpTransfers {
             return target + suffix;
         }
         return target.substring(0, slash + 1) + suffix;
-    }
-
-    private static void writeInPlace(SftpClient sftp, String path, Integer mode, Content content)
-            throws IOException, InterruptedException {
-        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
-            content.writeTo(out);
-        }
-        if (mode != null) {
-            sftp.setStat(path, new Attributes().perms(mode));
-        }
     }
 
     static void download(Server server, HostConnections host, String remote, Path local, TransferListener listener)

@@ -240,6 +240,39 @@ class OpenSshTest {
     }
 
     /**
+     * A FIFO (or a device, /dev/null) at the target stays what it is: written through, never replaced by a regular
+     * file. (sftp-server writes at offsets, which a FIFO refuses: the write fails, and the FIFO is still there.)
+     */
+    @Test
+    void aFifoAtTheTargetIsNeverReplacedByAFile() throws Exception {
+        String dir = "capstan-e2e-fifo-" + UUID.randomUUID();
+        Server server = server(1);
+        try (SshTransport ssh = transport(Map.of("command_timeout", 20))) {
+            ssh.execute(server, Command.of("mkdir " + dir + " && mkfifo " + dir + "/pipe && (cat " + dir + "/pipe > "
+                    + dir + "/got 2>/dev/null </dev/null &)"), OutputListener.IGNORE);
+            catchThrowableOfType(TransportException.class, () -> ssh.put(server,
+                    "through\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), dir + "/pipe", null));
+            String kind = ssh.execute(server, Command.of("test -p " + dir + "/pipe && echo fifo; ls " + dir
+                    + "; rm -rf " + dir).capturing(), OutputListener.IGNORE).stdout();
+            assertThat(kind).isEqualTo("fifo\ngot\npipe\n"); // no part file left either
+        }
+    }
+
+    /** Set-id bits survive the replace (writing a file clears them, so they come after the content). */
+    @Test
+    void aSetIdModeSurvivesAnUploadOverSftp() throws Exception {
+        String remote = "capstan-e2e-setid-" + UUID.randomUUID();
+        Server server = server(0);
+        try (SshTransport ssh = transport(Map.of())) {
+            ssh.put(server, "#!/bin/sh\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), remote, 04755);
+            ssh.put(server, "#!/bin/sh\necho 2\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), remote, null);
+            String mode = ssh.execute(server, Command.of("stat -c %a " + remote + "; rm -f " + remote).capturing(),
+                    OutputListener.IGNORE).stdout();
+            assertThat(mode).isEqualTo("4755\n");
+        }
+    }
+
+    /**
      * Another user's file that the user may write, in a sticky directory (as /tmp): the part file can be made but not
      * renamed over it, so the file is written in place, and the part file is gone.
      */
