@@ -42,7 +42,7 @@ final class InterruptHandler implements AutoCloseable {
                 List<String> pending = engine.pendingRollbacks();
                 err.println("capstan: aborted at once" + (pending.isEmpty() ? "; no rollback was pending"
                         : "; these rollback handlers did NOT run (check those servers):"));
-                pending.forEach(p -> err.println("  not rolled back: " + p));
+                pending.forEach(p -> err.println("  not rolled back: " + engine.mask(p))); // a host may be a secret
                 err.flush();
                 Runtime.getRuntime().halt(1);
             }
