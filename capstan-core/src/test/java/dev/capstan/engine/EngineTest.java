@@ -483,14 +483,18 @@ class EngineTest {
     @Test
     void putOnALocalServerKeepsAFifoASetIdModeAndRefusesAMissingDirectory(@TempDir Path dir) throws Exception {
         Path fifo = dir.resolve("fifo");
-        new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor();
+        new ProcessBuilder("mkfifo", "-m", "0622", fifo.toString()).start().waitFor();
         Path received = dir.resolve("received");
-        Process reader = new ProcessBuilder("sh", "-c", "cat " + fifo + " > " + received).start();
+        Process reader = new ProcessBuilder("sh", "-c", "cat " + fifo + " > " + received + "; cat " + fifo + " >> "
+                + received).start();
+        Path source = Files.writeString(dir.resolve("source.txt"), "uploaded\n");
+        Files.setPosixFilePermissions(source, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
         Path tool = dir.resolve("tool");
         EngineFixture f = new EngineFixture(cap -> {
             cap.server("alpha").set("local", true);
             cap.task("t", ctx -> {
                 ctx.put("through the pipe\n", fifo.toString()); // a FIFO stays one: written, not replaced
+                ctx.upload(source.toString(), fifo.toString()); // ... and keeps its mode
                 ctx.put("#!/bin/sh\n", tool.toString(), o -> o.mode(04755));
             });
             cap.task("missing", ctx -> ctx.put("x", dir.resolve("nodir") + "/"));
@@ -498,8 +502,9 @@ class EngineTest {
         f.run("t");
         reader.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
 
-        assertThat(received).hasContent("through the pipe");
+        assertThat(received).hasContent("through the pipe\nuploaded");
         assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat((Integer) Files.getAttribute(fifo, "unix:mode") & 07777).isEqualTo(0622);
         assertThat((Integer) Files.getAttribute(tool, "unix:mode") & 07777).isEqualTo(04755);
         assertThatThrownBy(() -> f.run("missing")).hasMessageContaining("no such directory");
         assertThat(dir.resolve("nodir")).doesNotExist();

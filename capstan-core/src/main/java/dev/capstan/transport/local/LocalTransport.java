@@ -397,8 +397,12 @@ public final class LocalTransport implements Transport {
         PosixFileAttributes existing = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
                 ? Files.readAttributes(target, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                 : null;
+        if (exists && existing == null && !Files.isSymbolicLink(target)) {
+            writeInPlaceOfOthers(target, mode, explicit, writer); // a device or a FIFO: it keeps its mode
+            return;
+        }
         if (exists && existing == null || !created(part)) {
-            writer.write(target);
+            writer.write(target); // through a link, or in a directory that refuses a new file
             if (mode != null) {
                 Files.setAttribute(target, "unix:mode", mode);
             }
@@ -429,7 +433,10 @@ public final class LocalTransport implements Transport {
         }
     }
 
-    /** Someone else's file, written in place; its mode is its owner's unless the recipe asked for one (set first). */
+    /**
+     * Someone else's file, or a device or FIFO, written in place; its mode stays unless the recipe asked for one (set
+     * first).
+     */
     private static void writeInPlaceOfOthers(Path target, Integer mode, boolean explicit, FileWriter writer)
             throws IOException {
         if (explicit) {

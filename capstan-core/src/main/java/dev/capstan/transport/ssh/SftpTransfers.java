@@ -141,9 +141,18 @@ final class SftpTransfers {
             throws IOException, InterruptedException {
         OpenSSHPosixRenameExtension rename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
         Attributes existing = target.existing();
-        // a link is written through; a FIFO or a device (/dev/null) must stay what it is
-        if (!rename.isSupported() || existing != null && !existing.isRegularFile()) {
-            writeInPlace(sftp, target.path(), wanted, content);
+        if (existing != null && !existing.isRegularFile() && !existing.isSymbolicLink()) {
+            // a device (/dev/null) or a FIFO must stay what it is, its mode included unless the recipe asked for one
+            try {
+                writeInPlaceOfOthers(sftp, target.path(), wanted, content);
+            } catch (SftpException e) {
+                throw new IOException("not a regular file (a FIFO or a device), which SFTP writes at offsets: "
+                        + e.getMessage(), e);
+            }
+            return;
+        }
+        if (!rename.isSupported() || existing != null && existing.isSymbolicLink()) {
+            writeInPlace(sftp, target.path(), wanted, content); // a link is written through
             return;
         }
         String part = partName(target.path());
@@ -230,8 +239,9 @@ final class SftpTransfers {
     }
 
     /**
-     * Writes someone else's file in place (it may be writable, not replaceable). Its mode is its owner's: a mode the
-     * recipe asked for is set first, and if that is refused nothing is written; a default one is left alone.
+     * Writes someone else's file in place (it may be writable, not replaceable), or a device or FIFO. Its mode stays
+     * as it is: a mode the recipe asked for is set first, and if that is refused nothing is written; a default one
+     * (an upload's local mode) is left alone.
      */
     private static void writeInPlaceOfOthers(SftpClient sftp, String path, Wanted wanted, Content content)
             throws IOException, InterruptedException {

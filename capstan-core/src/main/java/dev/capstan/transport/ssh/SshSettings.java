@@ -211,7 +211,8 @@ public record SshSettings(
 
         String string(String name) {
             Object value = source.apply(name);
-            return value == null ? null : value.toString();
+            // a password may come as a char[], what Console.readPassword returns
+            return value == null ? null : value instanceof char[] chars ? new String(chars) : value.toString();
         }
 
         int integer(String name, int fallback, int min) {

@@ -41,6 +41,12 @@ class SshSettingsTest {
     }
 
     @Test
+    void aPasswordGivenAsCharactersIsItsText() {
+        variables.put("ssh_password", "s3cretPw".toCharArray()); // what Console.readPassword returns
+        assertThat(SshSettings.from(variables::get).password()).isEqualTo("s3cretPw");
+    }
+
+    @Test
     void coercesNumbersGivenAsNumbersOrStrings() {
         variables.put("max_sessions", 4L);
         variables.put("max_connections_per_host", "3");
