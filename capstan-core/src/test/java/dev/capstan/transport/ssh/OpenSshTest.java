@@ -213,21 +213,28 @@ class OpenSshTest {
      */
     @Test
     void aFileInADirectoryTheUserCannotWriteIsUploadedInPlace() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to make a directory the e2e user cannot write");
-        Path dir = Files.createDirectories(Path.of("/tmp/capstan-e2e-readonly-" + UUID.randomUUID()));
-        try {
+        inRootsDirectory("readonly", "rwxr-xr-x", dir -> {
             Path target = Files.writeString(dir.resolve("app.conf"), "port=80\n");
-            var users = target.getFileSystem().getUserPrincipalLookupService();
-            Files.setOwner(target, users.lookupPrincipalByName(hosts.user()));
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setOwner(target, target.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(hosts.user()));
             Path file = Files.writeString(home.resolve("app.conf"), "port=8080\n");
             try (SshTransport ssh = transport(Map.of())) {
                 ssh.upload(server(0), file, target.toString(), 0644, TransferListener.IGNORE);
             }
+            return target;
+        });
+    }
+
+    /** A file in a directory of root's making (mode {@code mode}); afterwards it must hold the new content, alone. */
+    private void inRootsDirectory(String kind, String mode, RootsDirectoryBody body) throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to make a directory of root's");
+        Path dir = Files.createDirectories(Path.of("/tmp/capstan-e2e-" + kind + "-" + UUID.randomUUID()));
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+            Path target = body.run(dir);
 
             assertThat(target).hasContent("port=8080");
             try (var names = Files.list(dir)) {
-                assertThat(names).containsExactly(target);
+                assertThat(names).as("no part file left").containsExactly(target);
             }
         } finally {
             try (var names = Files.list(dir)) {
@@ -237,6 +244,11 @@ class OpenSshTest {
             }
             Files.delete(dir);
         }
+    }
+
+    @FunctionalInterface
+    private interface RootsDirectoryBody {
+        Path run(Path dir) throws Exception;
     }
 
     /**
@@ -278,30 +290,16 @@ class OpenSshTest {
      */
     @Test
     void anotherUsersWritableFileInAStickyDirectoryIsUploadedInPlace() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to make a sticky directory with root's file");
-        Path dir = Files.createDirectories(Path.of("/tmp/capstan-e2e-sticky-" + UUID.randomUUID()));
-        try {
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        inRootsDirectory("sticky", "rwxrwxrwx", dir -> {
             Files.setAttribute(dir, "unix:mode", 01777);
             Path target = Files.writeString(dir.resolve("shared.conf"), "port=80\n");
             Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
             try (SshTransport ssh = transport(Map.of())) {
                 ssh.put(server(0), "port=8080\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), target.toString(), null);
             }
-
-            assertThat(target).hasContent("port=8080");
             assertThat(Files.getOwner(target).getName()).isEqualTo("root");
-            try (var names = Files.list(dir)) {
-                assertThat(names).containsExactly(target);
-            }
-        } finally {
-            try (var names = Files.list(dir)) {
-                for (Path name : names.toList()) {
-                    Files.delete(name);
-                }
-            }
-            Files.delete(dir);
-        }
+            return target;
+        });
     }
 
     /**
