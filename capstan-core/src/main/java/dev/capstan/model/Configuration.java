@@ -454,5 +454,19 @@ public final class Configuration implements Config {
      */
     public void validate() {
         CallbackGraph.check(this, before, after, onStart, onFinish);
+        nameAccountsThatShareAHost();
+    }
+
+    /**
+     * Two accounts on one host ({@code deploy@web1}, {@code backup@web1}) would print as one {@code web1} in every
+     * line, failure and summary: each gets its user in its name, unless the recipe named it.
+     */
+    private void nameAccountsThatShareAHost() {
+        Map<String, Long> labels = servers.values().stream()
+                .collect(java.util.stream.Collectors.groupingBy(Server::label, java.util.stream.Collectors.counting()));
+        servers.replaceAll((spec, server) -> labels.get(server.label()) > 1 && server.user() != null
+                && server.properties().get("name") == null
+                ? server.withProperty("name", server.user() + "@" + server.label())
+                : server);
     }
 }

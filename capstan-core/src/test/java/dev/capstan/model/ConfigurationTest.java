@@ -105,6 +105,18 @@ class ConfigurationTest {
     }
 
     @Test
+    void twoAccountsOnOneHostAreTellableApartInOutput() {
+        Configuration config = new Configuration();
+        config.server("deploy@web1:2222", "app");
+        config.server("backup@web1:2222", "app");
+        config.server("ops@web1:2222", "app").set("name", "web1-ops");
+        config.server("deploy@web2", "app");
+        config.validate();
+        assertThat(config.servers()).extracting(dev.capstan.Server::label)
+                .containsExactly("deploy@web1:2222", "backup@web1:2222", "web1-ops", "web2");
+    }
+
+    @Test
     void aCallbackOnAnotherTasksDefaultNameIsNotTakenForIt() {
         Configuration config = new Configuration();
         config.task("restart", ctx -> { });
