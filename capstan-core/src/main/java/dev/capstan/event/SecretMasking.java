@@ -1,7 +1,6 @@
 package dev.capstan.event;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,11 +27,14 @@ public final class SecretMasking implements EventSink {
     static final int SHORT = 4;
 
     private final EventSink delegate;
-    private final Supplier<? extends Collection<String>> secrets;
+    private final Supplier<Set<String>> secrets;
     private volatile Forms forms = Forms.NONE;
 
-    /** @param secrets the secret values (read at every event: secrets set during the run count at once) */
-    public SecretMasking(EventSink delegate, Supplier<? extends Collection<String>> secrets) {
+    /**
+     * @param secrets an unchanging snapshot of the secret values, asked for at every event (secrets set during the run
+     *                count at once) and kept by the masking while it equals the last one
+     */
+    public SecretMasking(EventSink delegate, Supplier<Set<String>> secrets) {
         this.delegate = delegate;
         this.secrets = secrets;
     }
@@ -51,7 +53,7 @@ public final class SecretMasking implements EventSink {
     }
 
     private Forms forms() {
-        Set<String> values = Set.copyOf(secrets.get());
+        Set<String> values = secrets.get();
         Forms current = forms;
         if (!current.values().equals(values)) {
             current = Forms.of(values);
@@ -63,10 +65,6 @@ public final class SecretMasking implements EventSink {
     /** The forms of a set of secret values: masked anywhere, and short ones masked standing alone. */
     private record Forms(Set<String> values, List<String> anywhere, Pattern standalone) {
         static final Forms NONE = new Forms(Set.of(), List.of(), null);
-        /** Escape sequences (colours, cursor moves, titles), which may split a secret in a command's output. */
-        private static final Pattern ESCAPES = Pattern.compile(
-                "\u001B\\[[0-?]*[ -/]*[@-~]|\u001B\\][^\u0007\u001B]*(?:\u0007|\u001B\\\\)|\u001B[@-Z\\\\-_]");
-
         static Forms of(Set<String> values) {
             Set<String> long_ = new LinkedHashSet<>();
             Set<String> short_ = new LinkedHashSet<>();
@@ -113,7 +111,7 @@ public final class SecretMasking implements EventSink {
             }
             StringBuilder segments = new StringBuilder(text.length());
             StringBuilder plain = new StringBuilder(text.length());
-            Matcher escape = ESCAPES.matcher(text);
+            Matcher escape = EscapeSequences.PATTERN.matcher(text);
             int pos = 0;
             while (escape.find()) {
                 String between = text.substring(pos, escape.start());
@@ -124,7 +122,7 @@ public final class SecretMasking implements EventSink {
             segments.append(maskPlain(text.substring(pos)));
             plain.append(text, pos, text.length());
             String maskedPlain = maskPlain(plain.toString());
-            boolean split = !ESCAPES.matcher(segments).replaceAll("").equals(maskedPlain);
+            boolean split = !EscapeSequences.PATTERN.matcher(segments).replaceAll("").equals(maskedPlain);
             return split ? maskedPlain : segments.toString();
         }
 

@@ -1,5 +1,6 @@
 package dev.capstan.cli.output;
 
+import dev.capstan.event.EscapeSequences;
 import java.util.regex.Pattern;
 
 /** ANSI escape sequences: the few capstan writes, and removing the ones remote commands write. */
@@ -7,10 +8,7 @@ public final class Ansi {
     /** Back to column 0 and erase the line: how the status line is redrawn or removed. */
     public static final String CLEAR_LINE = "\r\u001B[2K";
 
-    private static final Pattern ESCAPES = Pattern.compile(
-            "\u001B\\[[0-?]*[ -/]*[@-~]"              // CSI: colours, cursor movement
-            + "|\u001B\\][^\u0007\u001B]*(?:\u0007|\u001B\\\\)?" // OSC: window titles, hyperlinks
-            + "|\u001B[@-Z\\\\-_]"                     // other two-byte escapes
+    private static final Pattern ESCAPES = Pattern.compile(EscapeSequences.REGEX
             + "|[\u0000-\u0008\u000B-\u001F\u007F-\u009F]"); // other control characters (tab stays)
 
     private Ansi() {
