@@ -98,7 +98,7 @@ public final class Variables {
      */
     public void holdIfSecret(String name, Object value) {
         if (isSecret(name)) {
-            hold(new Plain(value));
+            holdValue(value);
         }
     }
 

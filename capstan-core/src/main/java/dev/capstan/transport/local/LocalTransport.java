@@ -4,6 +4,7 @@ import dev.capstan.Server;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
 import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.PartFiles;
 import dev.capstan.transport.Prompt;
 import dev.capstan.transport.Stream;
 import dev.capstan.transport.TransferListener;
@@ -392,16 +393,16 @@ public final class LocalTransport implements Transport {
      * for a new file), all twelve bits, and the owner and group of the file it replaces.
      */
     private static void replace(Path target, Integer mode, boolean explicit, FileWriter writer) throws IOException {
-        Path part = target.resolveSibling(partName(target.getFileName().toString()));
-        boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        Path part = target.resolveSibling(PartFiles.nameFor(target.getFileName().toString()));
+        boolean link = Files.isSymbolicLink(target);
         PosixFileAttributes existing = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
                 ? Files.readAttributes(target, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                 : null;
-        if (exists && existing == null && !Files.isSymbolicLink(target)) {
+        if (existing == null && !link && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             writeInPlaceOfOthers(target, mode, explicit, writer); // a device or a FIFO: it keeps its mode
             return;
         }
-        if (exists && existing == null || !created(part)) {
+        if (link || !created(part)) {
             writer.write(target); // through a link, or in a directory that refuses a new file
             if (mode != null) {
                 Files.setAttribute(target, "unix:mode", mode);
@@ -460,12 +461,6 @@ public final class LocalTransport implements Transport {
         } catch (java.nio.file.FileSystemException e) {
             return false;
         }
-    }
-
-    /** A part file's name beside {@code name}, within the 255 bytes a file name may have (else hidden, the suffix only). */
-    private static String partName(String name) {
-        String suffix = ".capstan-part-" + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt());
-        return name.getBytes(StandardCharsets.UTF_8).length + suffix.length() <= 255 ? name + suffix : suffix;
     }
 
     /** Creates {@code file}; false when its directory does not let this user. */

@@ -1,6 +1,7 @@
 package dev.capstan.transport.ssh;
 
 import dev.capstan.Server;
+import dev.capstan.transport.PartFiles;
 import dev.capstan.transport.TransferListener;
 import dev.capstan.transport.TransportException;
 import dev.capstan.transport.TransportException.Reason;
@@ -14,9 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -46,11 +45,12 @@ import org.apache.sshd.sftp.common.SftpHelper;
  * <p>A single file (an upload of one file, or {@code put}) replaces its target at once, as Ansible's {@code copy}
  * does: it is written beside the target as {@code <name>.capstan-part-<hex>} and renamed over it
  * ({@code posix-rename@openssh.com}), so that a transfer cut short (Ctrl-C, a lost connection) never leaves a
- * truncated file where a service would read it, only that part file beside it. It is written in place, as before,
- * where that cannot work: the target is a symbolic link (written through, the link kept), the directory does not
- * let the user create a file or replace this one (another user's file in a sticky directory), or the server lacks
- * the rename extension. Files of a directory upload are written
- * in place.
+ * truncated file where a service would read it, only that part file beside it ({@link PartFiles}). The part file
+ * gets the file's permission bits and the replaced file's owner before any byte (see {@code replace}). It is written
+ * in place where that cannot work: the target is a symbolic link (written through, the link kept) or not a regular
+ * file (a device, a FIFO), the directory does not let the user create a file, the user may not give the file its
+ * owner or replace it (another user's file, a sticky directory), or the server lacks the rename extension. Files of
+ * a directory upload are written in place.
  */
 final class SftpTransfers {
 
@@ -65,7 +65,6 @@ final class SftpTransfers {
     private static final int PERMISSION_BITS = 07777;
     /** Set-user-id, set-group-id and sticky: a write to a file, or a change of its owner, clears them. */
     private static final int SPECIAL_BITS = 07000;
-    private static final SecureRandom PART_NAMES = new SecureRandom();
 
     private static final HostConnections.ChannelOpener<SftpClient> SFTP = new HostConnections.ChannelOpener<>() {
         @Override
@@ -248,34 +247,29 @@ final class SftpTransfers {
         if (wanted.explicit()) {
             sftp.setStat(path, new Attributes().perms(wanted.mode()));
         }
-        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
-            content.writeTo(out);
-        }
+        overwrite(sftp, path, content);
     }
 
     private static void writeInPlace(SftpClient sftp, String path, Wanted wanted, Content content)
             throws IOException, InterruptedException {
-        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
-            content.writeTo(out);
-        }
+        overwrite(sftp, path, content);
         if (wanted.mode() != null && !setStat(sftp, path, new Attributes().perms(wanted.mode())) && wanted.explicit()) {
             throw new SftpException(SftpConstants.SSH_FX_PERMISSION_DENIED, "cannot set mode "
                     + Integer.toOctalString(wanted.mode()) + " on " + path);
         }
     }
 
-    /**
-     * The part file's path beside {@code target}: its name plus a random suffix, or just the suffix (hidden) when that
-     * would pass the 255 bytes a file name may have.
-     */
-    static String partName(String target) {
-        String suffix = ".capstan-part-" + HexFormat.of().toHexDigits(PART_NAMES.nextInt());
-        int slash = target.lastIndexOf('/');
-        String name = target.substring(slash + 1);
-        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + suffix.length() <= 255) {
-            return target + suffix;
+    /** Writes {@code path} in place: created, or emptied and written. */
+    private static void overwrite(SftpClient sftp, String path, Content content) throws IOException, InterruptedException {
+        try (OutputStream out = sftp.write(path, REQUEST_SIZE, OpenMode.Write, OpenMode.Create, OpenMode.Truncate)) {
+            content.writeTo(out);
         }
-        return target.substring(0, slash + 1) + suffix;
+    }
+
+    /** The part file's path beside {@code target}. */
+    static String partName(String target) {
+        int slash = target.lastIndexOf('/');
+        return target.substring(0, slash + 1) + PartFiles.nameFor(target.substring(slash + 1));
     }
 
     static void download(Server server, HostConnections host, String remote, Path local, TransferListener listener)
@@ -365,14 +359,24 @@ final class SftpTransfers {
 
     /** The attributes of {@code path} itself, not of what a link points to; null when there is nothing. */
     private static Attributes lstat(SftpClient sftp, String path) throws IOException {
+        return orNothing(() -> sftp.lstat(path));
+    }
+
+    /** A stat call's attributes, or null when there is no such file. */
+    private static Attributes orNothing(StatCall call) throws IOException {
         try {
-            return sftp.lstat(path);
+            return call.attributes();
         } catch (SftpException e) {
             if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
                 return null;
             }
             throw e;
         }
+    }
+
+    @FunctionalInterface
+    private interface StatCall {
+        Attributes attributes() throws IOException;
     }
 
     private static List<Item> planUpload(Path local, String remote, Integer mode) throws IOException {
@@ -420,11 +424,11 @@ final class SftpTransfers {
 
     private static void uploadFile(SftpClient sftp, Item item, Progress progress)
             throws IOException, InterruptedException {
-        try (InputStream in = Files.newInputStream(item.local());
-                OutputStream out = sftp.write(item.remote(), REQUEST_SIZE, OpenMode.Write, OpenMode.Create,
-                        OpenMode.Truncate)) {
-            copy(in, out, item, progress);
-        }
+        overwrite(sftp, item.remote(), out -> {
+            try (InputStream in = Files.newInputStream(item.local())) {
+                copy(in, out, item, progress);
+            }
+        });
         if (item.mode() != null) {
             sftp.setStat(item.remote(), new Attributes().perms(item.mode()));
         }
@@ -473,14 +477,8 @@ final class SftpTransfers {
     }
 
     private static boolean isRemoteDirectory(SftpClient sftp, String path) throws IOException {
-        try {
-            return sftp.stat(path).isDirectory();
-        } catch (SftpException e) {
-            if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
-                return false;
-            }
-            throw e;
-        }
+        Attributes attributes = orNothing(() -> sftp.stat(path));
+        return attributes != null && attributes.isDirectory();
     }
 
     private static Integer localMode(Path path) throws IOException {
