@@ -13,6 +13,7 @@ import dev.capstan.TaskContext;
 import dev.capstan.TransactionBody;
 import dev.capstan.TransferOptions;
 import dev.capstan.event.Event;
+import dev.capstan.model.Configuration;
 import dev.capstan.model.TaskDefinition;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.CommandResult;
@@ -460,16 +461,12 @@ final class ExecutionContext implements TaskContext {
 
     /**
      * The file each server's copy of a download gets: its label ({@code web1}, {@code 10.0.0.5_2222}), with the user
-     * in front where two servers share a label (two accounts on one host), so that no copy overwrites another.
+     * in front where two servers share a label (two accounts on one host named by --hosts only; declared ones are
+     * told apart by their names already), so that no copy overwrites another.
      */
     private static Map<Server, String> downloadNames(List<Server> servers) {
-        Map<String, Long> labels = servers.stream().collect(java.util.stream.Collectors.groupingBy(Server::label,
-                java.util.stream.Collectors.counting()));
-        Map<Server, String> names = new java.util.HashMap<>();
-        for (Server server : servers) {
-            boolean shared = labels.get(server.label()) > 1 && server.user() != null;
-            names.put(server, ((shared ? server.user() + "@" : "") + server.label()).replace(':', '_'));
-        }
+        Map<Server, String> names = new java.util.HashMap<>(Configuration.labelsTellingApart(servers));
+        names.replaceAll((server, label) -> label.replace(':', '_'));
         return names;
     }
 

@@ -462,11 +462,20 @@ public final class Configuration implements Config {
      * line, failure and summary: each gets its user in its name, unless the recipe named it.
      */
     private void nameAccountsThatShareAHost() {
-        Map<String, Long> labels = servers.values().stream()
+        Map<Server, String> labels = labelsTellingApart(servers.values());
+        servers.replaceAll((spec, server) -> server.properties().get("name") == null
+                && !labels.get(server).equals(server.label()) ? server.withProperty("name", labels.get(server)) : server);
+    }
+
+    /** Each server's label, with its user in front where two of {@code servers} share one (two accounts on a host). */
+    public static Map<Server, String> labelsTellingApart(java.util.Collection<Server> servers) {
+        Map<String, Long> count = servers.stream()
                 .collect(java.util.stream.Collectors.groupingBy(Server::label, java.util.stream.Collectors.counting()));
-        servers.replaceAll((spec, server) -> labels.get(server.label()) > 1 && server.user() != null
-                && server.properties().get("name") == null
-                ? server.withProperty("name", server.user() + "@" + server.label())
-                : server);
+        Map<Server, String> labels = new java.util.HashMap<>();
+        for (Server server : servers) {
+            boolean shared = count.get(server.label()) > 1 && server.user() != null;
+            labels.put(server, shared ? server.user() + "@" + server.label() : server.label());
+        }
+        return labels;
     }
 }
