@@ -262,8 +262,9 @@ final class ExecutionContext implements TaskContext {
 
     private boolean test(String display, Function<Server, String> command, CommandRequest request) {
         List<Job> jobs = jobs(display, command, request, false);
-        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin().unchecked(), jobs, task.spec().maxHosts(),
-                ServerFanout.Outcome::failed); // a non-zero exit is an answer; an unreachable host ends it
+        // a non-zero exit is an answer; an unreachable host ends the batches
+        List<ServerFanout.Outcome<Job, CommandResult>> outcomes = engine.commands().run(origin().unchecked(), jobs,
+                task.spec().maxHosts(), ServerFanout.Outcome::failed);
         List<HostFailure> unreachable = new ArrayList<>();
         boolean all = true;
         for (var outcome : outcomes) {
@@ -437,10 +438,9 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public void download(String remote, String local) {
-        TransferRequest request = new TransferRequest();
         String display = "download " + remote + " -> " + local;
-        // what it runs on, once and the task's hosts applied: one server's copy is the file itself
-        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, () -> display);
+        // what it runs on (a download has no options), the task's once and hosts applied: one server's copy is the file
+        List<Server> servers = commandTargets(false, List.of(), List.of(), () -> display);
         boolean many = servers.size() > 1;
         if (many && !engine.options().dryRun()) {
             // one file per host, in a directory of capstan's making, as Ansible's fetch makes dest/<host>
@@ -453,7 +453,7 @@ final class ExecutionContext implements TaskContext {
             }
         }
         Map<Server, String> fileNames = downloadNames(servers);
-        transfer(display, request, server -> {
+        transfer(display, servers, server -> {
             Path target = many ? Path.of(local, fileNames.get(server)) : Path.of(local);
             engine.transports().forServer(server).download(server, remote, target, engine.progress());
         });
@@ -482,9 +482,12 @@ final class ExecutionContext implements TaskContext {
     }
 
     private void transfer(String display, TransferRequest request, Transfer action) {
-        List<Server> servers = commandTargets(request.once, request.hosts, request.roles, () -> display);
-        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(origin(), display, servers, task.spec().maxHosts(), this::endsLaterBatches,
-                (server, id) -> {
+        transfer(display, commandTargets(request.once, request.hosts, request.roles, () -> display), action);
+    }
+
+    private void transfer(String display, List<Server> servers, Transfer action) {
+        List<ServerFanout.Outcome<Server, CommandResult>> outcomes = engine.commands().step(origin(), display, servers,
+                task.spec().maxHosts(), this::endsLaterBatches, (server, id) -> {
                     long started = System.nanoTime();
                     action.apply(server);
                     return new CommandResult(server, 0, "", List.of(), Duration.ofNanos(System.nanoTime() - started));
