@@ -206,15 +206,14 @@ public final class Summary implements EventSink {
             // hosts that failed for the same reason share a line: web[1-40] rather than forty lines
             Map<String, List<String>> byReason = new LinkedHashMap<>();
             failedInOrder.forEach(host -> byReason.computeIfAbsent(failed.get(host).describe(glyphs), r -> new ArrayList<>()).add(host));
-            Map<String, String> lines = new LinkedHashMap<>();
-            byReason.forEach((reason, list) -> lines.put(hostList(list, glyphs), reason));
+            List<HostLine> lines = new ArrayList<>();
+            byReason.forEach((reason, list) -> lines.add(new HostLine(palette.boldRed(glyphs.fail()), hostList(list, glyphs), reason)));
             if (!untouched.isEmpty()) {
-                lines.put(hostList(untouched, glyphs), "nothing ran");
+                lines.add(new HostLine(glyphs.separator(), hostList(untouched, glyphs), "nothing ran"));
             }
-            int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0);
-            lines.forEach((list, reason) -> out.add("    "
-                    + (reason.equals("nothing ran") ? glyphs.separator() : palette.boldRed(glyphs.fail())) + " "
-                    + palette.host(list, pad(list, width)) + "  " + reason));
+            int width = lines.stream().mapToInt(line -> line.hosts().length()).max().orElse(0);
+            lines.forEach(line -> out.add("    " + line.glyph() + " " + palette.host(line.hosts(), pad(line.hosts(), width))
+                    + "  " + line.reason()));
         }
         if (rollbackHandlers > 0) {
             out.add("  " + palette.red(glyphs.rollback() + " rolled back: ") + rollbackHandlers
@@ -223,6 +222,9 @@ public final class Summary implements EventSink {
         }
         return out;
     }
+
+    /** Hosts that did not end ok for one reason: their glyph, their list, the reason. */
+    private record HostLine(String glyph, String hosts, String reason) { }
 
     private static String hostList(List<String> hosts, Glyphs glyphs) {
         return HostListCompressor.abbreviate(hosts, ", ", HOST_LIST_CHARS, glyphs.ellipsis());
