@@ -10,11 +10,13 @@ import dev.capstan.transport.TransportException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Security;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
@@ -64,6 +66,18 @@ final class FreshJvm {
      */
     public static void main(String[] args) throws Exception {
         Path home = Files.createTempDirectory("capstan-fresh-jvm-home");
+        try {
+            report(home);
+        } finally {
+            try (Stream<Path> tree = Files.walk(home)) {
+                for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        }
+    }
+
+    private static void report(Path home) throws Exception {
         Fixtures.Events events = new Fixtures.Events();
         // The transport first, as in a run. Its first connection (here to a port where nothing listens) starts its
         // set-up, which runs on its own threads, is over once the transport is closed, and decides MINA's providers;
