@@ -72,8 +72,9 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
     private final Palette palette;
     private final Glyphs glyphs;
     private final Clock clock;
-    private final StatusLine status = new StatusLine();
-    private final GroupedOutput grouped = new GroupedOutput();
+    private final HostListCompressor hostLists;
+    private final StatusLine status;
+    private final GroupedOutput grouped;
     private final Map<Long, Running> commands = new HashMap<>();
     private final Map<String, Integer> depths = new HashMap<>();
     private final Map<Long, Integer> parallelizeDepths = new HashMap<>();
@@ -96,6 +97,9 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
      */
     public ConsoleFormatter(PrintStream out, Settings settings, Clock clock, UnaryOperator<String> mask) {
         this.screen = new Screen(out, mask);
+        this.hostLists = new HostListCompressor(mask);
+        this.status = new StatusLine(hostLists);
+        this.grouped = new GroupedOutput(hostLists);
         this.settings = settings;
         this.verbosity = settings.verbosity();
         this.palette = new Palette(settings.terminal().colour());
@@ -348,7 +352,7 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
         }
         List<Outcome> merged = new ArrayList<>();
         ends.values().forEach(same -> merged.add(new Outcome(
-                HostListCompressor.join(same.stream().map(Outcome::host).toList()), same.get(0).ok(), same.get(0).text(),
+                hostLists.join(same.stream().map(Outcome::host).toList()), same.get(0).ok(), same.get(0).text(),
                 same.stream().map(Outcome::duration).max(Duration::compareTo).orElse(Duration.ZERO), same.get(0).level())));
         int width = 0;
         for (GroupedOutput.Group g : showOutput ? groups : List.<GroupedOutput.Group>of()) {
@@ -405,8 +409,8 @@ public final class ConsoleFormatter implements EventSink, AutoCloseable {
         return "  ".repeat(Math.max(0, depth));
     }
 
-    private static String hostList(List<Server> servers) {
-        return String.join(", ", HostListCompressor.compress(servers.stream().map(Server::label).toList()));
+    private String hostList(List<Server> servers) {
+        return String.join(", ", hostLists.compress(servers.stream().map(Server::label).toList()));
     }
 
     private static String handlers(int n) {

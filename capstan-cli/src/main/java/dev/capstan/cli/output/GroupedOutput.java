@@ -22,9 +22,14 @@ final class GroupedOutput {
     /** Hosts whose output was identical, and that output. */
     record Group(String hosts, List<Line> lines) { }
 
+    private final HostListCompressor hostLists;
     private final Map<Long, Map<String, List<Line>>> buffered = new HashMap<>();
 
     /** Keeps one line, as plain text, so that lines differing only in escape codes group together. */
+    GroupedOutput(HostListCompressor hostLists) {
+        this.hostLists = hostLists;
+    }
+
     void add(Event.OutputLine line) {
         buffered.computeIfAbsent(line.id(), id -> new LinkedHashMap<>())
                 .computeIfAbsent(line.server().label(), host -> new ArrayList<>())
@@ -50,7 +55,7 @@ final class GroupedOutput {
         // output from a host the command did not name (should not happen) is still shown
         byHost.forEach((host, lines) -> hostsByOutput.computeIfAbsent(lines, l -> new ArrayList<>()).add(host));
         List<Group> groups = new ArrayList<>();
-        hostsByOutput.forEach((lines, hosts) -> groups.add(new Group(HostListCompressor.join(hosts), lines)));
+        hostsByOutput.forEach((lines, hosts) -> groups.add(new Group(hostLists.join(hosts), lines)));
         return groups;
     }
 }

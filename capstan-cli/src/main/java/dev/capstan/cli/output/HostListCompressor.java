@@ -6,26 +6,34 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
  * Writes host lists the way {@code pdsh}/{@code dshbak -c} do: hosts that differ only in one number
  * become a range, {@code web1 web2 web3 web4 web7} → {@code web[1-4,7]}. The number is the last run of
  * digits before an optional {@code :port}; zero padding is kept ({@code web[01-03]}); hosts with
- * different prefixes or suffixes stay separate entries, in order of first appearance.
+ * different prefixes or suffixes stay separate entries, in order of first appearance. A host whose name holds a
+ * secret stays an entry of its own, for the mask to hide: {@code db-[7-8].corp} would show what it hides.
  */
 public final class HostListCompressor {
+    /** For lists that hold no secret (tests, output that is not masked). */
+    public static final HostListCompressor PLAIN = new HostListCompressor(UnaryOperator.identity());
     private static final Pattern PORT = Pattern.compile("^([^:]*)(:\\d+)$");
     private static final Pattern LAST_NUMBER = Pattern.compile("^(.*?)(\\d{1,18})(\\D*)$");
 
-    private HostListCompressor() {
+    private final UnaryOperator<String> mask;
+
+    /** @param mask the run's secret mask: a host name it changes holds a secret and is never merged into a range */
+    public HostListCompressor(UnaryOperator<String> mask) {
+        this.mask = mask;
     }
 
     /** The compressed entries, e.g. {@code [db1, web[1-4]]}; duplicates are dropped. */
-    public static List<String> compress(List<String> hosts) {
+    public List<String> compress(List<String> hosts) {
         Map<String, List<Numbered>> groups = new LinkedHashMap<>();
         for (String host : new LinkedHashSet<>(hosts)) {
-            Numbered n = Numbered.parse(host);
+            Numbered n = mask.apply(host).equals(host) ? Numbered.parse(host) : null;
             String key = n == null ? "\0" + host : n.prefix() + "\0" + n.suffix();
             groups.computeIfAbsent(key, k -> new ArrayList<>()).add(n == null ? new Numbered(host, null, "") : n);
         }
@@ -44,7 +52,7 @@ public final class HostListCompressor {
     }
 
     /** The compressed list as one string, entries separated by commas: {@code db1,web[1-4]}. */
-    public static String join(List<String> hosts) {
+    public String join(List<String> hosts) {
         return String.join(",", compress(hosts));
     }
 
@@ -53,7 +61,7 @@ public final class HostListCompressor {
      * longer (a thousand hosts whose names share no numbering), it ends after the first hosts that fit, with
      * {@code "… and 990 more"}. The event log and the log file still name every host.
      */
-    public static String abbreviate(List<String> hosts, String separator, int maxChars, String ellipsis) {
+    public String abbreviate(List<String> hosts, String separator, int maxChars, String ellipsis) {
         List<String> distinct = List.copyOf(new LinkedHashSet<>(hosts));
         String all = String.join(separator, compress(distinct));
         if (all.length() <= maxChars || distinct.size() < 2) {

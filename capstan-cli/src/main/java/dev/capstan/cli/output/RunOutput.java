@@ -44,7 +44,7 @@ public final class RunOutput implements AutoCloseable {
         this.mask = mask;
         this.clock = clock;
         this.console = new ConsoleFormatter(out, settings, clock, mask);
-        this.summary = new Summary(settings.dryRun());
+        this.summary = new Summary(settings.dryRun(), new HostListCompressor(mask));
         this.log = logFile.map(this::openLog).orElse(null);
         try {
             this.json = jsonFile == null ? null : JsonEventLog.open(jsonFile, mask, this::warn);

@@ -20,6 +20,7 @@ final class StatusLine {
     /** A command running this long on its own (no parallelize, no transfer) earns a status line. */
     static final Duration LONG_COMMAND = Duration.ofSeconds(1);
 
+    private final HostListCompressor hostLists;
     private final Map<Long, Blocks> parallelizes = new LinkedHashMap<>();
     private final Map<Long, Running> commands = new LinkedHashMap<>();
     private final Map<String, Transfer> transfers = new LinkedHashMap<>();
@@ -39,6 +40,10 @@ final class StatusLine {
     private record Running(Instant since, Set<String> pending) { }
 
     private record Transfer(long done, long total) { }
+
+    StatusLine(HostListCompressor hostLists) {
+        this.hostLists = hostLists;
+    }
 
     void update(Event event) {
         if (began == null) {
@@ -114,7 +119,7 @@ final class StatusLine {
         commands.values().forEach(r -> pending.addAll(r.pending()));
         if (!pending.isEmpty()) {
             parts.add(pending.size() + (pending.size() == 1 ? " host" : " hosts") + " pending ("
-                    + String.join(", ", HostListCompressor.compress(new ArrayList<>(pending))) + ")");
+                    + String.join(", ", hostLists.compress(new ArrayList<>(pending))) + ")");
         }
         if (!transfers.isEmpty()) {
             parts.add(glyphs.transfer() + " " + transferred());

@@ -32,6 +32,7 @@ public final class Summary implements EventSink {
     private static final int HOST_LIST_CHARS = 160;
 
     private final boolean dryRun;
+    private final HostListCompressor hostLists;
     private final List<Row> rows = new ArrayList<>();
     private final Map<String, Row> rowsByKey = new HashMap<>();
     private final Set<String> hosts = new LinkedHashSet<>();
@@ -72,8 +73,10 @@ public final class Summary implements EventSink {
     /** A command still running somewhere, with the last stderr line per host for the failure reason. */
     private record Command(String task, String line, boolean checked, Set<String> pending, Map<String, String> lastStderr) { }
 
-    public Summary(boolean dryRun) {
+    /** @param hostLists writes its host lists (with the run's secret mask, which the summary's lines pass later) */
+    public Summary(boolean dryRun, HostListCompressor hostLists) {
         this.dryRun = dryRun;
+        this.hostLists = hostLists;
     }
 
     @Override
@@ -226,8 +229,8 @@ public final class Summary implements EventSink {
     /** Hosts that did not end ok for one reason: their glyph, their list, the reason. */
     private record HostLine(String glyph, String hosts, String reason) { }
 
-    private static String hostList(List<String> hosts, Glyphs glyphs) {
-        return HostListCompressor.abbreviate(hosts, ", ", HOST_LIST_CHARS, glyphs.ellipsis());
+    private String hostList(List<String> hosts, Glyphs glyphs) {
+        return hostLists.abbreviate(hosts, ", ", HOST_LIST_CHARS, glyphs.ellipsis());
     }
 
     /** One line per row, names indented by nesting, durations aligned; a failure where it happened. */

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class HostListCompressorTest {
 
     private static String join(String... hosts) {
-        return HostListCompressor.join(List.of(hosts));
+        return HostListCompressor.PLAIN.join(List.of(hosts));
     }
 
     @Test
@@ -44,7 +44,7 @@ class HostListCompressorTest {
     @Test
     void differentPrefixesAreListedSeparatelyInOrderOfAppearance() {
         assertThat(join("web1", "db1", "web2", "db2", "lb")).isEqualTo("web[1-2],db[1-2],lb");
-        assertThat(HostListCompressor.compress(List.of("web1", "db1", "web2"))).containsExactly("web[1-2]", "db1");
+        assertThat(HostListCompressor.PLAIN.compress(List.of("web1", "db1", "web2"))).containsExactly("web[1-2]", "db1");
     }
 
     @Test
@@ -68,7 +68,7 @@ class HostListCompressorTest {
             hosts.add("127.0.0.1:" + (30000 + 7 * i)); // ports with gaps: nothing to compress
         }
 
-        String line = HostListCompressor.abbreviate(hosts, ", ", 160, "…");
+        String line = HostListCompressor.PLAIN.abbreviate(hosts, ", ", 160, "…");
 
         assertThat(line).hasSizeLessThanOrEqualTo(160 + ", … and 1000 more".length())
                 .startsWith("127.0.0.1:30000, 127.0.0.1:30007, ");
@@ -83,6 +83,6 @@ class HostListCompressorTest {
         for (int i = 1; i <= 1000; i++) {
             hosts.add("web" + i);
         }
-        assertThat(HostListCompressor.abbreviate(hosts, ", ", 160, "…")).isEqualTo("web[1-1000]");
+        assertThat(HostListCompressor.PLAIN.abbreviate(hosts, ", ", 160, "…")).isEqualTo("web[1-1000]");
     }
 }

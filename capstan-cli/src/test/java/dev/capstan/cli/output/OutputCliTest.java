@@ -137,6 +137,28 @@ class OutputCliTest {
     }
 
     @Test
+    void hostsWhoseNamesAreSecretAreNeverMergedIntoARangeThatShowsThem() throws IOException {
+        Path file = recipe("""
+                cap.secret("db_host", "db-hidden-7.corp");
+                cap.secret("replica_host", "db-hidden-8.corp");
+                cap.server(cap.<String>fetch("db_host")).set("local", true);
+                cap.server(cap.<String>fetch("replica_host")).set("local", true);
+                cap.server("web1").set("local", true);
+                cap.server("web2").set("local", true);
+                cap.task("check", ctx -> ctx.run("echo same; exit 3"));
+                """);
+        for (List<String> variant : List.<List<String>>of(List.of(), List.of("--grouped"), List.of("-q"))) {
+            List<String> args = new ArrayList<>(List.of("--log", "none"));
+            args.addAll(variant);
+            args.add("check");
+            Run run = capstan(file, args.toArray(String[]::new));
+            assertThat(run.status()).as(variant.toString()).isEqualTo(1);
+            assertThat(run.out() + run.err()).as(variant.toString()).doesNotContain("hidden", "[7-8]")
+                    .contains("web[1-2]", "****");
+        }
+    }
+
+    @Test
     void aShortSecretLeavesTheJsonLogValid() throws IOException {
         Path file = recipe(FLEET + """
                 cap.secret("pin", "1");

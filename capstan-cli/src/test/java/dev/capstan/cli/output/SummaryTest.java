@@ -20,7 +20,7 @@ class SummaryTest {
     }
 
     private static Summary of(boolean dryRun, List<Event> events) {
-        Summary summary = new Summary(dryRun);
+        Summary summary = new Summary(dryRun, HostListCompressor.PLAIN);
         events.forEach(summary::emit);
         return summary;
     }
@@ -178,7 +178,7 @@ class SummaryTest {
 
     @Test
     void emptyWhenNoTaskRan() {
-        assertThat(new Summary(false).isEmpty()).isTrue();
+        assertThat(new Summary(false, HostListCompressor.PLAIN).isEmpty()).isTrue();
         assertThat(of(false, Recorded.failedDeploy()).isEmpty()).isFalse();
     }
 }
