@@ -13,6 +13,11 @@ public final class Shell {
         if (!value.isEmpty() && value.chars().allMatch(c -> Character.isLetterOrDigit(c) || "@%+=:,./_-".indexOf(c) >= 0)) {
             return value;
         }
+        return singleQuote(value);
+    }
+
+    /** {@code value} single-quoted, always: {@code it's} → {@code 'it'\''s'}. */
+    public static String singleQuote(String value) {
         return "'" + value.replace("'", "'\\''") + "'";
     }
 }

@@ -122,9 +122,7 @@ final class PersistentShell {
     }
 
     private static int quotedTwiceBytes(String line) {
-        String once = "'" + line.replace("'", "'\\''") + "'";
-        String twice = "'" + once.replace("'", "'\\''") + "'";
-        return twice.getBytes(StandardCharsets.UTF_8).length;
+        return Shell.singleQuote(Shell.singleQuote(line)).getBytes(StandardCharsets.UTF_8).length;
     }
 
     /**
