@@ -352,7 +352,8 @@ public final class DeployRecipe implements Recipe {
                     + " if [ -z \"$t\" ]; then echo \"no " + (wanted.isEmpty() ? "earlier complete release" : "complete release " + wanted)
                     + " to roll back to (current: ${c:-none})\" >&2; exit 1; fi;"
                     + " if [ -n \"$c\" ] && [ \"$c\" != \"$t\" ]; then printf '%s\\n' " + quote(marker) + " > " + releases + "/$c/BAD_RELEASE; fi;"
-                    + " " + switchTo(layout, "releases/$t") + " && echo \"current: $c -> $t\"";
+                    // a release rolled back to by name is good again: cleanup must not take it for one rolled back from
+                    + " rm -f " + releases + "/$t/BAD_RELEASE && " + switchTo(layout, "releases/$t") + " && echo \"current: $c -> $t\"";
         });
         ctx.invoke("deploy:restart");
     }

@@ -346,6 +346,27 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aReleaseRolledBackToByNameIsGoodAgainAndSurvivesTheNextDeploysCleanup() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        f.run("deploy");
+        String second = f.current(0);
+        assertThat(f.run("deploy:rollback")).isNull(); // second is marked: rolled back from
+        assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", second)).run("deploy:rollback")).isNull();
+        assertThat(f.current(0)).isEqualTo(second);
+        DeployFixture.nextSecond();
+        assertThat(f.run("deploy", "deploy:cleanup")).isNull();
+        String third = f.current(0);
+
+        // second was live when third replaced it: it stays, and a rollback goes back to it
+        assertThat(f.releases(0)).contains(second, third);
+        assertThat(f.run("deploy:rollback")).isNull();
+        assertThat(f.current(0)).isEqualTo(second);
+    }
+
+    @Test
     void aRolledBackDeployLeavesNoStagedUploadBehind() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> {
             cap.set("release_name", "20991231000000");
