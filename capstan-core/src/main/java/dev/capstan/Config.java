@@ -49,7 +49,11 @@ public interface Config extends Scope {
     /** Declares a server, {@code [user@]host[:port]}, with roles. Declaring it again adds roles. */
     ServerHandle server(String spec, String... roles);
 
-    /** Adds servers to a role. */
+    /**
+     * Adds servers to a role. With no servers it declares the role alone, as Capistrano's {@code role :db} does: a
+     * task for a role that no server of the chosen stage plays then finds no servers (and is skipped if it says
+     * {@code skipWhenNoServers()}) instead of naming an unknown role.
+     */
     void role(String role, String... servers);
 
     /** Runs {@code callbacks} (task names) before every execution of {@code task}, in registration order. */

@@ -33,6 +33,8 @@ public final class Configuration implements Config {
 
     private final Variables variables = new Variables();
     private final Map<String, Server> servers = new LinkedHashMap<>();
+    /** Roles declared with {@link #role}, also those no server plays. */
+    private final Set<String> declaredRoles = new LinkedHashSet<>();
     private final Map<String, TaskDefinition> tasks = new TreeMap<>();
     private final Map<String, List<Callback>> before = new LinkedHashMap<>();
     private final Map<String, List<Callback>> after = new LinkedHashMap<>();
@@ -224,6 +226,8 @@ public final class Configuration implements Config {
 
     @Override
     public void role(String role, String... specs) {
+        checkTaskName("role", role);
+        declaredRoles.add(role);
         for (String spec : specs) {
             server(spec, role);
         }
@@ -234,10 +238,11 @@ public final class Configuration implements Config {
         return List.copyOf(servers.values());
     }
 
-    /** Every role some server plays. */
+    /** Every role some server plays, then the roles declared that none plays. */
     public Set<String> roles() {
         Set<String> roles = new LinkedHashSet<>();
         servers.values().forEach(s -> roles.addAll(s.roles()));
+        roles.addAll(declaredRoles);
         return roles;
     }
 

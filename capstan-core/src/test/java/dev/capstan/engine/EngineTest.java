@@ -187,6 +187,26 @@ class EngineTest {
         assertThat(f.events.commands()).isEmpty();
     }
 
+    @Test
+    void aRoleDeclaredWithoutServersFindsNoServersWhereAnUndeclaredOneIsAnError() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.role("db"); // its servers come with another stage
+            cap.server("web1", "web");
+            cap.task("migrate", o -> o.roles("db").skipWhenNoServers(), ctx -> ctx.run("migrate"));
+            cap.task("backup", o -> o.roles("db"), ctx -> ctx.run("backup"));
+            cap.task("typo", o -> o.roles("dbb"), ctx -> ctx.run("true"));
+            cap.task("deploy", ctx -> {
+                ctx.run("echo deploy");
+                ctx.invoke("migrate");
+            });
+        });
+        f.dryRun("deploy");
+        assertThat(f.events.commands()).containsExactly("echo deploy");
+        assertThatThrownBy(() -> f.dryRun("backup")).hasMessageContaining("`backup`: no servers match task backup (roles db)");
+        assertThatThrownBy(() -> f.dryRun("typo")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unknown role 'dbb'; roles: web, db");
+    }
+
     // ---- running real local processes ----------------------------------------------------------
 
     private static EngineFixture local(java.util.function.Consumer<dev.capstan.Config> tasks) {
