@@ -12,6 +12,7 @@ import dev.capstan.spi.RecipeProvider;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -460,6 +461,19 @@ public final class Configuration implements Config {
     public void validate() {
         CallbackGraph.check(this, before, after, onStart, onFinish);
         nameAccountsThatShareAHost();
+        refuseServersThatLookAlike();
+    }
+
+    /** Two servers shown under one name could not be told apart in any line, failure, summary or download. */
+    private void refuseServersThatLookAlike() {
+        Map<String, Server> byLabel = new HashMap<>();
+        for (Server server : servers.values()) {
+            Server other = byLabel.putIfAbsent(server.label(), server);
+            if (other != null) {
+                throw new ConfigException("servers " + other.spec() + " and " + server.spec() + " are both shown as '"
+                        + server.label() + "': give each a name of its own (.set(\"name\", ...))");
+            }
+        }
     }
 
     /**

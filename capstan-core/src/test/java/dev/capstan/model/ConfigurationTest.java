@@ -117,6 +117,20 @@ class ConfigurationTest {
     }
 
     @Test
+    void twoServersGivenOneNameAreRefused() {
+        Configuration config = new Configuration();
+        config.server("deploy@10.0.0.5", "app").set("name", "same");
+        config.server("deploy@10.0.0.6", "app").set("name", "same");
+        assertThatThrownBy(config::validate).isInstanceOf(ConfigException.class).hasMessage(
+                "servers deploy@10.0.0.5 and deploy@10.0.0.6 are both shown as 'same': give each a name of its own (.set(\"name\", ...))");
+
+        Configuration clash = new Configuration();
+        clash.server("web2");
+        clash.server("10.0.0.7").set("name", "web2");
+        assertThatThrownBy(clash::validate).hasMessageContaining("are both shown as 'web2'");
+    }
+
+    @Test
     void aCallbackOnAnotherTasksDefaultNameIsNotTakenForIt() {
         Configuration config = new Configuration();
         config.task("restart", ctx -> { });
