@@ -72,12 +72,17 @@ final class HostSelector {
     }
 
     /**
-     * The servers named by {@code specs}: a declared server when one matches (so its roles and properties
-     * apply), else the host as given, like Capistrano's HOSTS.
+     * The servers named by {@code specs}: a declared server when one matches, by its name in output or by its
+     * {@code [user@]host[:port]} (so its roles and properties apply), else the host as given, like Capistrano's HOSTS.
      */
     List<Server> byHosts(List<String> specs) {
         Set<Server> result = new LinkedHashSet<>();
         for (String spec : specs) {
+            List<Server> named = config.servers().stream().filter(s -> s.label().equals(spec)).toList();
+            if (!named.isEmpty()) {
+                result.addAll(named);
+                continue;
+            }
             Server wanted;
             try {
                 wanted = Server.parse(spec);

@@ -149,6 +149,18 @@ class EngineTest {
     }
 
     @Test
+    void commandLineHostsNameServersAsOutputShowsThem() {
+        EngineFixture f = new EngineFixture(cap -> {
+            cap.server("deploy@10.0.0.5", "web").set("name", "web1");
+            cap.server("deploy@10.0.0.6", "web").set("name", "web2");
+            cap.task("everywhere", ctx -> ctx.run("true"));
+        });
+        f.run(new RunOptions(true, List.of("web2"), List.of()), "everywhere");
+        assertThat(f.events.of(Event.CommandStarted.class).get(0).servers()).extracting(Server::spec)
+                .containsExactly("deploy@10.0.0.6");
+    }
+
+    @Test
     void unknownRoleOnTheCommandLineIsAConfigError() {
         EngineFixture f = fleet();
         assertThatThrownBy(() -> f.run(new RunOptions(true, List.of(), List.of("dbb")), "everywhere"))
