@@ -102,7 +102,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         return guarded(() -> {
-            RecipeLoader.Loaded loaded = loadRecipe(words);
+            RecipeLoader.Loaded loaded = loadRecipe(words, !listTasks && explain == null);
             Configuration config = loaded.configuration();
             SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
             if (listTasks) { // a description may quote a secret variable, such as a repository URL with a token
@@ -116,6 +116,7 @@ public final class Main implements Callable<Integer> {
             if (loaded.tasks().isEmpty()) {
                 throw new ConfigException("no task named: capstan -T lists the documented tasks");
             }
+            RecipeLoader.checkTasks(loaded);
             return runEngine(config, engine -> engine.run(loaded.tasks()));
         });
     }
@@ -141,9 +142,13 @@ public final class Main implements Callable<Integer> {
     }
 
     RecipeLoader.Loaded loadRecipe(List<String> words) {
+        return loadRecipe(words, true);
+    }
+
+    private RecipeLoader.Loaded loadRecipe(List<String> words, boolean stageNeeded) {
         Recipe recipe = RecipeCompiler.withDefaultCache(environment).load(file);
         return RecipeLoader.load(recipe, file.getFileName().toString(), assignments("-S", earlyVariables),
-                assignments("-s", lateVariables), words);
+                assignments("-s", lateVariables), words, stageNeeded);
     }
 
     private static List<Map.Entry<String, Object>> assignments(String option, List<String> raw) {

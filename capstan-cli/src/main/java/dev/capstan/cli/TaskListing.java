@@ -24,6 +24,13 @@ final class TaskListing {
         if (documented.isEmpty()) {
             lines.add("no documented tasks: describe one with cap.desc(\"...\") before cap.task(...)");
         }
+        if (!config.stageNames().isEmpty()) {
+            lines.add("");
+            String first = config.stageNames().iterator().next();
+            lines.add("stages: " + String.join(", ", config.stageNames()) + " (named first: capstan " + first + " TASK)"
+                    + config.stage().map(s -> "; listed for " + s)
+                            .orElse("; a stage's own tasks show with it: capstan " + first + " -T"));
+        }
         long hidden = config.tasks().size() - documented.size();
         if (hidden > 0) {
             lines.add("");

@@ -325,6 +325,25 @@ class MainTest {
         CliRun none = capstan(file, "where");
         assertThat(none.status()).isEqualTo(2);
         assertThat(none.err()).contains("this recipe has stages (production, staging): name one first");
+
+        CliRun typo = capstan(file, "produciton", "where");
+        assertThat(typo.status()).isEqualTo(2);
+        assertThat(typo.err()).isEqualTo("capstan: unknown stage 'produciton'; did you mean 'production'? (stages: production, staging)\n");
+        CliRun late = capstan(file, "where", "staging");
+        assertThat(late.status()).isEqualTo(2);
+        assertThat(late.err()).contains("'staging' is a stage: name it first");
+        CliRun assignment = capstan(file, "staging", "where", "db_password=hunter2");
+        assertThat(assignment.status()).isEqualTo(2);
+        assertThat(assignment.err()).contains("'db_password=...' is not a task: variables are set with -s db_password=VALUE")
+                .doesNotContain("hunter2");
+        assertThat(out).hasContent("staging stage1"); // nothing ran
+
+        // listing and explaining tasks needs no stage
+        CliRun listing = capstan(file, "-T");
+        assertThat(listing.status()).as(listing.err()).isZero();
+        assertThat(listing.out()).contains("stages: production, staging (named first: capstan production TASK)");
+        assertThat(capstan(file, "-e", "where").status()).isZero();
+        assertThat(capstan(file, "staging", "-T").out()).contains("; listed for staging");
     }
 
     @Test

@@ -3,9 +3,11 @@ package dev.capstan.cli.recipe;
 import dev.capstan.CapstanException;
 import dev.capstan.ConfigException;
 import dev.capstan.Recipe;
+import dev.capstan.UnknownTaskException;
 import dev.capstan.event.EventSink;
 import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
+import dev.capstan.model.TaskNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +24,18 @@ public final class RecipeLoader {
     /** What is left of the command line's words once the stage is taken off. */
     public record Loaded(Configuration configuration, List<String> tasks) { }
 
+    /** Loads the recipe to run the tasks {@code words} name, after a stage if they start with one. */
     public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,
                               List<Map.Entry<String, Object>> late, List<String> words) {
+        return load(recipe, origin, early, late, words, true);
+    }
+
+    /**
+     * @param stageNeeded whether a recipe with stages must have one chosen: not to list or explain its tasks
+     *                    ({@code -T}, {@code -e}), which then shows those outside any stage
+     */
+    public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,
+                              List<Map.Entry<String, Object>> late, List<String> words, boolean stageNeeded) {
         Configuration config = new Configuration();
         SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
         try {
@@ -41,7 +53,13 @@ public final class RecipeLoader {
             if (!tasks.isEmpty() && config.stageNames().contains(tasks.get(0))) {
                 stage = tasks.remove(0);
             }
-            selectStage(config, stage, origin);
+            if (stage == null && !config.stageNames().isEmpty() && config.variables().get("default_stage") == null) {
+                if (stageNeeded) {
+                    throw noStageChosen(config, tasks);
+                }
+            } else {
+                selectStage(config, stage, origin);
+            }
             late.forEach(e -> config.set(e.getKey(), e.getValue()));
             config.validate();
             return new Loaded(config, tasks);
@@ -51,6 +69,63 @@ public final class RecipeLoader {
         } catch (CapstanException e) {
             throw new CapstanException(secrets.mask(e.getMessage()), e);
         }
+    }
+
+    /** A recipe with stages run without one: says which, and what the first word may have meant. */
+    private static ConfigException noStageChosen(Configuration config, List<String> words) {
+        String stages = String.join(", ", config.stageNames());
+        for (String word : words) {
+            if (config.stageNames().contains(word)) {
+                return stageNotFirst(word);
+            }
+        }
+        if (!words.isEmpty() && config.resolve(words.get(0), "").isEmpty()) {
+            List<String> close = TaskNames.closest(words.get(0), config.stageNames());
+            if (!close.isEmpty()) {
+                return new ConfigException("unknown stage '" + words.get(0) + "'; did you mean '" + close.get(0)
+                        + "'? (stages: " + stages + ")");
+            }
+        }
+        return new ConfigException("this recipe has stages (" + stages + "): name one first, e.g. capstan "
+                + config.stageNames().iterator().next() + " TASK, or set default_stage");
+    }
+
+    /**
+     * Refuses, before anything runs, a command-line word that names no task: an unknown task (with the closest task
+     * or stage names), a stage not written first, a Capistrano-style {@code NAME=value}.
+     */
+    public static void checkTasks(Loaded loaded) {
+        Configuration config = loaded.configuration();
+        SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
+        try {
+            loaded.tasks().forEach(word -> checkTaskWord(config, word));
+        } catch (UnknownTaskException e) {
+            throw e;
+        } catch (ConfigException e) {
+            throw new ConfigException(secrets.mask(e.getMessage()), e);
+        }
+    }
+
+    private static void checkTaskWord(Configuration config, String word) {
+        if (config.resolve(word, "").isPresent()) {
+            return;
+        }
+        if (config.stageNames().contains(word)) {
+            throw stageNotFirst(word);
+        }
+        int equals = word.indexOf('=');
+        if (equals > 0) { // the value is left out: it may be a password
+            String name = word.substring(0, equals);
+            throw new ConfigException("'" + name + "=...' is not a task: variables are set with -s " + name
+                    + "=VALUE (or -S, before the recipe loads)");
+        }
+        List<String> names = new ArrayList<>(config.invocableNames());
+        names.addAll(config.stageNames());
+        throw new UnknownTaskException(word, TaskNames.closest(word, names));
+    }
+
+    private static ConfigException stageNotFirst(String stage) {
+        return new ConfigException("'" + stage + "' is a stage: name it first, before the tasks (capstan " + stage + " TASK)");
     }
 
     /** Runs the chosen stage's body, which is recipe code like {@code define}. */
