@@ -147,7 +147,7 @@ public final class Main implements Callable<Integer> {
 
     private RecipeLoader.Loaded loadRecipe(List<String> words, boolean stageNeeded) {
         Recipe recipe = RecipeCompiler.withDefaultCache(environment).load(file);
-        return RecipeLoader.load(recipe, file.getFileName().toString(), assignments("-S", earlyVariables),
+        return RecipeLoader.load(recipe, origin(), assignments("-S", earlyVariables),
                 assignments("-s", lateVariables), words, stageNeeded);
     }
 
@@ -178,8 +178,8 @@ public final class Main implements Callable<Integer> {
                     checkSshSettings(config);
                     work.accept(engine);
                     status = OK;
-                } catch (ConfigException e) {
-                    error = engine.mask(e.getMessage());
+                } catch (ConfigException e) { // a variable no one set, an unknown role: named where the recipe asked
+                    error = engine.mask(e.getMessage() + RecipeLoader.where(e, origin()));
                     status = USAGE;
                 } catch (ParallelizeException e) {
                     error = engine.mask(e.getMessage());
@@ -190,8 +190,9 @@ public final class Main implements Callable<Integer> {
                     error = engine.mask(e.getMessage());
                     status = FAILED;
                 } catch (RuntimeException | Error e) {
-                    // a bug in a recipe (an assert, a failed assertion): one line, its message masked, not a stack trace
-                    error = engine.mask(e.toString());
+                    // a bug in a recipe (an assert, a failed assertion): one line, its message masked, not a stack
+                    // trace, with the recipe's line
+                    error = engine.mask(e + RecipeLoader.where(e, origin()));
                     status = FAILED;
                 }
             }
@@ -221,6 +222,11 @@ public final class Main implements Callable<Integer> {
                 && !Files.isRegularFile(settings.configFile())) {
             throw new ConfigException("ssh_config: no file " + settings.configFile() + " (none: read no ssh config)");
         }
+    }
+
+    /** The recipe's file name, as its classes' stack frames give it. */
+    private String origin() {
+        return file.getFileName().toString();
     }
 
     private List<String> pick(List<String> option, String variable) {

@@ -143,7 +143,8 @@ class MainTest {
                 """);
         CliRun run = capstan(file, "x");
         assertThat(run.status()).isEqualTo(2);
-        assertThat(run.err()).matches("(?s)capstan: .*Capfile\\.java:6:\\d+: error: cannot find symbol\\n");
+        assertThat(run.err()).matches("(?s)capstan: .*Capfile\\.java:6:\\d+: error: cannot find symbol \\(symbol: method runn\\(java.lang.String\\);"
+                + " location: variable ctx of type dev.capstan.TaskContext\\)\\n");
     }
 
     @Test
@@ -214,14 +215,29 @@ class MainTest {
     }
 
     @Test
+    void aBugInATaskBodyIsOneLineNamingTheRecipesLine() throws IOException {
+        Path file = recipe(LOCAL_FLEET + """
+                cap.task("work", ctx -> {
+                    String name = ctx.fetch("name", null);
+                    ctx.run("echo " + name.length());
+                });
+                """);
+        CliRun run = capstan(file, "work");
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.err()).startsWith("capstan: java.lang.NullPointerException: ").endsWith(" (Capfile.java:10)\n")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
     void aVariableATaskNeedsAndNoOneSetIsExitTwo() throws IOException {
         Path file = recipe(LOCAL_FLEET + """
                 cap.task("work", ctx -> ctx.run("echo " + ctx.fetch("greeting")));
                 """);
         CliRun run = capstan(file, "work");
         assertThat(run.status()).isEqualTo(2);
+        // named where the recipe asked for it: the task's line
         assertThat(run.err()).endsWith("capstan: variable 'greeting' is not set; set it with cap.set(\"greeting\", ...)"
-                + " or -s greeting=VALUE\n");
+                + " or -s greeting=VALUE (Capfile.java:8)\n");
     }
 
     @Test

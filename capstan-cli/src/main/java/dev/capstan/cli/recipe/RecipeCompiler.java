@@ -249,10 +249,27 @@ public final class RecipeCompiler {
                 continue;
             }
             String where = d.getSource() == null ? file.toString() : Path.of(d.getSource().toUri()).toString();
-            String message = d.getMessage(Locale.ROOT).lines().findFirst().orElse("");
-            lines.add(relative(where) + ":" + d.getLineNumber() + ":" + d.getColumnNumber() + ": error: " + message);
+            lines.add(relative(where) + ":" + d.getLineNumber() + ":" + d.getColumnNumber() + ": error: " + oneLine(d.getMessage(Locale.ROOT)));
         }
         return lines.isEmpty() ? List.of(file + ": does not compile") : lines;
+    }
+
+    /**
+     * javac's message on one line: its detail lines ({@code symbol:}, {@code location:}, {@code required:},
+     * {@code found:}) in brackets after the first, which alone does not say what was not found.
+     */
+    private static String oneLine(String message) {
+        List<String> lines = message.lines().map(line -> line.strip().replaceAll("\\s+", " "))
+                .filter(line -> !line.isEmpty()).toList();
+        if (lines.isEmpty()) {
+            return "";
+        }
+        String first = lines.get(0);
+        if (lines.size() == 1) {
+            return first;
+        }
+        String head = first.endsWith(";") ? first.substring(0, first.length() - 1) : first;
+        return head + " (" + String.join("; ", lines.subList(1, lines.size())) + ")";
     }
 
     private static String relative(String path) {

@@ -139,8 +139,14 @@ public final class RecipeLoader {
         }
     }
 
-    /** " (Capfile.java:12)": the recipe's own line nearest the failure, if the stack holds one. */
-    private static String where(Throwable failure, String origin) {
+    /**
+     * " (Capfile.java:12)": the recipe's own line nearest the failure, if the stack holds one; "" if not, or if the
+     * message names it already.
+     */
+    public static String where(Throwable failure, String origin) {
+        if (String.valueOf(failure.getMessage()).contains("(" + origin + ":")) {
+            return "";
+        }
         for (StackTraceElement frame : failure.getStackTrace()) {
             if (origin.equals(frame.getFileName()) && frame.getLineNumber() > 0) {
                 return " (" + origin + ":" + frame.getLineNumber() + ")";

@@ -131,7 +131,7 @@ class OutputCliTest {
         }
         Run asserts = capstan(file, "--log", "none", "asserts");
         assertThat(asserts.status()).isEqualTo(1);
-        assertThat(asserts.err()).endsWith("capstan: java.lang.AssertionError: health check with **** said no\n");
+        assertThat(asserts.err()).endsWith("capstan: java.lang.AssertionError: health check with **** said no (Capfile.java:25)\n");
         assertThat(asserts.out()).contains("Summary: FAILED");
         assertThat(capstan(file, "-T").out()).contains("Clone with ****").doesNotContain("S3cr3t");
     }
