@@ -229,8 +229,13 @@ public final class DeployRecipe implements Recipe {
         Strategy strategy = strategy(ctx);
         ctx.onRollback(() -> ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
-            // the release, and what an upload cut short left beside it
-            return "rm -rf " + quote(layout.releasePath()) + " " + quote(layout.releases() + "/.upload-" + layout.release() + "-") + "*";
+            // The release, and what an upload cut short left beside it. Not while current points at it: the switch
+            // back may have failed on this host (a lost connection), and the handlers after a failed one still run.
+            return "cd " + quote(layout.releases()) + " 2>/dev/null || exit 0; " + REMOVE_RELEASE
+                    + " if [ \"$(basename \"$(readlink " + quote(layout.current()) + ")\")\" = " + layout.release() + " ]; then"
+                    + " echo \"release " + layout.release() + " kept: current still points at it (capstan deploy:rollback"
+                    + " goes back to the release before it)\" >&2; exit 1; fi;"
+                    + " remove_release " + layout.release() + " && rm -rf .upload-" + layout.release() + "-*";
         }));
         strategy.deploy(ctx);
         String revision = strategy.revision(ctx); // after: the copy strategy digests its artifact during the upload
@@ -324,6 +329,14 @@ public final class DeployRecipe implements Recipe {
         }
     }
 
+    /**
+     * Defines {@code remove_release NAME} (in {@code releases/}): the release is renamed out of the releases first, so
+     * that a removal cut short (Ctrl-C, a timeout, a lost connection) never leaves a half-deleted release that still
+     * looks complete (REVISION may outlive half its files); cleanup removes what such a cut leaves.
+     */
+    private static final String REMOVE_RELEASE = "remove_release() { rm -rf \".removing-$1\" && mv \"$1\" \".removing-$1\""
+            + " && rm -rf \".removing-$1\"; };";
+
     /** Under the deploy lock, like a deploy: a rollback must not switch current under a running deploy. */
     private void rollback(TaskContext ctx) {
         underLock(ctx, () -> rollBack(ctx));
@@ -395,16 +408,17 @@ public final class DeployRecipe implements Recipe {
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             String releases = quote(layout.releases());
-            return "cd " + releases + " 2>/dev/null || exit 0; c=$(basename \"$(readlink " + quote(layout.current()) + ")\");"
+            return "cd " + releases + " 2>/dev/null || exit 0; " + REMOVE_RELEASE
+                    + " c=$(basename \"$(readlink " + quote(layout.current()) + ")\");"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$'); do if [ \"$r\" != \"$c\" ]; then"
-                    + " if [ ! -f \"$r/REVISION\" ]; then rm -rf \"$r\" && echo \"removed half-made release $r\";"
+                    + " if [ ! -f \"$r/REVISION\" ]; then remove_release \"$r\" && echo \"removed half-made release $r\";"
                     // never live: the switch writes .previous into a release just before it points current at it
-                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ] && [ ! -e \"$r/.previous\" ]; then rm -rf \"$r\" && echo \"removed release $r, newer than current and never made current\";"
-                    + " elif [ -f \"$r/BAD_RELEASE\" ]; then rm -rf \"$r\" && echo \"removed release $r, rolled back from\"; fi;"
+                    + " elif [ -n \"$c\" ] && [ \"$r\" -gt \"$c\" ] && [ ! -e \"$r/.previous\" ]; then remove_release \"$r\" && echo \"removed release $r, newer than current and never made current\";"
+                    + " elif [ -f \"$r/BAD_RELEASE\" ]; then remove_release \"$r\" && echo \"removed release $r, rolled back from\"; fi;"
                     + " fi; done;"
                     + " for r in $(ls -1 | grep -E '^[0-9]{14}$' | sort -r | tail -n +" + (keep + 1) + "); do"
-                    + " if [ \"$r\" != \"$c\" ]; then rm -rf \"$r\" && echo \"removed old release $r\"; fi; done;"
-                    + " rm -f .upload-* 2>/dev/null; true";
+                    + " if [ \"$r\" != \"$c\" ]; then remove_release \"$r\" && echo \"removed old release $r\"; fi; done;"
+                    + " rm -rf .upload-* .removing-* 2>/dev/null; true";
         });
     }
 

@@ -532,6 +532,49 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aHostWhoseSwitchBackFailedKeepsTheReleaseCurrentPointsAt() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        // after the switch a check fails; on the second host the switch back then fails too (what a lost connection
+        // does): a directory stands where it writes its new link
+        DeployFixture h = new DeployFixture(dir, 2, cap -> {
+            cap.task("boom", ctx -> {
+                ctx.onRollback(() -> ctx.run("mkdir -p " + f.deployTo(1).resolve("current.tmp-" + ctx.fetch("release_name")),
+                        o -> o.hosts(ctx.servers().get(1).spec())));
+                throw new IllegalStateException("post-switch check failed");
+            });
+            cap.after("deploy:symlink", "boom");
+        });
+        assertThat(h.run("deploy")).hasMessage("post-switch check failed");
+        assertThat(f.current(0)).isEqualTo(first);
+        String second = f.current(1);
+        assertThat(second).isNotEqualTo(first);
+        // current points at a complete release, not at one the rollback removed
+        assertThat(f.deployTo(1).resolve("releases/" + second + "/REVISION")).exists();
+        assertThat(h.events).anySatisfy(e -> assertThat(e.toString()).contains("release " + second
+                + " kept: current still points at it"));
+        assertThat(f.releases(0)).containsExactly(first);
+    }
+
+    @Test
+    void whatARemovalCutShortLeavesIsNoReleaseAndCleanupRemovesIt() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> { });
+        f.run("deploy:setup", "deploy");
+        String first = f.current(0);
+        DeployFixture.nextSecond();
+        f.run("deploy");
+        // what a removal stopped half-way leaves: the release renamed out of the releases, partly deleted
+        Path releases = f.deployTo(0).resolve("releases");
+        Files.move(releases.resolve(first), releases.resolve(".removing-" + first));
+        assertThat(f.releases(0)).doesNotContain(first);
+        assertThat(f.run("deploy:rollback")).hasMessageContaining("no earlier complete release to roll back to");
+        assertThat(f.run("deploy:cleanup")).isNull();
+        assertThat(releases.resolve(".removing-" + first)).doesNotExist();
+    }
+
+    @Test
     void aSecondDeployFailsAtOnceNamingTheLockHolder() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
         f.run("deploy:setup", "deploy");
