@@ -113,9 +113,9 @@ public final class Summary implements EventSink {
                     c.lastStderr().put(e.server().label(), text);
                 }
             }
-            case Event.CommandFinished e -> ended(e.id(), e.server().label(), e.exitStatus() == 0 ? null : "exit status " + e.exitStatus());
+            case Event.CommandFinished e -> ended(e.id(), e.server().label(), e.exitStatus() == 0 ? null : "exit status " + e.exitStatus(), false);
             case Event.HostsDropped e -> e.servers().forEach(s -> failedHosts.putIfAbsent(s.label(), new HostFailure(e.reason(), null, null)));
-            case Event.CommandFailed e -> ended(e.id(), e.server().label(), e.reason() == null ? "failed" : e.reason().lines().findFirst().orElse(""));
+            case Event.CommandFailed e -> ended(e.id(), e.server().label(), e.reason() == null ? "failed" : e.reason().lines().findFirst().orElse(""), true);
             case Event.TransferProgress e -> touched.add(e.server().label());
             case Event.RollbackFinished e -> {
                 rollbackHandlers += e.handlers();
@@ -147,7 +147,11 @@ public final class Summary implements EventSink {
         }
     }
 
-    private void ended(long id, String host, String failure) {
+    /**
+     * @param fault the command did not end (a lost connection, a timeout): a failure even of a {@code test}, whose
+     *              exit status alone is an answer, not a failure
+     */
+    private void ended(long id, String host, String failure, boolean fault) {
         Command c = commands.get(id);
         if (c == null) {
             if (failure != null) {
@@ -155,7 +159,7 @@ public final class Summary implements EventSink {
             }
             return;
         }
-        if (failure != null && c.checked()) {
+        if (failure != null && (c.checked() || fault)) {
             suspects.computeIfAbsent(c.task(), t -> new LinkedHashMap<>())
                     .putIfAbsent(host, new HostFailure(failure, c.line(), c.lastStderr().get(host)));
         }

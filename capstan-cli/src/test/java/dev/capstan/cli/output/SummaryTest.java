@@ -61,6 +61,20 @@ class SummaryTest {
     }
 
     @Test
+    void aTestThatLostItsConnectionFailedItsHost() {
+        Summary summary = of(false, List.of(
+                new Event.TaskStarted(at(0), "check", 0, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(1), 1, "check", "sleep 2; true", List.of(WEB1, WEB2), false, null),
+                new Event.CommandFinished(at(2001), 1, WEB1, 0, ms(2000)),
+                new Event.CommandFailed(at(1500), 1, WEB2, "connection to web2 lost", ms(1499)),
+                new Event.TaskFinished(at(2002), "check", 0, ms(2002), false, "connection to web2 lost")));
+        assertThat(plain(summary)).contains(
+                "  hosts: 1 ok, 1 failed",
+                "    ✓ web1",
+                "    ✗ web2  connection to web2 lost in `sleep 2; true`");
+    }
+
+    @Test
     void aTaskThatNeverFinishedFailsTheRunAndItsHostsFailures() {
         Summary summary = of(true, List.of(
                 new Event.TaskStarted(at(0), "notify", 0, List.of(WEB1, WEB2)),
