@@ -8,13 +8,16 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * Ctrl-C and SIGTERM (sun.misc.Signal, because the JDK has no public API that lets a program go on after them): the
- * first interrupts the running tasks, so that open transactions roll back and capstan exits 1; a second one aborts at
- * once. SIGTERM is what a CI job's cancel, systemd and docker stop send, and it deserves the rollback Ctrl-C gets.
+ * Ctrl-C, SIGTERM and SIGHUP (sun.misc.Signal, because the JDK has no public API that lets a program go on after them):
+ * the first interrupts the running tasks, so that open transactions roll back and capstan exits 1; a second one aborts
+ * at once. SIGTERM is what a CI job's cancel, systemd and docker stop send, SIGHUP what a closed terminal or a dropped
+ * SSH session to the machine running capstan sends; both deserve the rollback Ctrl-C gets. Under {@code nohup}, which
+ * ignores SIGHUP, it stays ignored.
  */
 final class InterruptHandler implements AutoCloseable {
     private static final Signal INT = new Signal("INT");
     private static final Signal TERM = new Signal("TERM");
+    private static final Signal HUP = new Signal("HUP");
     /**
      * A second signal this soon after the first is the same request delivered twice: {@code timeout}, and shells that
      * signal a whole process group, send it to capstan and to the group capstan leads.
@@ -23,10 +26,12 @@ final class InterruptHandler implements AutoCloseable {
 
     private final SignalHandler previousInt;
     private final SignalHandler previousTerm;
+    private final SignalHandler previousHup;
 
-    private InterruptHandler(SignalHandler previousInt, SignalHandler previousTerm) {
+    private InterruptHandler(SignalHandler previousInt, SignalHandler previousTerm, SignalHandler previousHup) {
         this.previousInt = previousInt;
         this.previousTerm = previousTerm;
+        this.previousHup = previousHup;
     }
 
     static InterruptHandler install(Engine engine, PrintStream err) {
@@ -35,7 +40,11 @@ final class InterruptHandler implements AutoCloseable {
             long now = System.nanoTime();
             if (firstAt.compareAndSet(Long.MIN_VALUE, now)) {
                 err.println();
-                err.println("capstan: " + (signal.getName().equals("TERM") ? "terminated (SIGTERM)" : "interrupted")
+                err.println("capstan: " + switch (signal.getName()) {
+                            case "TERM" -> "terminated (SIGTERM)";
+                            case "HUP" -> "hung up (SIGHUP)";
+                            default -> "interrupted";
+                        }
                         + ": stopping commands and rolling back open transactions (Ctrl-C again to abort at once)");
                 engine.cancel();
             } else if (now - firstAt.get() >= SAME_REQUEST_NANOS) {
@@ -47,12 +56,17 @@ final class InterruptHandler implements AutoCloseable {
                 Runtime.getRuntime().halt(1);
             }
         };
-        return new InterruptHandler(Signal.handle(INT, handler), Signal.handle(TERM, handler));
+        SignalHandler previousHup = Signal.handle(HUP, handler);
+        if (previousHup == SignalHandler.SIG_IGN) {
+            Signal.handle(HUP, SignalHandler.SIG_IGN); // nohup: the user asked to outlive the terminal
+        }
+        return new InterruptHandler(Signal.handle(INT, handler), Signal.handle(TERM, handler), previousHup);
     }
 
     @Override
     public void close() {
         Signal.handle(INT, previousInt);
         Signal.handle(TERM, previousTerm);
+        Signal.handle(HUP, previousHup);
     }
 }

@@ -12,15 +12,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Ctrl-C and SIGTERM on a real capstan process: the open transaction rolls back and capstan exits 1. */
+/** Ctrl-C, SIGTERM and SIGHUP on a real capstan process: the open transaction rolls back and capstan exits 1. */
 class InterruptTest {
 
     /**
      * INT as Ctrl-C sends it; INT twice at once, as {@code timeout -s INT} sends it to capstan and its process group;
-     * TERM, as a CI job's cancel, systemd or docker stop send it.
+     * TERM, as a CI job's cancel, systemd or docker stop send it; HUP, as a closed terminal sends it.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"INT", "INT INT", "TERM"})
+    @ValueSource(strings = {"INT", "INT INT", "TERM", "HUP"})
     void aSignalDuringATransactionRollsBackAndExitsOne(String signals, @TempDir Path dir) throws Exception {
         Path started = dir.resolve("started");
         Path rolledBack = dir.resolve("rolled-back");
@@ -42,8 +42,11 @@ class InterruptTest {
         assertThat(capstan.exitValue()).as(err).isEqualTo(1);
         assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(20));
         assertThat(rolledBack).hasContent("undone");
-        assertThat(err).contains(signals.equals("TERM") ? "terminated (SIGTERM): stopping commands and rolling back"
-                : "interrupted: stopping commands and rolling back").doesNotContain("aborted at once");
+        assertThat(err).contains(switch (signals) {
+            case "TERM" -> "terminated (SIGTERM): stopping commands and rolling back";
+            case "HUP" -> "hung up (SIGHUP): stopping commands and rolling back";
+            default -> "interrupted: stopping commands and rolling back";
+        }).doesNotContain("aborted at once");
         assertThat(out).contains("ROLLBACK of deploy");
     }
 
