@@ -126,4 +126,17 @@ public interface TaskContext {
 
     /** Reports a message as part of this task's output. */
     void log(String message);
+
+    /**
+     * Reports a warning: shown at every verbosity, {@code -q} included, for what the user must not miss
+     * ({@code "release 20261127 is live"}).
+     */
+    void warn(String message);
+
+    /**
+     * Runs {@code work} to its end even if Ctrl-C, SIGTERM or SIGHUP arrives meanwhile: the stop waits until it is done,
+     * as it waits for a rollback (a second Ctrl-C still aborts at once). For short work that must not be cut in half,
+     * such as releasing a lock: {@code ctx.uninterruptibly(() -> ctx.run("rm -f deploy.lock"))}. Timeouts still apply.
+     */
+    void uninterruptibly(Runnable work);
 }

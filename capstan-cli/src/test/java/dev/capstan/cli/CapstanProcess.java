@@ -13,12 +13,20 @@ import java.util.List;
 record CapstanProcess(Process process, Path out, Path err) {
 
     static CapstanProcess start(Path dir, Path recipe, List<String> arguments) throws IOException {
+        List<String> all = new ArrayList<>(List.of("-f", recipe.toString(), "--log", "none"));
+        all.addAll(arguments);
+        return start(dir, List.of(), all);
+    }
+
+    /** capstan with these JVM options ({@code -Djava.io.tmpdir=...}) and command-line arguments. */
+    static CapstanProcess start(Path dir, List<String> jvmOptions, List<String> arguments) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        // Through env --default-signal=INT: a build started in the background of a non-interactive shell (nohup,
-        // `cmd &` in a CI script) ignores SIGINT, every child inherits that, and a JVM that starts with SIGINT
-        // ignored leaves it ignored, so capstan would never see the test's Ctrl-C. A terminal's capstan has it.
-        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT", java, "-cp",
-                System.getProperty("java.class.path"), "dev.capstan.cli.Main", "-f", recipe.toString(), "--log", "none"));
+        // Through env --default-signal: a build started in the background of a non-interactive shell (nohup,
+        // `cmd &` in a CI script) ignores SIGINT (and SIGHUP), every child inherits that, and a JVM that starts with
+        // a signal ignored leaves it ignored, so capstan would never see the test's Ctrl-C. A terminal's capstan has it.
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,HUP", java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.capstan.cli.Main"));
         command.addAll(arguments);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());

@@ -109,6 +109,28 @@ class InterruptTest {
         assertThat(run.stderr()).doesNotContain("fail-fast");
     }
 
+    @Test
+    void workPutOutOfCtrlCsReachRunsToItsEndThenTheRunStops(@TempDir Path dir) throws Exception {
+        Path started = dir.resolve("started");
+        Path released = dir.resolve("released");
+        Path after = dir.resolve("after");
+        CapstanProcess run = startOnALocalServer(dir, "release", """
+                cap.task("release", ctx -> {
+                    ctx.uninterruptibly(() -> ctx.run("touch %s; sleep 2; echo released > %s"));
+                    ctx.warn("lock released");
+                    ctx.run("touch %s");
+                });
+                """.formatted(started, released, after));
+        Process capstan = run.process();
+        waitFor(started, capstan);
+        signal(capstan, "INT");
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+
+        assertThat(capstan.exitValue()).as(run.stderr()).isEqualTo(1);
+        assertThat(released).as("the command running at the Ctrl-C").hasContent("released");
+        assertThat(after).as("the next command, after the stop").doesNotExist();
+    }
+
     /** capstan running a task that fails in a transaction with two rollback handlers (the second runs first). */
     private static CapstanProcess failingWithTwoHandlers(Path dir, String first, String second) throws Exception {
         return startOnALocalServer(dir, "deploy", """

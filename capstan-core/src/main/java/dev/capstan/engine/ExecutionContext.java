@@ -611,4 +611,17 @@ final class ExecutionContext implements TaskContext {
     public void log(String message) {
         engine.log(Event.Level.INFO, task.name(), message);
     }
+
+    @Override
+    public void warn(String message) {
+        engine.log(Event.Level.WARN, task.name(), message);
+    }
+
+    @Override
+    public void uninterruptibly(Runnable work) {
+        engine.rollbacks().shielded(() -> {
+            work.run();
+            return null;
+        });
+    }
 }

@@ -27,8 +27,9 @@ final class Rollbacks {
     }
 
     /**
-     * For {@link Engine#cancel()}: whether a rollback is under way, so that the cancel waits for it instead of
-     * interrupting its handlers (a first Ctrl-C during a rollback cut the running handler short and failed the rest).
+     * For {@link Engine#cancel()}: whether a rollback (or other {@link #shielded} work) is under way, so that the cancel
+     * waits for it instead of interrupting its handlers (a first Ctrl-C during a rollback cut the running handler short
+     * and failed the rest).
      */
     boolean deferCancel() {
         if (running.get() == 0) {
@@ -55,31 +56,45 @@ final class Rollbacks {
         if (pending == 0) {
             return Outcome.NONE;
         }
-        // A rollback must finish even when Ctrl-C interrupted the task: clear the flag while it runs.
+        // A rollback must finish even when Ctrl-C interrupted the task
+        return shielded(() -> {
+            events.emit(new Event.RollbackStarted(Instant.now(), task, firstLine(cause), (int) pending));
+            int ran = 0;
+            int failed = 0;
+            try {
+                for (Journal.Entry entry : reversed) {
+                    if (!entry.claim()) {
+                        continue;
+                    }
+                    ran++;
+                    String owner = entry.owner().task();
+                    try {
+                        entry.handler().run();
+                        events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), true, null));
+                    } catch (Exception | Error e) {
+                        failed++;
+                        events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), false, firstLine(e)));
+                    } finally {
+                        entry.finished().set(true);
+                    }
+                }
+            } finally {
+                events.emit(new Event.RollbackFinished(Instant.now(), task, ran, failed));
+            }
+            return new Outcome(ran, failed);
+        });
+    }
+
+    /**
+     * Runs {@code work} with this thread's interrupt cleared and a cancel meanwhile deferred (see {@link #deferCancel});
+     * afterwards the interrupt is put back, and a deferred cancel stops the run.
+     */
+    <T> T shielded(java.util.function.Supplier<T> work) {
         running.incrementAndGet();
         boolean interrupted = Thread.interrupted();
-        events.emit(new Event.RollbackStarted(Instant.now(), task, firstLine(cause), (int) pending));
-        int ran = 0;
-        int failed = 0;
         try {
-            for (Journal.Entry entry : reversed) {
-                if (!entry.claim()) {
-                    continue;
-                }
-                ran++;
-                String owner = entry.owner().task();
-                try {
-                    entry.handler().run();
-                    events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), true, null));
-                } catch (Exception | Error e) {
-                    failed++;
-                    events.emit(new Event.RollbackStep(Instant.now(), owner, entry.owner().servers(), false, firstLine(e)));
-                } finally {
-                    entry.finished().set(true);
-                }
-            }
+            return work.get();
         } finally {
-            events.emit(new Event.RollbackFinished(Instant.now(), task, ran, failed));
             boolean deferred = running.decrementAndGet() == 0 && cancelDeferred;
             if (deferred) {
                 cancelDeferred = false;
@@ -88,10 +103,9 @@ final class Rollbacks {
                 Thread.currentThread().interrupt();
             }
             if (deferred) {
-                cancelRun.run(); // the rollback may have run on a block's thread: the run itself stops too
+                cancelRun.run(); // the work may have run on a block's thread: the run itself stops too
             }
         }
-        return new Outcome(ran, failed);
     }
 
     static String firstLine(Throwable t) {

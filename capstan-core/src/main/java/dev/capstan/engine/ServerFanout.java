@@ -31,6 +31,10 @@ final class ServerFanout {
     }
 
     static <J, T> List<Outcome<J, T>> run(List<J> jobs, Action<J, T> action) {
+        if (Thread.currentThread().isInterrupted()) {
+            // a stop came while nothing ran (deferred until uninterruptible work ended): start nothing more
+            return jobs.stream().map(job -> new Outcome<J, T>(job, null, new CancelledException("interrupted"))).toList();
+        }
         if (jobs.size() == 1) {
             return List.of(runOne(jobs.get(0), action));
         }

@@ -79,31 +79,16 @@ final class DeployLock {
         ctx.set("lock_token", token);
     }
 
-    /** Releases {@code token}'s lock on every server (only where it is ours), with the interrupt put aside meanwhile. */
+    /** Releases {@code token}'s lock on every server (only where it is ours), to its end whatever the interrupt. */
     private static void releaseAfterInterrupt(TaskContext ctx, String token) {
-        withInterruptAside(() -> {
+        ctx.uninterruptibly(() -> {
             try {
                 ctx.run(s -> releaseScript(Layout.of(ctx, s), token, false));
             } catch (RuntimeException e) {
-                ctx.log("could not release the deploy lock after the interrupt: " + e.getMessage()
+                ctx.warn("could not release the deploy lock after the interrupt: " + e.getMessage()
                         + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
             }
         });
-    }
-
-    /**
-     * Runs {@code work} with this thread's interrupt put aside, and put back after: a lock's release must run after
-     * Ctrl-C, as a rollback does (a second Ctrl-C still ends capstan at once).
-     */
-    static void withInterruptAside(Runnable work) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            work.run();
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     static void unlock(TaskContext ctx) {

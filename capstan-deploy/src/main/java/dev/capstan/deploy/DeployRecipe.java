@@ -157,23 +157,27 @@ public final class DeployRecipe implements Recipe {
                 throw new ConfigException("deploy: " + String.join("; ", missing));
             }
         }
-        underLock(ctx, () -> {
-            ctx.invoke("deploy:claim_release_name");
-            ctx.transaction(() -> {
-                ctx.invoke("deploy:update_code");
-                ctx.invoke("deploy:symlink");
-            });
-            try {
+        boolean[] live = {false};
+        try {
+            underLock(ctx, () -> {
+                ctx.invoke("deploy:claim_release_name");
+                ctx.transaction(() -> {
+                    ctx.invoke("deploy:update_code");
+                    ctx.invoke("deploy:symlink");
+                });
+                live[0] = true;
                 ctx.invoke("deploy:log_revision"); // what is live is logged, whatever restart and cleanup then do
                 ctx.invoke("deploy:restart");
                 ctx.invoke("deploy:cleanup");
-            } catch (RuntimeException | Error e) {
-                // restart and cleanup come after the switch, outside its transaction (as in Capistrano): say so
-                ctx.log("release " + ctx.fetch("release_name") + " is live: current points at it on every server;"
+            });
+        } catch (RuntimeException | Error e) {
+            if (live[0]) {
+                // restart, cleanup and the unlock come after the switch, outside its transaction (as in Capistrano)
+                ctx.warn("release " + ctx.fetch("release_name") + " is live: current points at it on every server;"
                         + " `capstan deploy:rollback` goes back to the release before it");
-                throw e;
             }
-        });
+            throw e;
+        }
     }
 
     /**
@@ -212,15 +216,15 @@ public final class DeployRecipe implements Recipe {
         if (ctx.fetch("lock_token", null) == null) {
             return; // the lock was not taken: nothing of ours to release
         }
-        DeployLock.withInterruptAside(() -> {
+        ctx.uninterruptibly(() -> {
             try {
                 ctx.invoke("deploy:unlock");
             } catch (RuntimeException e) {
+                ctx.warn("could not release the deploy lock: " + e.getMessage()
+                        + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
                 if (done) {
                     throw e;
                 }
-                ctx.log("could not release the deploy lock: " + e.getMessage()
-                        + " (when no deploy is running, clear it with: capstan deploy:unlock -s force_unlock=true)");
             }
         });
     }

@@ -137,6 +137,19 @@ class OutputCliTest {
     }
 
     @Test
+    void aWarningOfARecipeShowsEvenUnderQuietWhereItsLogDoesNot() throws IOException {
+        Path file = recipe(FLEET + """
+                cap.task("note", ctx -> {
+                    ctx.log("a detail");
+                    ctx.warn("release 7 is live");
+                });
+                """);
+        Run quiet = capstan(file, "--log", "none", "-q", "note");
+        assertThat(quiet.status()).isZero();
+        assertThat(quiet.out() + quiet.err()).contains("warning: release 7 is live").doesNotContain("a detail");
+    }
+
+    @Test
     void hostsWhoseNamesAreSecretAreNeverMergedIntoARangeThatShowsThem() throws IOException {
         Path file = recipe("""
                 cap.secret("db_host", "db-hidden-7.corp");
