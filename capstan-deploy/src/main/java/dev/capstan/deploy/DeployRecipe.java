@@ -246,11 +246,16 @@ public final class DeployRecipe implements Recipe {
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             StringBuilder script = new StringBuilder("set -e;");
-            for (String file : list(ctx, "linked_files")) {
-                script.append(link(layout, file));
-            }
+            // as Capistrano 3's deploy:check does within every deploy: a linked dir is made; a linked file that shared/
+            // lacks fails the deploy (a dangling link would go live)
             for (String dir : list(ctx, "linked_dirs")) {
-                script.append(link(layout, dir));
+                script.append(" mkdir -p ").append(quote(layout.shared() + "/" + dir)).append(";").append(link(layout, dir));
+            }
+            for (String file : list(ctx, "linked_files")) {
+                String shared = quote(layout.shared() + "/" + file);
+                script.append(" [ -e ").append(shared).append(" ] || { echo \"missing: linked file \"")
+                        .append(shared).append("\" (put it there; capstan deploy:check lists what is missing)\" >&2; exit 1; };")
+                        .append(link(layout, file));
             }
             // REVISION last: a release without it is half-made, and cleanup removes it
             script.append(" printf '%s\\n' ").append(quote(revision)).append(" > ").append(quote(layout.releasePath() + "/REVISION"));

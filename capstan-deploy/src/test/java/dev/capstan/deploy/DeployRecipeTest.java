@@ -112,6 +112,29 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aDeployWhoseLinkedFileSharedLacksFailsBeforeTheSwitchAndMakesLinkedDirs() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> {
+            cap.set("linked_files", List.of("config/db.yml"));
+            cap.set("linked_dirs", List.of("log"));
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+        for (int host = 0; host < 2; host++) {
+            Files.writeString(Files.createDirectories(f.deployTo(host).resolve("shared/config")).resolve("db.yml"), "db\n");
+        }
+        assertThat(f.run("deploy")).isNull();
+        String first = f.current(0);
+        Files.delete(f.deployTo(1).resolve("shared/config/db.yml"));
+        Files.delete(f.deployTo(1).resolve("shared/log"));
+        DeployFixture.nextSecond();
+
+        assertThat(f.run("deploy")).hasMessageContaining("missing: linked file " + f.deployTo(1).resolve("shared/config/db.yml"));
+        assertThat(f.current(0)).isEqualTo(first);
+        assertThat(f.current(1)).isEqualTo(first);
+        assertThat(f.releases(1)).containsExactly(first);
+        assertThat(f.deployTo(1).resolve("shared/log")).isDirectory();
+    }
+
+    @Test
     void rollbackReturnsToThePreviousReleaseAndMarksTheBadOne() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
         assertThat(f.run("deploy:setup", "deploy")).isNull();
