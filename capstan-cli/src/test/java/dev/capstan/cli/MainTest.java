@@ -296,6 +296,31 @@ class MainTest {
     }
 
     @Test
+    void aDryRunDeployShowsTheLocalBuildThePackingAndTheUploadAndMakesNothing() throws IOException {
+        Path app = Files.createDirectories(dir.resolve("app"));
+        Files.writeString(app.resolve("index.html"), "hi\n");
+        Path built = dir.resolve("built");
+        Path file = recipe("""
+                cap.load("deploy");
+                cap.set("application", "drytest");
+                cap.set("deploy_to", "%s");
+                cap.set("repository", "%s");
+                cap.set("build_command", "touch %s");
+                cap.server("web1");
+                """.formatted(dir.resolve("srv"), app, built));
+        CliRun run = capstan(file, "-n", "deploy");
+        assertThat(run.status()).as(run.err()).isZero();
+        String tarball = Path.of(System.getProperty("java.io.tmpdir"), "drytest-release.tar.gz").toString();
+        assertThat(run.out()).contains(
+                "would run cd " + app + " && touch " + built + "  [localhost]",
+                "would run tar czf " + tarball + " -C " + app + " .  [localhost]",
+                "would run upload " + tarball + " -> " + dir.resolve("srv") + "/releases/.upload-");
+        assertThat(built).doesNotExist();
+        assertThat(Path.of(tarball)).doesNotExist();
+        assertThat(dir.resolve("srv")).doesNotExist();
+    }
+
+    @Test
     void variablesFromTheCommandLineAreTypedAndOrdered() throws IOException {
         Path out = dir.resolve("vars");
         Path file = recipe(LOCAL_FLEET + """

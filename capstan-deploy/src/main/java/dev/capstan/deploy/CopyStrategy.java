@@ -88,7 +88,10 @@ final class CopyStrategy implements Strategy {
         }
     }
 
-    /** Builds and packs once per run; the result is kept in variable {@code copy_artifact}. */
+    /**
+     * Builds and packs once per run; the result is kept in variable {@code copy_artifact}. In a dry run the build and
+     * the packing are shown, not run, and the artifact is a name: nothing is made, digested or removed.
+     */
     static Artifact artifact(TaskContext ctx) {
         synchronized (CopyStrategy.class) {
             Artifact existing = ctx.fetch("copy_artifact", null);
@@ -103,13 +106,20 @@ final class CopyStrategy implements Strategy {
             }
             Artifact artifact;
             String name = source.getFileName().toString();
-            if (Files.isDirectory(source)) {
-                Path tarball = tempFile(ctx.fetch("application") + "-release", ".tar.gz");
+            boolean packed = Files.isDirectory(source);
+            if (packed) {
+                Path tarball = ctx.dryRun()
+                        ? Path.of(System.getProperty("java.io.tmpdir"), ctx.fetch("application") + "-release.tar.gz")
+                        : tempFile(ctx.fetch("application") + "-release", ".tar.gz");
                 ctx.runLocally("tar czf " + quote(tarball.toString()) + " -C " + quote(source.toString()) + " .");
-                artifact = new Artifact(tarball, true, name + ".tar.gz", true);
-            } else {
-                artifact = new Artifact(source, name.endsWith(".tar.gz") || name.endsWith(".tgz"), name, false);
+                source = tarball;
+                name = name + ".tar.gz";
             }
+            boolean tarball = packed || name.endsWith(".tar.gz") || name.endsWith(".tgz");
+            artifact = ctx.dryRun()
+                    ? new Artifact(source, tarball, name, false,
+                            CompletableFuture.failedFuture(new IllegalStateException("dry run: nothing was packed")))
+                    : new Artifact(source, tarball, name, packed);
             ctx.set("copy_artifact", artifact);
             return artifact;
         }
@@ -117,14 +127,6 @@ final class CopyStrategy implements Strategy {
 
     @Override
     public void deploy(TaskContext ctx) {
-        if (ctx.dryRun()) {
-            Object repository = ctx.fetch("repository");
-            boolean directory = Files.isDirectory(Path.of(repository.toString()));
-            ctx.log("copy: would " + (directory ? "pack " + repository + " and upload it" : "upload " + repository)
-                    + " once to every server");
-            ctx.run(s -> "mkdir -p " + quote(Layout.of(ctx, s).releasePath()));
-            return;
-        }
         Artifact artifact = artifact(ctx);
         try {
             // one upload per server, all servers at once; the staging name is per release, under deploy_to
