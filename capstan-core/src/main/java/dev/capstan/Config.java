@@ -71,6 +71,12 @@ public interface Config extends Scope {
     /** Runs {@code tasks} before each task named on the command line. */
     void onStart(String... tasks);
 
+    /** Runs {@code body} before each task named on the command line. */
+    void onStart(TaskBody body);
+
     /** Runs {@code tasks} after each task named on the command line has succeeded. */
     void onFinish(String... tasks);
+
+    /** Runs {@code body} after each task named on the command line has succeeded. */
+    void onFinish(TaskBody body);
 }

@@ -407,9 +407,19 @@ public final class Configuration implements Config {
     }
 
     @Override
+    public void onStart(TaskBody body) {
+        onStart.add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
+    }
+
+    @Override
     public void onFinish(String... names) {
         String location = SourceLocation.ofCaller().orElse(null);
         Arrays.stream(names).forEach(n -> onFinish.add(new Callback.Task(n, location)));
+    }
+
+    @Override
+    public void onFinish(TaskBody body) {
+        onFinish.add(new Callback.Body(body, SourceLocation.ofCaller().orElse(null)));
     }
 
     private void addCallbacks(Map<String, List<Callback>> map, String task, String... callbacks) {

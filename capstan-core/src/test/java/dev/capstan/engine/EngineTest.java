@@ -36,15 +36,17 @@ class EngineTest {
             cap.before("restart", ctx -> trace.add("inline-before"));
             cap.after("restart", "notify");
             cap.onStart("check");
+            cap.onStart(ctx -> trace.add("inline-start"));
             cap.onFinish("notify");
+            cap.onFinish(ctx -> trace.add("inline-finish"));
         });
         f.run("deploy");
         assertThat(trace).containsExactly(
-                "check",                                            // on start (top-level only)
+                "check", "inline-start",                            // on start (top-level only)
                 "deploy",
                 "check", "inline-before", "restart", "notify",      // every execution
                 "check", "inline-before", "restart", "notify",
-                "notify");                                          // on finish
+                "notify", "inline-finish");                         // on finish
     }
 
     @Test
