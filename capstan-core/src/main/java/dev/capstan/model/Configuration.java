@@ -319,6 +319,14 @@ public final class Configuration implements Config {
                 return; // a recipe's own task overrides the built-in one, whichever was declared first
             }
         }
+        // "web" and "web:default" both answer to capstan web: two of the recipe's own would hide one of them
+        String twin = full.endsWith(":default") ? full.substring(0, full.length() - ":default".length()) : full + ":default";
+        TaskDefinition other = tasks.get(twin);
+        if (other != null && !origin.startsWith("builtin:") && !other.origin().startsWith("builtin:")) {
+            throw new ConfigException("task '" + full + "'" + (location == null ? "" : " at " + location) + " and task '" + twin
+                    + "'" + (other.location() == null ? "" : " at " + other.location()) + " both answer to '"
+                    + (full.endsWith(":default") ? twin : full) + "': rename one");
+        }
         tasks.put(full, definition);
     }
 

@@ -59,6 +59,16 @@ class ConfigurationTest {
     }
 
     @Test
+    void aTaskAndANamespaceDefaultOfOneNameAreRejected() {
+        Configuration config = new Configuration();
+        config.task("web", ctx -> { });
+        assertThatThrownBy(() -> config.namespace("web", ns -> ns.task("default", ctx -> { })))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("task 'web:default' at ConfigurationTest.java:")
+                .hasMessageEndingWith("both answer to 'web': rename one");
+    }
+
+    @Test
     void aRecipesOwnTaskOverridesABuiltinOneInEitherOrder() {
         Configuration config = new Configuration();
         config.define("builtin:deploy", cap -> cap.namespace("deploy", d -> d.task("restart", ctx -> ctx.run("builtin"))));
