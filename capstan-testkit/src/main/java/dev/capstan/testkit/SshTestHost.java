@@ -25,6 +25,8 @@ import org.apache.sshd.common.future.CloseFuture;
 import org.apache.sshd.common.file.nativefs.NativeFileSystemFactory;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.OpenSshCertificate;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.session.ReservedSessionMessagesHandler;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.buffer.Buffer;
@@ -67,6 +69,9 @@ public final class SshTestHost implements AutoCloseable {
     private final Path root;
     private final boolean ownsRoot;
     private final KeyPair hostKeys;
+    private final List<KeyPair> extraHostKeys;
+    private final KeyPair certificateAuthority;
+    private final OpenSshCertificate certificate;
     private final ClientKey authorizedKey;
     private final SshServer server = SshServer.setUpDefaultServer();
     private final ConnectionStats stats = new ConnectionStats();
@@ -92,9 +97,14 @@ public final class SshTestHost implements AutoCloseable {
      *                                 {@link SshTestHost#close()} deletes. A given directory is created if missing
      *                                 and never deleted.
      * @param authorizedKey            the client key allowed in; {@code null} means {@link ClientKey#shared()}
+     * @param extraHostKeyTypes        host key types the host has besides its ed25519 key, in MINA's names
+     *                                 ({@code "ecdsa-sha2-nistp256"}, {@code "ssh-rsa"}); OpenSSH hosts usually have
+     *                                 all three
+     * @param hostCertificate          whether the host also presents an OpenSSH certificate for its ed25519 key,
+     *                                 signed by a certificate authority of its own ({@link SshTestHost#hostCertificate()})
      */
     public record Options(String name, int maxChannelsPerConnection, boolean allowPassword, String password, Path root,
-            ClientKey authorizedKey) {
+            ClientKey authorizedKey, List<String> extraHostKeyTypes, boolean hostCertificate) {
 
         public Options {
             if (maxChannelsPerConnection < 0) {
@@ -103,6 +113,13 @@ public final class SshTestHost implements AutoCloseable {
             if (allowPassword && password == null) {
                 throw new IllegalArgumentException("allowPassword needs a password");
             }
+            extraHostKeyTypes = extraHostKeyTypes == null ? List.of() : List.copyOf(extraHostKeyTypes);
+        }
+
+        /** The options of a host with only its ed25519 host key and no certificate. */
+        public Options(String name, int maxChannelsPerConnection, boolean allowPassword, String password, Path root,
+                ClientKey authorizedKey) {
+            this(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey, List.of(), false);
         }
 
         /** @return no name, unlimited channels, key authentication only, a temporary root, the shared key */
@@ -112,35 +129,60 @@ public final class SshTestHost implements AutoCloseable {
 
         /** @param name the host name; {@code null} for {@code "sandbox-" + port} */
         public Options withName(String name) {
-            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey);
+            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
+                    extraHostKeyTypes, hostCertificate);
         }
 
         /** @param max the most session channels open at once per connection; 0 for unlimited */
         public Options withMaxChannels(int max) {
-            return new Options(name, max, allowPassword, password, root, authorizedKey);
+            return new Options(name, max, allowPassword, password, root, authorizedKey, extraHostKeyTypes,
+                    hostCertificate);
         }
 
         /** @param password enables password authentication with this password; {@code null} disables it */
         public Options withPassword(String password) {
-            return new Options(name, maxChannelsPerConnection, password != null, password, root, authorizedKey);
+            return new Options(name, maxChannelsPerConnection, password != null, password, root, authorizedKey,
+                    extraHostKeyTypes, hostCertificate);
         }
 
         /** @param root the host's directory; {@code null} for a fresh temporary one */
         public Options withRoot(Path root) {
-            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey);
+            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
+                    extraHostKeyTypes, hostCertificate);
         }
 
         /** @param key the client key allowed in; {@code null} for {@link ClientKey#shared()} */
         public Options withAuthorizedKey(ClientKey key) {
-            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, key);
+            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, key, extraHostKeyTypes,
+                    hostCertificate);
+        }
+
+        /** @param types host key types besides ed25519, e.g. {@code "ecdsa-sha2-nistp256"}, {@code "ssh-rsa"} */
+        public Options withExtraHostKeys(String... types) {
+            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
+                    List.of(types), hostCertificate);
+        }
+
+        /** @param certificate whether the host presents a certificate for its ed25519 host key */
+        public Options withHostCertificate(boolean certificate) {
+            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
+                    extraHostKeyTypes, certificate);
         }
     }
 
-    private SshTestHost(Options options, Path root, boolean ownsRoot, KeyPair hostKeys) {
+    private SshTestHost(Options options, Path root, boolean ownsRoot, KeyPair hostKeys) throws IOException {
         this.options = options;
         this.root = root;
         this.ownsRoot = ownsRoot;
         this.hostKeys = hostKeys;
+        this.extraHostKeys = new ArrayList<>();
+        for (String type : options.extraHostKeyTypes()) {
+            extraHostKeys.add(HostKeys.generate(type));
+        }
+        this.certificateAuthority = options.hostCertificate() ? Ed25519.generate() : null;
+        this.certificate = options.hostCertificate()
+                ? HostKeys.certify(hostKeys.getPublic(), certificateAuthority, List.of(ADDRESS))
+                : null;
         this.authorizedKey = options.authorizedKey() != null ? options.authorizedKey() : ClientKey.shared();
     }
 
@@ -183,7 +225,13 @@ public final class SshTestHost implements AutoCloseable {
     private void configure() {
         server.setHost(ADDRESS);
         server.setPort(0);
-        server.setKeyPairProvider(KeyPairProvider.wrap(hostKeys));
+        List<KeyPair> all = new ArrayList<>();
+        all.add(hostKeys);
+        all.addAll(extraHostKeys);
+        server.setKeyPairProvider(KeyPairProvider.wrap(all));
+        if (certificate != null) {
+            server.setHostKeyCertificateProvider(session -> List.of(certificate));
+        }
         // Off: a deploy step may run silently for minutes, and a test host must not hang up on it.
         CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
         CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);
@@ -281,6 +329,35 @@ public final class SshTestHost implements AutoCloseable {
     /** @return the host's public ed25519 host key */
     public PublicKey hostKey() {
         return hostKeys.getPublic();
+    }
+
+    /** @return every public host key of the host: the ed25519 one, then those of {@link Options#extraHostKeyTypes()} */
+    public List<PublicKey> hostKeys() {
+        List<PublicKey> keys = new ArrayList<>();
+        keys.add(hostKeys.getPublic());
+        extraHostKeys.forEach(pair -> keys.add(pair.getPublic()));
+        return keys;
+    }
+
+    /**
+     * @param key one of {@link #hostKeys()}
+     * @return {@code "[127.0.0.1]:PORT TYPE AAAA..."}, the OpenSSH known_hosts line for that key of this host
+     */
+    public String knownHostsLine(PublicKey key) {
+        return "[" + ADDRESS + "]:" + port() + " " + PublicKeyEntry.toString(key);
+    }
+
+    /**
+     * @return the certificate the host presents for its ed25519 key (principal {@code 127.0.0.1}, valid for a day), or
+     *         {@code null} unless {@link Options#hostCertificate()}
+     */
+    public OpenSshCertificate hostCertificate() {
+        return certificate;
+    }
+
+    /** @return the public key of the authority that signed {@link #hostCertificate()}, or {@code null} */
+    public PublicKey certificateAuthority() {
+        return certificateAuthority == null ? null : certificateAuthority.getPublic();
     }
 
     /** @return the TCP connections (SSH sessions) this host accepted since start or {@link #resetCounters()} */

@@ -52,5 +52,20 @@ class SshTestHostTest {
         assertThatThrownBy(() -> defaults.withMaxChannels(-1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new SshTestHost.Options(null, 0, true, null, null, null))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThat(defaults.extraHostKeyTypes()).isEmpty();
+        assertThat(defaults.hostCertificate()).isFalse();
+    }
+
+    @Test
+    void aHostMayHaveKeysOfSeveralTypesAndACertificate() throws IOException {
+        try (SshTestHost host = SshTestHost.start(SshTestHost.Options.defaults()
+                .withExtraHostKeys("ecdsa-sha2-nistp256", "ssh-rsa").withHostCertificate(true))) {
+            assertThat(host.hostKeys()).extracting(KeyUtils::getKeyType)
+                    .containsExactly("ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa");
+            assertThat(host.knownHostsLine(host.hostKeys().get(0))).isEqualTo(host.knownHostsLine());
+            assertThat(KeyUtils.compareKeys(host.hostCertificate().getCertPubKey(), host.hostKey())).isTrue();
+            assertThat(KeyUtils.compareKeys(host.hostCertificate().getCaPubKey(), host.certificateAuthority()))
+                    .isTrue();
+        }
     }
 }
