@@ -14,6 +14,7 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.session.ClientConnectionServiceFactory;
 import org.apache.sshd.client.session.ClientSessionImpl;
 import org.apache.sshd.client.session.SessionFactory;
+import org.apache.sshd.common.FactoryManager;
 import org.apache.sshd.common.channel.RequestHandler;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.io.IoSession;
@@ -107,6 +108,7 @@ final class ClientSetup {
      * more elsewhere). sshd, without TCP_NODELAY until a pty is asked for, holds its next small message, the login's
      * success, until the acceptance is acknowledged: every login over a real link waited that long. (The delay proxy of
      * the benchmark acknowledges on sshd's side of the proxy, so only a link that delays every packet shows it.)
+     * It also asks for the host key types known for its target first ({@link HostKeyVerifier#preferKnownKeyTypes}).
      */
     static final class AcknowledgingSession extends ClientSessionImpl {
         AcknowledgingSession(ClientFactoryManager client, IoSession ioSession) throws Exception {
@@ -117,6 +119,15 @@ final class ClientSetup {
         protected void handleServiceAccept(String serviceName, Buffer buffer) throws Exception {
             super.handleServiceAccept(serviceName, buffer);
             sendIgnoreMessage();
+        }
+
+        /** Per connection, the host key algorithms of the key types known for the target first, as OpenSSH does. */
+        @Override
+        protected String resolveAvailableSignaturesProposal(FactoryManager manager) {
+            String algorithms = super.resolveAvailableSignaturesProposal(manager);
+            return getServerKeyVerifier() instanceof HostKeyVerifier hostKeys
+                    ? hostKeys.preferKnownKeyTypes(this, algorithms)
+                    : algorithms;
         }
     }
 

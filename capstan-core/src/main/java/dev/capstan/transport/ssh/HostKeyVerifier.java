@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.channels.AsynchronousSocketChannel;
 import java.security.PublicKey;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.sshd.client.config.hosts.KnownHostHashValue;
@@ -49,6 +52,45 @@ final class HostKeyVerifier implements ServerKeyVerifier {
         if (checking != HostKeyChecking.OFF) {
             files.forEach(KnownHostsFile::preload);
         }
+    }
+
+    /**
+     * The host key algorithms to ask {@code session}'s server for: {@code algorithms} (comma-separated, in MINA's
+     * order) with those of the key types the known_hosts files hold for the target first, as OpenSSH orders them
+     * (certificate algorithms too when an {@code @cert-authority} entry names the host). Otherwise a host known by its
+     * ed25519 key would be asked for its ecdsa key, MINA's first choice, which no file knows.
+     */
+    String preferKnownKeyTypes(ClientSession session, String algorithms) {
+        SshdSocketAddress target = session.getConnectionContext() == null ? null
+                : session.getConnectionContext().getAttribute(TARGET);
+        if (checking == HostKeyChecking.OFF || target == null || algorithms == null) {
+            return algorithms;
+        }
+        Set<String> types = new HashSet<>();
+        boolean authority = false;
+        for (KnownHostsFile file : files) {
+            KnownHostsFile.KnownTypes known = file.knownTypes(session, target);
+            types.addAll(known.keyTypes());
+            authority |= known.certificateAuthority();
+        }
+        if (types.isEmpty() && !authority) {
+            return algorithms;
+        }
+        StringJoiner first = new StringJoiner(",");
+        StringJoiner last = new StringJoiner(",");
+        for (String algorithm : algorithms.split(",")) {
+            boolean certificate = KeyUtils.isCertificateAlgorithm(algorithm);
+            boolean known = (certificate && authority) || types.contains(keyTypeOf(algorithm));
+            (known ? first : last).add(algorithm);
+        }
+        return last.length() == 0 ? first.toString() : first.length() == 0 ? last.toString() : first + "," + last;
+    }
+
+    /** The key type an algorithm signs with: {@code ssh-rsa} for {@code rsa-sha2-512} and its certificate too. */
+    static String keyTypeOf(String algorithm) {
+        String type = KeyUtils.getCanonicalKeyType(algorithm);
+        String certificate = "-cert-v01@openssh.com";
+        return type.endsWith(certificate) ? type.substring(0, type.length() - certificate.length()) : type;
     }
 
     /** The connection context that tells this verifier which host a new session is meant to reach. */

@@ -25,6 +25,7 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
+import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 
@@ -52,11 +53,20 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
 
     /** Carries MINA's callbacks out of one {@code verifyServerKey} call (always on the calling thread). */
     private static final AttributeKey<Verdict> VERDICT = new AttributeKey<>();
+    /** The entries of the file during one {@code verifyServerKey} call, for {@link #acceptModifiedServerKey}. */
+    private static final AttributeKey<Collection<HostEntryPair>> ENTRIES = new AttributeKey<>();
+
+    /** What the file knows of one host, for ordering the host key algorithms asked for ({@link #knownTypes}). */
+    record KnownTypes(Set<String> keyTypes, boolean certificateAuthority) {
+        static final KnownTypes NONE = new KnownTypes(Set.of(), false);
+    }
 
     /** A parse of the file ahead of the first check, and the file's state it was made from. */
     private record Parsed(List<HostEntryPair> entries, Object state) { }
 
     private final AtomicReference<FutureTask<Parsed>> early = new AtomicReference<>();
+    /** The entries MINA checks keys against: what {@link #reloadKnownHosts} last returned. */
+    private volatile List<HostEntryPair> current = List.of();
 
     KnownHostsFile(Path file) {
         // Unknown hosts go to acceptUnknownHostKey below, so the delegate is never asked; it rejects regardless.
@@ -103,6 +113,12 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     @Override
     protected List<HostEntryPair> reloadKnownHosts(ClientSession session, Path file)
             throws IOException, GeneralSecurityException {
+        List<HostEntryPair> entries = load(session, file);
+        current = entries;
+        return entries;
+    }
+
+    private List<HostEntryPair> load(ClientSession session, Path file) throws IOException, GeneralSecurityException {
         FutureTask<Parsed> task = early.getAndSet(null);
         if (task != null && file.equals(getPath())) {
             task.run(); // not started yet: parse here
@@ -151,6 +167,40 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
             }
         }
         return all;
+    }
+
+    /**
+     * The key types this file has plain entries for ({@code ssh-ed25519}, {@code ssh-rsa}, ...; revoked ones aside)
+     * and whether an {@code @cert-authority} entry names {@code target}, as OpenSSH looks them up to order the host key
+     * algorithms it asks for. Loads the file as a check would, and hands MINA what it loaded.
+     */
+    KnownTypes knownTypes(ClientSession session, SshdSocketAddress target) {
+        List<HostEntryPair> entries;
+        try {
+            if (!exists()) {
+                return KnownTypes.NONE;
+            }
+            synchronized (this) {
+                if (checkReloadRequired()) {
+                    setLoadedHostsEntries(reloadKnownHosts(session, getPath()));
+                }
+                entries = current;
+            }
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            return KnownTypes.NONE; // the check that follows reports what is wrong with the file
+        }
+        InetSocketAddress address = InetSocketAddress.createUnresolved(target.getHostName(), target.getPort());
+        Set<String> types = new HashSet<>();
+        boolean authority = false;
+        for (HostEntryPair pair : findKnownHostEntries(session, address, entries)) {
+            String marker = pair.getHostEntry().getMarker();
+            if (marker == null) {
+                types.add(KeyUtils.getKeyType(pair.getServerKey()));
+            } else if (marker.equals("cert-authority")) {
+                authority = true;
+            }
+        }
+        return new KnownTypes(types, authority);
     }
 
     /** Looks {@code target} up: the host and port the user asked for, not the socket's address. */
@@ -261,9 +311,35 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     }
 
     @Override
+    protected boolean acceptKnownHostEntries(ClientSession session, SocketAddress remote, PublicKey key,
+            Collection<HostEntryPair> entries) {
+        session.setAttribute(ENTRIES, entries);
+        try {
+            return super.acceptKnownHostEntries(session, remote, key, entries);
+        } finally {
+            session.removeAttribute(ENTRIES);
+        }
+    }
+
+    /**
+     * A key differs from the one the file has for the host: changed only if the file has a key of the same type for
+     * it. MINA compares with an entry of any type, so a host known by its ed25519 key that offered its ecdsa key was
+     * "changed"; for OpenSSH a key of a type not known for the host is unknown, and so it is here.
+     */
+    @Override
     public boolean acceptModifiedServerKey(ClientSession session, SocketAddress remote, KnownHostEntry entry,
             PublicKey expected, PublicKey actual) {
-        session.setAttribute(VERDICT, new Verdict(Outcome.CHANGED, getPath(), expected));
+        String type = KeyUtils.getKeyType(actual);
+        Collection<HostEntryPair> entries = session.getAttribute(ENTRIES);
+        List<HostEntryPair> candidates = entries == null ? List.of(new HostEntryPair(entry, expected))
+                : findKnownHostEntries(session, remote, entries);
+        for (HostEntryPair pair : candidates) {
+            if (pair.getHostEntry().getMarker() == null && type.equals(KeyUtils.getKeyType(pair.getServerKey()))) {
+                session.setAttribute(VERDICT, new Verdict(Outcome.CHANGED, getPath(), pair.getServerKey()));
+                return false;
+            }
+        }
+        session.setAttribute(VERDICT, new Verdict(Outcome.UNKNOWN, getPath(), null));
         return false;
     }
 
