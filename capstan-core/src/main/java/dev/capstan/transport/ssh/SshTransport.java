@@ -81,7 +81,7 @@ public final class SshTransport implements Transport {
                 }
             });
         };
-        this.targets = new TargetResolver(settings);
+        this.targets = new TargetResolver(settings, log);
         this.pool = new ConnectionPool(new Connector(client, this::startSetUp, early, settings, identities, log),
                 settings.maxConnectionsPerHost(), log);
     }

@@ -3,12 +3,12 @@ package dev.capstan.transport.ssh;
 import dev.capstan.Server;
 import dev.capstan.transport.TransportException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import org.apache.sshd.client.config.hosts.ConfigFileHostEntryResolver;
 import org.apache.sshd.client.config.hosts.HostConfigEntry;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.common.util.OsUtils;
@@ -17,22 +17,25 @@ import org.apache.sshd.common.util.OsUtils;
  * Turns a server into its {@link SshTarget}: applies {@code ~/.ssh/config} (HostName, User, Port, IdentityFile,
  * IdentitiesOnly, ProxyJump), {@code ssh_user} and {@code gateway}. The user named in the server spec beats
  * {@code ssh_user}, which beats the config's {@code User}; {@code gateway} beats the config's {@code ProxyJump},
- * as {@code ssh -J} does.
+ * as {@code ssh -J} does. The config file is read once per run, by the first lookup, while any others wait for it.
  */
 final class TargetResolver {
 
     /** Guards against ProxyJump loops in ssh config. */
     private static final int MAX_JUMPS = 8;
 
-    private final HostConfigEntryResolver config;
+    private final Path configFile;
+    private final EventLog log;
+    /** The config as read, or why it could not be: set once, by the first lookup. */
+    private HostConfigEntryResolver config;
+    private IOException configFailure;
     private final String defaultUser;
     private final Server gateway;
     private final ConcurrentMap<Endpoint, SshTarget> resolved = new ConcurrentHashMap<>();
 
-    TargetResolver(SshSettings settings) {
-        this.config = settings.configFile() == null
-                ? HostConfigEntryResolver.EMPTY
-                : new ConfigFileHostEntryResolver(settings.configFile());
+    TargetResolver(SshSettings settings, EventLog log) {
+        this.configFile = settings.configFile();
+        this.log = log;
         this.defaultUser = settings.user();
         this.gateway = settings.gateway();
     }
@@ -86,13 +89,37 @@ final class TargetResolver {
 
     private Lookup lookup(Endpoint endpoint) throws IOException {
         String user = endpoint.user() != null ? endpoint.user() : defaultUser;
-        HostConfigEntry entry = config.resolveEffectiveHost(endpoint.host(), endpoint.port(), null, user, null, null);
+        HostConfigEntry entry = config().resolveEffectiveHost(endpoint.host(), endpoint.port(), null, user, null,
+                null);
         if (entry == null) {
             entry = new HostConfigEntry(endpoint.host(), endpoint.host(),
                     endpoint.port() > 0 ? endpoint.port() : SshTarget.DEFAULT_PORT,
                     user != null ? user : OsUtils.getCurrentUser());
         }
         return new Lookup(entry);
+    }
+
+    /**
+     * The ssh config, read on first use. MINA's own file-watching resolver answered "no entry" to every caller that came
+     * while another was reading the file, and an alias was then looked up in DNS as a host name. A failed read fails
+     * every lookup alike, never silently.
+     */
+    private synchronized HostConfigEntryResolver config() throws IOException {
+        if (config == null && configFailure == null) {
+            try {
+                config = configFile == null || !Files.exists(configFile)
+                        ? HostConfigEntryResolver.EMPTY
+                        : HostConfigEntry.toHostConfigEntryResolver(HostConfigEntry.readHostConfigEntries(configFile));
+            } catch (IOException e) {
+                configFailure = e;
+            } catch (RuntimeException e) {
+                configFailure = new IOException(e.getMessage(), e);
+            }
+        }
+        if (configFailure != null) {
+            throw new IOException(configFailure.getMessage(), configFailure);
+        }
+        return config;
     }
 
     /** The identity of a server as far as connecting goes. */
