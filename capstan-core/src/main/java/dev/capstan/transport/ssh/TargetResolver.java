@@ -3,7 +3,6 @@ package dev.capstan.transport.ssh;
 import dev.capstan.Server;
 import dev.capstan.transport.TransportException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -15,7 +14,7 @@ import org.apache.sshd.common.util.OsUtils;
 
 /**
  * Turns a server into its {@link SshTarget}: applies {@code ~/.ssh/config} (HostName, User, Port, IdentityFile,
- * IdentitiesOnly, ProxyJump), {@code ssh_user} and {@code gateway}. The user named in the server spec beats
+ * IdentitiesOnly, ProxyJump; read as {@link SshConfigFile} says), {@code ssh_user} and {@code gateway}. The user named in the server spec beats
  * {@code ssh_user}, which beats the config's {@code User}; {@code gateway} beats the config's {@code ProxyJump},
  * as {@code ssh -J} does. The config file is read once per run, by the first lookup, while any others wait for it.
  */
@@ -25,6 +24,7 @@ final class TargetResolver {
     private static final int MAX_JUMPS = 8;
 
     private final Path configFile;
+    private final Path sshDir;
     private final EventLog log;
     /** The config as read, or why it could not be: set once, by the first lookup. */
     private HostConfigEntryResolver config;
@@ -35,6 +35,7 @@ final class TargetResolver {
 
     TargetResolver(SshSettings settings, EventLog log) {
         this.configFile = settings.configFile();
+        this.sshDir = settings.userSshDir();
         this.log = log;
         this.defaultUser = settings.user();
         this.gateway = settings.gateway();
@@ -107,9 +108,9 @@ final class TargetResolver {
     private synchronized HostConfigEntryResolver config() throws IOException {
         if (config == null && configFailure == null) {
             try {
-                config = configFile == null || !Files.exists(configFile)
+                config = configFile == null
                         ? HostConfigEntryResolver.EMPTY
-                        : HostConfigEntry.toHostConfigEntryResolver(HostConfigEntry.readHostConfigEntries(configFile));
+                        : SshConfigFile.read(configFile, sshDir, log);
             } catch (IOException e) {
                 configFailure = e;
             } catch (RuntimeException e) {

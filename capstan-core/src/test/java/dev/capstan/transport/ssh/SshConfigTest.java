@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capstan.Server;
+import dev.capstan.event.Event;
+import dev.capstan.testkit.ClientKey;
+import dev.capstan.testkit.SshTestHost;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.OutputListener;
 import dev.capstan.transport.TransportException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +57,81 @@ class SshConfigTest {
             assertThatThrownBy(() -> resolver.resolve(Server.parse(alias)))
                     .isInstanceOf(TransportException.class)
                     .hasMessageStartingWith("cannot work out how to reach " + alias + " from ssh config: ");
+        }
+    }
+
+    @Test
+    void matchBlocksAreLeftOutWithOneWarningNamingWhereTheyAre() throws Exception {
+        try (SshTestHost host = SshTestHost.start()) {
+            Path config = Files.writeString(home.resolve("config"), """
+                    Host web
+                      HostName 127.0.0.1
+                      Port %d
+                    Match host *.internal exec "true"
+                      User nobody
+                      Port 1
+                    Host db
+                      HostName db.example.com
+                    Match all
+                      IdentityFile %s
+                    """.formatted(host.port(), ClientKey.shared().privateKeyFile()));
+            Fixtures.Events events = new Fixtures.Events();
+
+            CommandResult result = run(config, events, "web");
+
+            assertThat(result.stdout()).isEqualTo("web\n");
+            assertThat(events.logs(Event.Level.WARN)).filteredOn(m -> m.startsWith("ssh config")).containsExactly("ssh config: ignoring the Match block at "
+                    + config + ":4 (capstan applies Host blocks only; put what a server needs under Host, or set"
+                    + " ssh_config=none)");
+        }
+    }
+
+    @Test
+    void quotedPatternsAndArgumentsReadAsInOpenSsh() throws Exception {
+        try (SshTestHost host = SshTestHost.start()) {
+            Path config = Files.writeString(home.resolve("config"), """
+                    Host "web" other
+                      HostName "127.0.0.1"
+                      Port %d
+                      IdentityFile "%s"
+                    """.formatted(host.port(), ClientKey.shared().privateKeyFile()));
+
+            assertThat(run(config, new Fixtures.Events(), "web").stdout()).isEqualTo("web\n");
+        }
+    }
+
+    @Test
+    void includedFilesAreRead() throws Exception {
+        try (SshTestHost host = SshTestHost.start()) {
+            Files.createDirectories(home.resolve("config.d"));
+            Files.writeString(home.resolve("config.d/10-web"), """
+                    Host web
+                      HostName 127.0.0.1
+                    """);
+            Files.writeString(home.resolve("config.d/20-port"), "Port %d\n".formatted(host.port()));
+            Files.writeString(home.resolve("keys"), "IdentityFile %s\n".formatted(ClientKey.shared().privateKeyFile()));
+            Path config = Files.writeString(home.resolve("config"), """
+                    Include config.d/*
+                    Host *
+                      Include keys
+                      User deployer
+                    """);
+
+            CommandResult result = run(config, new Fixtures.Events(), "web");
+
+            assertThat(result.stdout()).isEqualTo("web\n");
+            assertThat(host.commandsRun()).containsExactly("echo web");
+        }
+    }
+
+    /** Runs {@code echo ALIAS} on the server that {@code alias} names in {@code config}. */
+    private CommandResult run(Path config, Fixtures.Events events, String alias) throws Exception {
+        SshSettings settings = Fixtures.forFleetless(home)
+                .set("ssh_config", config.toString())
+                .set("host_key_checking", "off")
+                .settings();
+        try (SshTransport ssh = new SshTransport(settings, events, PassphrasePrompt.NONE)) {
+            return ssh.execute(Server.parse(alias), Command.of("echo " + alias).capturing(), OutputListener.IGNORE);
         }
     }
 }

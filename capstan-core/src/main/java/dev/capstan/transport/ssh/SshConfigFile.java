@@ -1,0 +1,212 @@
+package dev.capstan.transport.ssh;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.sshd.client.config.hosts.HostConfigEntry;
+import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
+
+/**
+ * Reads an OpenSSH client config file ({@code ssh_config}) for MINA, which parses it but stops at what it does not
+ * handle: one {@code Match} block anywhere made every host fail, a quoted pattern ({@code Host "web"}) broke the whole
+ * file, and {@code Include} was silently skipped. So the text MINA gets is the file with
+ * <ul>
+ * <li>its {@code Include}s inlined (glob patterns, paths relative to {@code ~/.ssh}, nested up to 16 deep, a pattern
+ *     that names no file is skipped, as OpenSSH does); an {@code Include} inside a {@code Host} block keeps the lines
+ *     after it in that block, though any {@code Host} blocks of the included file apply as if written there;</li>
+ * <li>{@code Match all} read as {@code Host *}, and every other {@code Match} block left out, with one warning naming
+ *     where they are: capstan does not evaluate Match criteria;</li>
+ * <li>quotes around arguments removed, as OpenSSH reads them.</li>
+ * </ul>
+ * Other lines go to MINA as written.
+ */
+final class SshConfigFile {
+
+    /** OpenSSH's limit on nested {@code Include}s. */
+    private static final int MAX_INCLUDE_DEPTH = 16;
+
+    private final Path sshDir;
+    private final List<String> lines = new ArrayList<>();
+    private final List<String> ignoredMatches = new ArrayList<>();
+
+    private SshConfigFile(Path sshDir) {
+        this.sshDir = sshDir;
+    }
+
+    /**
+     * Reads {@code file} (and what it includes) now; a missing file is an empty config.
+     *
+     * @param sshDir where relative {@code Include} paths point ({@code ~/.ssh})
+     * @throws IOException when a file cannot be read or MINA cannot parse the result
+     */
+    static HostConfigEntryResolver read(Path file, Path sshDir, EventLog log) throws IOException {
+        if (!Files.exists(file)) {
+            return HostConfigEntryResolver.EMPTY;
+        }
+        SshConfigFile config = new SshConfigFile(sshDir);
+        config.append(file, 0);
+        if (!config.ignoredMatches.isEmpty()) {
+            log.warn("ssh config: ignoring the Match block" + (config.ignoredMatches.size() == 1 ? " at " : "s at ")
+                    + String.join(", ", config.ignoredMatches) + " (capstan applies Host blocks only; put what a"
+                    + " server needs under Host, or set ssh_config=none)");
+        }
+        List<HostConfigEntry> entries;
+        try {
+            entries = HostConfigEntry.readHostConfigEntries(new StringReader(String.join("\n", config.lines)), true);
+        } catch (RuntimeException e) {
+            throw new IOException(SshSettings.displayPath(file) + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IOException(SshSettings.displayPath(file) + ": " + e.getMessage(), e);
+        }
+        return entries.isEmpty() ? HostConfigEntryResolver.EMPTY : HostConfigEntry.toHostConfigEntryResolver(entries);
+    }
+
+    private void append(Path file, int depth) throws IOException {
+        List<String> raw = Files.readAllLines(file);
+        String block = null; // the Host line the lines belong to, null before the first
+        boolean inMatch = false;
+        for (int i = 0; i < raw.size(); i++) {
+            Line line = Line.parse(raw.get(i));
+            if (line == null) {
+                lines.add(raw.get(i));
+                continue;
+            }
+            switch (line.keyword()) {
+                case "match" -> {
+                    if (line.args().size() == 1 && line.args().getFirst().equalsIgnoreCase("all")) {
+                        block = "Host *";
+                        inMatch = false;
+                        lines.add(block);
+                    } else {
+                        ignoredMatches.add(SshSettings.displayPath(file) + ":" + (i + 1));
+                        inMatch = true;
+                    }
+                }
+                case "host" -> {
+                    block = "Host " + String.join(" ", line.args());
+                    inMatch = false;
+                    lines.add(line.quoted() ? block : raw.get(i));
+                }
+                case "include" -> {
+                    if (!inMatch) {
+                        include(file, i + 1, line.args(), depth);
+                        if (block != null) {
+                            lines.add(block); // what follows stays in this block
+                        }
+                    }
+                }
+                default -> {
+                    if (!inMatch) {
+                        lines.add(line.quoted() ? line.keywordAsWritten() + " " + String.join(" ", line.args())
+                                : raw.get(i));
+                    }
+                }
+            }
+        }
+    }
+
+    private void include(Path from, int lineNumber, List<String> patterns, int depth) throws IOException {
+        if (depth + 1 > MAX_INCLUDE_DEPTH) {
+            throw new IOException(SshSettings.displayPath(from) + ":" + lineNumber + ": Include nested more than "
+                    + MAX_INCLUDE_DEPTH + " deep");
+        }
+        for (String pattern : patterns) {
+            for (Path file : matching(pattern)) {
+                append(file, depth + 1);
+            }
+        }
+    }
+
+    /** The files a pattern names, sorted as glob(3) sorts them; none when nothing matches. */
+    private List<Path> matching(String pattern) throws IOException {
+        String expanded = pattern.equals("~") || pattern.startsWith("~/")
+                ? SshSettings.home() + pattern.substring(1)
+                : pattern;
+        Path path = sshDir.resolve(expanded);
+        Path dir = path.getParent();
+        String name = path.getFileName().toString();
+        if (name.chars().noneMatch(c -> c == '*' || c == '?' || c == '[')) {
+            return Files.isRegularFile(path) ? List.of(path) : List.of();
+        }
+        if (dir == null || !Files.isDirectory(dir)) {
+            return List.of();
+        }
+        PathMatcher matcher = dir.getFileSystem().getPathMatcher("glob:" + name);
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                if (matcher.matches(entry.getFileName()) && Files.isRegularFile(entry)) {
+                    files.add(entry);
+                }
+            }
+        }
+        files.sort(null);
+        return files;
+    }
+
+    /**
+     * One config line split as OpenSSH splits it: a keyword, then arguments separated by blanks, each may be quoted.
+     *
+     * @param keyword the keyword in lower case
+     * @param quoted  whether any argument was quoted (the line is then rewritten without quotes)
+     */
+    private record Line(String keyword, String keywordAsWritten, List<String> args, boolean quoted) {
+
+        /** The line, or {@code null} for a blank line or a comment. */
+        static Line parse(String text) {
+            String s = text.strip();
+            if (s.isEmpty() || s.startsWith("#")) {
+                return null;
+            }
+            int end = 0;
+            while (end < s.length() && !Character.isWhitespace(s.charAt(end)) && s.charAt(end) != '=') {
+                end++;
+            }
+            String keyword = s.substring(0, end);
+            int i = end;
+            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+                i++;
+            }
+            if (i < s.length() && s.charAt(i) == '=') {
+                i++;
+            }
+            List<String> args = new ArrayList<>();
+            boolean quoted = false;
+            StringBuilder arg = null;
+            char quote = 0;
+            for (; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (quote != 0) {
+                    if (c == quote) {
+                        quote = 0;
+                    } else {
+                        arg.append(c);
+                    }
+                } else if (c == '"' || c == '\'') {
+                    quote = c;
+                    quoted = true;
+                    arg = arg == null ? new StringBuilder() : arg;
+                } else if (Character.isWhitespace(c)) {
+                    if (arg != null) {
+                        args.add(arg.toString());
+                        arg = null;
+                    }
+                } else if (c == '#' && arg == null) {
+                    break; // a comment to the end of the line
+                } else {
+                    arg = arg == null ? new StringBuilder() : arg;
+                    arg.append(c);
+                }
+            }
+            if (arg != null) {
+                args.add(arg.toString());
+            }
+            return new Line(keyword.toLowerCase(java.util.Locale.ROOT), keyword, args, quoted);
+        }
+    }
+}
