@@ -18,6 +18,7 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 
 /**
@@ -133,24 +134,26 @@ final class HostKeyVerifier implements ServerKeyVerifier {
             }
             return true;
         }
-        KnownHostsFile.Verdict changed = null;
-        for (KnownHostsFile file : files) {
-            KnownHostsFile.Verdict verdict = file.check(session, target, key);
-            switch (verdict.outcome()) {
-                case KNOWN -> {
-                    return true;
-                }
-                case REVOKED -> {
-                    return refuse(session, "host key of " + display(target) + " (" + fingerprint(key)
-                            + ") is marked @revoked in " + SshSettings.displayPath(verdict.file())
-                            + ": refusing to connect");
-                }
-                case CHANGED -> changed = changed != null ? changed : verdict;
-                case UNKNOWN -> { }
-            }
+        KnownHostsFile.Verdict verdict = lookUp(session, target, key);
+        if (verdict.outcome() == KnownHostsFile.Outcome.UNKNOWN && key instanceof OpenSshCertificate certificate) {
+            // No file trusts its authority: the certified key is checked as a plain host key, as OpenSSH does, and
+            // that is what accept-new records (a certificate line is no known_hosts entry to OpenSSH).
+            key = certificate.getCertPubKey();
+            verdict = lookUp(session, target, key);
         }
-        if (changed != null) {
-            return refuse(session, changedMessage(target, changed, key));
+        switch (verdict.outcome()) {
+            case KNOWN -> {
+                return true;
+            }
+            case REVOKED -> {
+                return refuse(session, "host key of " + display(target) + " (" + fingerprint(key)
+                        + ") is marked @revoked in " + SshSettings.displayPath(verdict.file())
+                        + ": refusing to connect");
+            }
+            case CHANGED -> {
+                return refuse(session, changedMessage(target, verdict, key));
+            }
+            case UNKNOWN -> { }
         }
         if (checking == HostKeyChecking.ACCEPT_NEW) {
             return trustOnFirstUse(session, target, key);
@@ -159,6 +162,22 @@ final class HostKeyVerifier implements ServerKeyVerifier {
                 + "); verify it, then add it: ssh-keyscan " + (target.getPort() == SshTarget.DEFAULT_PORT ? ""
                 : "-p " + target.getPort() + " ") + target.getHostName() + " >> "
                 + SshSettings.displayPath(appender.file()) + "  (or set host_key_checking=accept-new)");
+    }
+
+    /** What the files say together: known or revoked in any of them decides; else changed in any; else unknown. */
+    private KnownHostsFile.Verdict lookUp(ClientSession session, SshdSocketAddress target, PublicKey key) {
+        KnownHostsFile.Verdict changed = null;
+        for (KnownHostsFile file : files) {
+            KnownHostsFile.Verdict verdict = file.check(session, target, key);
+            switch (verdict.outcome()) {
+                case KNOWN, REVOKED -> {
+                    return verdict;
+                }
+                case CHANGED -> changed = changed != null ? changed : verdict;
+                case UNKNOWN -> { }
+            }
+        }
+        return changed != null ? changed : new KnownHostsFile.Verdict(KnownHostsFile.Outcome.UNKNOWN, null, null);
     }
 
     private boolean trustOnFirstUse(ClientSession session, SshdSocketAddress target, PublicKey key) {

@@ -112,6 +112,21 @@ class HostKeyTypesTest {
         assertThat(e.getMessage()).contains("has CHANGED").contains(KeyUtils.getFingerPrint(multiKey.hostKey()));
     }
 
+    @Test
+    void acceptNewRecordsTheKeyOfAHostCertificateNotTheCertificate() throws Exception {
+        try (SshTestHost certified = SshTestHost.start(SshTestHost.Options.defaults().withHostCertificate(true))) {
+            Path knownHosts = home.resolve("known_hosts");
+
+            assertConnects(settings(knownHosts, "accept-new"), certified);
+
+            // the plain key, as OpenSSH records it; a strict run then knows the host
+            assertThat(Files.readAllLines(knownHosts)).containsExactly(certified.knownHostsLine());
+            assertConnects(settings(knownHosts, "strict"), certified);
+            assertConnects(settings(knownHosts, "accept-new"), certified);
+            assertThat(Files.readAllLines(knownHosts)).containsExactly(certified.knownHostsLine());
+        }
+    }
+
     private static String hashedLine(SshTestHost host, PublicKey key) throws Exception {
         Mac mac = KnownHostDigest.SHA1.create();
         byte[] salt = new byte[mac.getDefaultBlockSize()];
