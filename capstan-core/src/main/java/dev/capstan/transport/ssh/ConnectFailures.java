@@ -67,8 +67,7 @@ final class ConnectFailures {
         if (hostKeyProblem.isPresent()) {
             return new TransportException(server, Reason.HOST_KEY, hostKeyProblem.get(), error);
         }
-        if (error instanceof SshException e
-                && e.getDisconnectCode() == SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE) {
+        if (noMoreAuthMethods(error)) {
             return new TransportException(server, Reason.AUTH, "authentication failed for " + target.user() + "@"
                     + target.address() + via(target) + ": the server accepted none of " + offered(target), error);
         }
@@ -80,6 +79,12 @@ final class ConnectFailures {
         }
         return new TransportException(server, Reason.OTHER, "cannot log in to " + target.address() + via(target)
                 + ": " + describe(error), error);
+    }
+
+    /** Whether a login failed because the server accepted none of what was offered. */
+    static boolean noMoreAuthMethods(Throwable error) {
+        return error instanceof SshException e
+                && e.getDisconnectCode() == SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE;
     }
 
     private String offered(SshTarget target) {

@@ -116,7 +116,11 @@ final class Connector {
             if (settings.password() != null) {
                 session.addPasswordIdentity(settings.password());
             }
-            logIn(server, target, session, deadline);
+            if (!logIn(server, target, session, keys.size(), deadline)) {
+                // refused, but encrypted keys left for ssh-agent are now loaded: log in again, offering them too
+                close(session, tunnel, socket);
+                return connect(target, via, server, channelsWanted);
+            }
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             log.debug("connected to " + target + " in " + took.toMillis() + " ms (key exchange "
                     + session.getNegotiatedKexParameter(KexProposalOption.ALGORITHMS)
@@ -176,15 +180,24 @@ final class Connector {
         return connecting.getClientSession();
     }
 
-    private void logIn(Server server, SshTarget target, ClientSession session, long deadline) throws IOException {
+    /**
+     * @return {@code false} when the server accepted none of the {@code offered} keys but more keys can now be offered
+     *         ({@link Identities#askDeferred}): the caller logs in again
+     */
+    private boolean logIn(Server server, SshTarget target, ClientSession session, int offered, long deadline)
+            throws IOException {
         AuthFuture auth = session.auth();
         if (!auth.await(remainingMillis(deadline))) {
             auth.cancel();
             throw failures.timedOut(server, target, "logging in to");
         }
         if (!auth.isSuccess()) {
+            if (ConnectFailures.noMoreAuthMethods(auth.getException()) && identities.askDeferred(target, offered)) {
+                return false;
+            }
             throw failures.loginFailed(server, target, session, auth.getException());
         }
+        return true;
     }
 
     /** The SSH client, waiting for it to be built if need be (within the connect deadline). */

@@ -30,8 +30,8 @@ import org.apache.sshd.common.util.security.SecurityUtils;
  * {@code IdentitiesOnly}). Keys are read before connecting, so that a passphrase prompt never races a network
  * timeout or blocks MINA's I/O threads, and each file is read once per run.
  *
- * <p>An encrypted key asks the {@link PassphrasePrompt} (three attempts), except while ssh-agent offers keys: then
- * the agent is trusted to hold it, as with OpenSSH, which asks only when the agent's keys did not do.
+ * <p>An encrypted key asks the {@link PassphrasePrompt} (three attempts); while ssh-agent offers keys, only once a
+ * login without it has failed ({@link #askDeferred}), as OpenSSH asks only when the agent's keys did not do.
  *
  * <p>{@link #prepare()} reads the default files early, on another thread, without a passphrase: the first login then
  * finds them parsed. Whatever that read meets (a missing file, an encrypted key, an error) is only acted on, and
@@ -52,6 +52,8 @@ final class Identities {
     private final Map<Path, String> skipped = new HashMap<>();
     /** Reads started by {@link #prepare()}, each run once: by the preparing thread, or by the first login. */
     private final Map<Path, FutureTask<Attempt>> prepared = new ConcurrentHashMap<>();
+    /** Encrypted files not asked for yet because ssh-agent offers keys. */
+    private final Set<Path> deferred = new LinkedHashSet<>();
     private Boolean agentHasKeys;
 
     Identities(SshSettings settings, PassphrasePrompt prompt, AgentConnector agent, EventLog log) {
@@ -102,6 +104,22 @@ final class Identities {
             }
         }
         return offered;
+    }
+
+    /**
+     * After a login to {@code target} with {@code offered} keys failed: asks for the passphrases of its encrypted keys
+     * that were left for ssh-agent, as OpenSSH does once the agent's keys did not do.
+     *
+     * @return whether {@link #keysFor} now gives more keys than were offered, so that another login may succeed
+     */
+    synchronized boolean askDeferred(SshTarget target, int offered) {
+        for (Path file : filesFor(target)) {
+            if (deferred.remove(file)) {
+                skipped.remove(file);
+                loaded.put(file, readPrompting(file, SshSettings.displayPath(file)));
+            }
+        }
+        return keysFor(target).size() > offered;
     }
 
     private Set<Path> filesFor(SshTarget target) {
@@ -187,9 +205,15 @@ final class Identities {
 
     private List<KeyPair> loadEncrypted(Path file, String name) {
         if (agentHasKeys()) {
-            log.debug("not asking for the passphrase of " + name + ": ssh-agent offers keys");
+            log.debug("not asking for the passphrase of " + name + " yet: ssh-agent offers keys");
+            deferred.add(file);
+            skipped.put(file, "encrypted, not asked for while ssh-agent offered keys");
             return List.of();
         }
+        return readPrompting(file, name);
+    }
+
+    private List<KeyPair> readPrompting(Path file, String name) {
         try {
             return read(file, new Prompting(name));
         } catch (FailedLoginException e) {

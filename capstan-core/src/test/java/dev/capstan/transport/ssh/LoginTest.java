@@ -233,6 +233,96 @@ class LoginTest {
         }
     }
 
+    @Test
+    void anEncryptedDefaultKeyIsAskedForWhenTheAgentsKeysDoNotDo() throws Exception {
+        assumeAgent();
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        Files.move(encryptedCopy(ClientKey.shared(), "open sesame"), home.resolve("id_ed25519"));
+        List<String> prompts = new CopyOnWriteArrayList<>();
+        Process agent = startAgent(stranger.privateKeyFile()); // holds a key no host accepts
+        try {
+            SshSettings settings = Fixtures.forFleet(fleet, home).unset("ssh_identity").settings()
+                    .withAgentSocket(home.resolve("agent.sock"));
+            try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, prompt -> {
+                prompts.add(prompt);
+                return "open sesame".toCharArray();
+            })) {
+                Concurrently.run(4, i -> ssh.execute(Fixtures.server(fleet.host(i % 2)), Command.of("true"),
+                        OutputListener.IGNORE));
+            }
+        } finally {
+            agent.destroy();
+        }
+
+        assertThat(prompts).containsExactly("Enter passphrase for key '" + home.resolve("id_ed25519") + "': ");
+    }
+
+    @Test
+    void anEncryptedDefaultKeyIsNotAskedForWhenTheAgentsKeysDo() throws Exception {
+        assumeAgent();
+        Files.move(encryptedCopy(ClientKey.shared(), "open sesame"), home.resolve("id_ed25519"));
+        List<String> prompts = new CopyOnWriteArrayList<>();
+        Process agent = startAgent(fleet.identityFile());
+        try {
+            SshSettings settings = Fixtures.forFleet(fleet, home).unset("ssh_identity").settings()
+                    .withAgentSocket(home.resolve("agent.sock"));
+            try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, prompt -> {
+                prompts.add(prompt);
+                return "open sesame".toCharArray();
+            })) {
+                assertThat(ssh.execute(Fixtures.server(fleet.host(0)), Command.of("true"), OutputListener.IGNORE)
+                        .succeeded()).isTrue();
+            }
+        } finally {
+            agent.destroy();
+        }
+
+        assertThat(prompts).isEmpty();
+    }
+
+    @Test
+    void anEncryptedDefaultKeySkippedBesideTheAgentIsNamedInTheFailure() throws Exception {
+        assumeAgent();
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        Files.move(encryptedCopy(ClientKey.shared(), "open sesame"), home.resolve("id_ed25519"));
+        Process agent = startAgent(stranger.privateKeyFile());
+        try {
+            SshSettings settings = Fixtures.forFleet(fleet, home).unset("ssh_identity").settings()
+                    .withAgentSocket(home.resolve("agent.sock"));
+            try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+                TransportException e = catchThrowableOfType(TransportException.class,
+                        () -> ssh.execute(Fixtures.server(fleet.host(0)), Command.of("true"), OutputListener.IGNORE));
+
+                assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+                assertThat(e.getMessage()).endsWith("the server accepted none of publickey (ssh-agent, "
+                        + home.resolve("id_ed25519") + " skipped: encrypted, and no passphrase was given (none can be"
+                        + " asked without a terminal))");
+            }
+        } finally {
+            agent.destroy();
+        }
+    }
+
+    private static void assumeAgent() {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/ssh-agent")) && Files.isExecutable(Path.of("/usr/bin/ssh-add")),
+                "OpenSSH's ssh-agent and ssh-add are not installed");
+    }
+
+    /** An ssh-agent on {@code home/agent.sock} holding the key of {@code keyFile}. */
+    private Process startAgent(Path keyFile) throws Exception {
+        Path socket = home.resolve("agent.sock");
+        Process agent = new ProcessBuilder("/usr/bin/ssh-agent", "-D", "-a", socket.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        for (int i = 0; i < 250 && !Files.exists(socket); i++) {
+            Thread.sleep(20);
+        }
+        ProcessBuilder add = new ProcessBuilder("/usr/bin/ssh-add", keyFile.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        add.environment().put("SSH_AUTH_SOCK", socket.toString());
+        assertThat(add.start().waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return agent;
+    }
+
     private Path encryptedCopy(ClientKey key, String passphrase) throws Exception {
         OpenSSHKeyEncryptionContext encryption = new OpenSSHKeyEncryptionContext();
         encryption.setPassword(passphrase);
