@@ -26,8 +26,8 @@ import org.apache.sshd.common.util.security.SecurityUtils;
 
 /**
  * The private keys offered to a server: the target's {@code IdentityFile}s from ssh config, then {@code ssh_identity}
- * or else the default {@code id_ed25519}, {@code id_ecdsa} and {@code id_rsa} of the user's SSH directory (not with
- * {@code IdentitiesOnly}). Keys are read before connecting, so that a passphrase prompt never races a network
+ * (not with {@code IdentitiesOnly}); when neither names a file, the default {@code id_ed25519}, {@code id_ecdsa} and
+ * {@code id_rsa} of the user's SSH directory. Keys are read before connecting, so that a passphrase prompt never races a network
  * timeout or blocks MINA's I/O threads, and each file is read once per run.
  *
  * <p>An encrypted key asks the {@link PassphrasePrompt} (three attempts); while ssh-agent offers keys, only once a
@@ -122,9 +122,13 @@ final class Identities {
         return keysFor(target).size() > offered;
     }
 
+    /**
+     * The target's {@code IdentityFile}s, then {@code ssh_identity} (like {@code ssh -i}); the default {@code id_*}
+     * files only when neither names a file, as OpenSSH adds them only when no identity file is configured.
+     */
     private Set<Path> filesFor(SshTarget target) {
         Set<Path> files = new LinkedHashSet<>(target.identityFiles());
-        if (!target.identitiesOnly()) {
+        if (!target.identitiesOnly() && (!configured.isEmpty() || files.isEmpty())) {
             files.addAll(defaults);
         }
         return files;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.capstan.Server;
 import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.ClientKey;
@@ -300,6 +301,37 @@ class LoginTest {
             }
         } finally {
             agent.destroy();
+        }
+    }
+
+    @Test
+    void theDefaultKeysAreNotOfferedWhenSshConfigNamesAnIdentityFile() throws Exception {
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        Files.copy(fleet.identityFile(), home.resolve("id_ed25519")); // would do, but is not the configured key
+        SshTestHost host = fleet.host(0);
+        Path config = Files.writeString(home.resolve("config"), """
+                Host web
+                  HostName 127.0.0.1
+                  Port %d
+                  IdentityFile %s
+                """.formatted(host.port(), stranger.privateKeyFile()));
+        SshSettings settings = Fixtures.forFleet(fleet, home).unset("ssh_identity")
+                .set("ssh_config", config.toString()).settings();
+
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            TransportException e = catchThrowableOfType(TransportException.class,
+                    () -> ssh.execute(Server.parse("web"), Command.of("true"), OutputListener.IGNORE));
+
+            assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+            assertThat(e.getMessage()).endsWith("the server accepted none of publickey ("
+                    + stranger.privateKeyFile() + ")");
+        }
+
+        // without an IdentityFile for the host, the default keys are offered
+        Files.writeString(config, "Host web\n  HostName 127.0.0.1\n  Port %d\n".formatted(host.port()));
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Server.parse("web"), Command.of("true"), OutputListener.IGNORE).succeeded())
+                    .isTrue();
         }
     }
 
