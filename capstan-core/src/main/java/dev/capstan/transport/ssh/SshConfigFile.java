@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.sshd.client.config.hosts.HostConfigEntry;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 
@@ -21,7 +24,9 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
  *     after it in that block, though any {@code Host} blocks of the included file apply as if written there;</li>
  * <li>{@code Match all} read as {@code Host *}, and every other {@code Match} block left out, with one warning naming
  *     where they are: capstan does not evaluate Match criteria;</li>
- * <li>quotes around arguments removed, as OpenSSH reads them.</li>
+ * <li>quotes around arguments removed, as OpenSSH reads them;</li>
+ * <li>environment variables ({@code ${HOME}}) in {@code IdentityFile} expanded, as OpenSSH expands them; one that is
+ *     not set leaves the line out, with a warning.</li>
  * </ul>
  * Other lines go to MINA as written.
  */
@@ -29,13 +34,18 @@ final class SshConfigFile {
 
     /** OpenSSH's limit on nested {@code Include}s. */
     private static final int MAX_INCLUDE_DEPTH = 16;
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
     private final Path sshDir;
+    private final Function<String, String> env;
+    private final EventLog log;
     private final List<String> lines = new ArrayList<>();
     private final List<String> ignoredMatches = new ArrayList<>();
 
-    private SshConfigFile(Path sshDir) {
+    private SshConfigFile(Path sshDir, Function<String, String> env, EventLog log) {
         this.sshDir = sshDir;
+        this.env = env;
+        this.log = log;
     }
 
     /**
@@ -45,10 +55,16 @@ final class SshConfigFile {
      * @throws IOException when a file cannot be read or MINA cannot parse the result
      */
     static HostConfigEntryResolver read(Path file, Path sshDir, EventLog log) throws IOException {
+        return read(file, sshDir, log, System::getenv);
+    }
+
+    /** As {@link #read(Path, Path, EventLog)}, with the environment variables {@code env} gives. */
+    static HostConfigEntryResolver read(Path file, Path sshDir, EventLog log, Function<String, String> env)
+            throws IOException {
         if (!Files.exists(file)) {
             return HostConfigEntryResolver.EMPTY;
         }
-        SshConfigFile config = new SshConfigFile(sshDir);
+        SshConfigFile config = new SshConfigFile(sshDir, env, log);
         config.append(file, 0);
         if (!config.ignoredMatches.isEmpty()) {
             log.warn("ssh config: ignoring the Match block" + (config.ignoredMatches.size() == 1 ? " at " : "s at ")
@@ -100,6 +116,14 @@ final class SshConfigFile {
                         }
                     }
                 }
+                case "identityfile" -> {
+                    if (!inMatch) {
+                        String expanded = expandVariables(line.args(), SshSettings.displayPath(file) + ":" + (i + 1));
+                        if (expanded != null) {
+                            lines.add(line.keywordAsWritten() + " " + expanded);
+                        }
+                    }
+                }
                 default -> {
                     if (!inMatch) {
                         lines.add(line.quoted() ? line.keywordAsWritten() + " " + String.join(" ", line.args())
@@ -108,6 +132,27 @@ final class SshConfigFile {
                 }
             }
         }
+    }
+
+    /** The arguments joined, each {@code ${NAME}} replaced by its value; {@code null} (and a warning) if one is unset. */
+    private String expandVariables(List<String> args, String where) {
+        StringBuilder out = new StringBuilder();
+        for (String arg : args) {
+            Matcher m = VARIABLE.matcher(arg);
+            StringBuilder expanded = new StringBuilder();
+            while (m.find()) {
+                String value = env.apply(m.group(1));
+                if (value == null) {
+                    log.warn("ssh config: leaving out the IdentityFile at " + where + ": it uses ${" + m.group(1)
+                            + "}, which is not set");
+                    return null;
+                }
+                m.appendReplacement(expanded, Matcher.quoteReplacement(value));
+            }
+            m.appendTail(expanded);
+            out.append(out.isEmpty() ? "" : " ").append(expanded);
+        }
+        return out.toString();
     }
 
     private void include(Path from, int lineNumber, List<String> patterns, int depth) throws IOException {

@@ -17,6 +17,9 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import org.apache.sshd.client.config.hosts.HostConfigEntry;
+import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -122,6 +125,24 @@ class SshConfigTest {
             assertThat(result.stdout()).isEqualTo("web\n");
             assertThat(host.commandsRun()).containsExactly("echo web");
         }
+    }
+
+    @Test
+    void environmentVariablesInIdentityFileAreExpanded() throws Exception {
+        Path config = Files.writeString(home.resolve("config"), """
+                Host web
+                  IdentityFile ${KEYS}/web_key
+                  IdentityFile ${UNSET}/other_key
+                """);
+        Fixtures.Events events = new Fixtures.Events();
+
+        HostConfigEntryResolver resolver = SshConfigFile.read(config, home, new EventLog(events),
+                Map.of("KEYS", "/srv/keys")::get);
+
+        HostConfigEntry web = resolver.resolveEffectiveHost("web", 0, null, "deploy", null, null);
+        assertThat(web.getIdentities()).containsExactly("/srv/keys/web_key");
+        assertThat(events.logs(Event.Level.WARN)).containsExactly("ssh config: leaving out the IdentityFile at "
+                + config + ":3: it uses ${UNSET}, which is not set");
     }
 
     /** Runs {@code echo ALIAS} on the server that {@code alias} names in {@code config}. */
