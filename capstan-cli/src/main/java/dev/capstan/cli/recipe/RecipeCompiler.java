@@ -60,10 +60,15 @@ public final class RecipeCompiler {
         this.cacheRoot = cacheRoot;
     }
 
-    /** The default cache: {@code $XDG_CACHE_HOME/capstan/recipes}, else {@code ~/.cache/capstan/recipes}. */
+    /**
+     * The default cache: {@code $XDG_CACHE_HOME/capstan/recipes}, else {@code $HOME/.cache/capstan/recipes} (as the XDG
+     * rules say; the JVM's user.home, the password file's home, only without HOME).
+     */
     public static RecipeCompiler withDefaultCache(java.util.Map<String, String> environment) {
         String xdg = environment.get("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        String home = environment.get("HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg)
+                : Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".cache");
         return new RecipeCompiler(base.resolve("capstan").resolve("recipes"));
     }
 
