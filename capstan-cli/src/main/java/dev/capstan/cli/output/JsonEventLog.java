@@ -33,6 +33,11 @@ public final class JsonEventLog implements EventSink, AutoCloseable {
         file.write(Json.object(EventRecord.of(event).masked(mask)));
     }
 
+    /** A line that is not an event (the run's start and end), in the same form. */
+    public void note(java.time.Instant at, String type, java.util.List<EventRecord.Field> fields) {
+        file.write(Json.object(new EventRecord(at, type, fields).masked(mask)));
+    }
+
     @Override
     public void close() {
         file.close();

@@ -64,8 +64,12 @@ public final class RunOutput implements AutoCloseable {
         sinks.add(summary);
         sinks.add(console);
         this.sink = new TeeSink(sinks);
+        List<EventRecord.Field> started = List.of(new EventRecord.Field("dry_run", settings.dryRun()));
         if (log != null) {
-            log.note(clock.instant(), "run_started", List.of(new EventRecord.Field("dry_run", settings.dryRun())));
+            log.note(clock.instant(), "run_started", started);
+        }
+        if (json != null) {
+            json.note(clock.instant(), "run_started", started);
         }
     }
 
@@ -136,12 +140,15 @@ public final class RunOutput implements AutoCloseable {
             err.println("capstan: " + mask.apply(String.join("\n", error.lines().map(Ansi::plain).toList())));
             err.flush();
         }
+        List<EventRecord.Field> fields = new ArrayList<>(List.of(new EventRecord.Field("exit", status)));
+        if (error != null) {
+            fields.add(new EventRecord.Field("error", error));
+        }
         if (log != null) {
-            List<EventRecord.Field> fields = new ArrayList<>(List.of(new EventRecord.Field("exit", status)));
-            if (error != null) {
-                fields.add(new EventRecord.Field("error", error));
-            }
             log.note(clock.instant(), "run_finished", fields);
+        }
+        if (json != null) {
+            json.note(clock.instant(), "run_finished", fields);
         }
     }
 

@@ -244,13 +244,22 @@ class OutputCliTest {
         Run run = capstan(file, "--log", "none", "--json", json.toString(), "hello");
         assertThat(run.status()).as(run.err()).isZero();
         List<Map<String, Object>> events = Files.readAllLines(json).stream().map(MiniJson::object).toList();
-        assertThat(events).extracting(e -> e.get("type")).startsWith("task_started", "command_started").endsWith("task_finished")
-                .containsOnly("task_started", "command_started", "output_line", "command_finished", "task_finished");
+        assertThat(events).extracting(e -> e.get("type")).startsWith("run_started", "task_started", "command_started")
+                .endsWith("task_finished", "run_finished")
+                .containsOnly("run_started", "task_started", "command_started", "output_line", "command_finished",
+                        "task_finished", "run_finished");
         assertThat(events).filteredOn(e -> e.get("type").equals("output_line"))
                 .extracting(e -> e.get("host") + " " + e.get("stream") + " " + e.get("line"))
                 .containsExactlyInAnyOrder("alpha stdout \"quoted\" \\ back", "beta stdout \"quoted\" \\ back");
-        assertThat(events.get(1)).containsEntry("hosts", List.of("alpha", "beta")).containsEntry("task", "hello");
+        assertThat(events.get(2)).containsEntry("hosts", List.of("alpha", "beta")).containsEntry("task", "hello");
         assertThat(events).allSatisfy(e -> assertThat((String) e.get("time")).matches("\\d{4}-.*T.*Z"));
+        assertThat(events.get(events.size() - 1)).containsEntry("exit", 0L).doesNotContainKey("error");
+
+        Path failed = recipe(FLEET + "cap.task(\"hello\", ctx -> ctx.run(\"exit 3\"));");
+        assertThat(capstan(failed, "--log", "none", "--json", json.toString(), "hello").status()).isEqualTo(1);
+        Map<String, Object> last = MiniJson.object(Files.readAllLines(json).getLast());
+        assertThat(last).containsEntry("type", "run_finished").containsEntry("exit", 1L);
+        assertThat((String) last.get("error")).startsWith("`exit 3` failed on 2 hosts");
     }
 
     @Test
