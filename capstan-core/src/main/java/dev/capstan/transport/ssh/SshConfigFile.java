@@ -41,6 +41,14 @@ final class SshConfigFile {
     private final EventLog log;
     private final List<String> lines = new ArrayList<>();
     private final List<String> ignoredMatches = new ArrayList<>();
+    /** Keywords that change where or how trust is decided, which capstan does not apply: each with its first place. */
+    private final java.util.Map<String, String> unsupported = new java.util.LinkedHashMap<>();
+    private static final java.util.Map<String, String> UNSUPPORTED = java.util.Map.of(
+            "proxycommand", "ProxyCommand (use ProxyJump, or the gateway variable)",
+            "userknownhostsfile", "UserKnownHostsFile (use the ssh_known_hosts variable)",
+            "globalknownhostsfile", "GlobalKnownHostsFile (use the ssh_known_hosts variable)",
+            "hostkeyalias", "HostKeyAlias",
+            "stricthostkeychecking", "StrictHostKeyChecking (use the host_key_checking variable)");
 
     private SshConfigFile(Path sshDir, Function<String, String> env, EventLog log) {
         this.sshDir = sshDir;
@@ -66,6 +74,8 @@ final class SshConfigFile {
         }
         SshConfigFile config = new SshConfigFile(sshDir, env, log);
         config.append(file, 0);
+        config.unsupported.forEach((keyword, where) -> log.warn("ssh config: " + UNSUPPORTED.get(keyword)
+                + " is not applied by capstan (first at " + where + ")"));
         if (!config.ignoredMatches.isEmpty()) {
             log.warn("ssh config: ignoring the Match block" + (config.ignoredMatches.size() == 1 ? " at " : "s at ")
                     + String.join(", ", config.ignoredMatches) + " (capstan applies Host blocks only; put what a"
@@ -125,6 +135,9 @@ final class SshConfigFile {
                     }
                 }
                 default -> {
+                    if (!inMatch && UNSUPPORTED.containsKey(line.keyword())) {
+                        unsupported.putIfAbsent(line.keyword(), SshSettings.displayPath(file) + ":" + (i + 1));
+                    }
                     if (!inMatch) {
                         lines.add(line.quoted() ? line.keywordAsWritten() + " " + String.join(" ", line.args())
                                 : raw.get(i));

@@ -90,6 +90,32 @@ class SshConfigTest {
     }
 
     @Test
+    void keywordsThatDecideTheRouteOrTheTrustButAreNotAppliedAreNamedOnce() throws Exception {
+        try (SshTestHost host = SshTestHost.start()) {
+            Path config = Files.writeString(home.resolve("config"), """
+                    Host web
+                      HostName 127.0.0.1
+                      Port %d
+                      IdentityFile %s
+                      UserKnownHostsFile /dev/null
+                    Host db other
+                      ProxyCommand ssh -W %%h:%%p bastion
+                      UserKnownHostsFile /etc/elsewhere
+                    """.formatted(host.port(), ClientKey.shared().privateKeyFile()));
+            Fixtures.Events events = new Fixtures.Events();
+
+            CommandResult result = run(config, events, "web");
+
+            assertThat(result.stdout()).isEqualTo("web\n");
+            assertThat(events.logs(Event.Level.WARN)).filteredOn(m -> m.startsWith("ssh config")).containsExactlyInAnyOrder(
+                    "ssh config: UserKnownHostsFile (use the ssh_known_hosts variable) is not applied by capstan (first at "
+                            + config + ":5)",
+                    "ssh config: ProxyCommand (use ProxyJump, or the gateway variable) is not applied by capstan (first at "
+                            + config + ":7)");
+        }
+    }
+
+    @Test
     void quotedPatternsAndArgumentsReadAsInOpenSsh() throws Exception {
         try (SshTestHost host = SshTestHost.start()) {
             Path config = Files.writeString(home.resolve("config"), """
