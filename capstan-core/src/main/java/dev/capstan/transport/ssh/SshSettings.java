@@ -80,6 +80,8 @@ import java.util.function.Function;
  * @param userKnownHosts        the user's known_hosts file, always checked ({@code ~/.ssh/known_hosts})
  * @param userSshDir            where the default identities live ({@code ~/.ssh})
  * @param agentSocket           the ssh-agent socket ({@code $SSH_AUTH_SOCK}), or {@code null} for no agent
+ * @param globalKnownHosts      the machine's known_hosts file, checked last and never written, as OpenSSH's
+ *                              GlobalKnownHostsFile ({@code /etc/ssh/ssh_known_hosts}), or {@code null} for none
  */
 public record SshSettings(
         List<Path> knownHostsFiles,
@@ -98,7 +100,11 @@ public record SshSettings(
         boolean persistentShell,
         Path userKnownHosts,
         Path userSshDir,
-        Path agentSocket) {
+        Path agentSocket,
+        Path globalKnownHosts) {
+
+    /** Where OpenSSH's client reads the machine's host keys (its GlobalKnownHostsFile). */
+    public static final Path GLOBAL_KNOWN_HOSTS = Path.of("/etc/ssh/ssh_known_hosts");
 
     public SshSettings {
         knownHostsFiles = List.copyOf(knownHostsFiles);
@@ -142,28 +148,36 @@ public record SshSettings(
                 v.bool("ssh_persistent_shell", false),
                 sshDir.resolve("known_hosts"),
                 sshDir,
-                agent == null || agent.isBlank() ? null : Path.of(agent));
+                agent == null || agent.isBlank() ? null : Path.of(agent),
+                GLOBAL_KNOWN_HOSTS);
     }
 
     /** These settings with the user's known_hosts file elsewhere (tests keep away from the real one). */
     public SshSettings withUserKnownHosts(Path file) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, file, userSshDir, agentSocket);
+                keepaliveCountMax, persistentShell, file, userSshDir, agentSocket, globalKnownHosts);
     }
 
     /** These settings with the default identities looked up in {@code dir} instead of {@code ~/.ssh}. */
     public SshSettings withUserSshDir(Path dir) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, userKnownHosts, dir, agentSocket);
+                keepaliveCountMax, persistentShell, userKnownHosts, dir, agentSocket, globalKnownHosts);
     }
 
     /** These settings with another ssh-agent socket, or none ({@code null}). */
     public SshSettings withAgentSocket(Path socket) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, userKnownHosts, userSshDir, socket);
+                keepaliveCountMax, persistentShell, userKnownHosts, userSshDir, socket, globalKnownHosts);
+    }
+
+    /** These settings with another machine-wide known_hosts file, or none ({@code null}). */
+    public SshSettings withGlobalKnownHosts(Path file) {
+        return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
+                maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
+                keepaliveCountMax, persistentShell, userKnownHosts, userSshDir, agentSocket, file);
     }
 
     /** The file {@code accept-new} records keys in: the first {@code ssh_known_hosts} file, else the user's. */
@@ -171,11 +185,14 @@ public record SshSettings(
         return knownHostsFiles.isEmpty() ? userKnownHosts : knownHostsFiles.get(0);
     }
 
-    /** Every known_hosts file consulted: the user's first, then {@code ssh_known_hosts}. */
+    /** Every known_hosts file consulted: the user's first, then {@code ssh_known_hosts}, then the machine's. */
     public List<Path> allKnownHostsFiles() {
         List<Path> all = new ArrayList<>();
         all.add(userKnownHosts);
         knownHostsFiles.stream().filter(f -> !f.equals(userKnownHosts)).forEach(all::add);
+        if (globalKnownHosts != null && !all.contains(globalKnownHosts)) {
+            all.add(globalKnownHosts);
+        }
         return all;
     }
 
@@ -190,7 +207,7 @@ public record SshSettings(
                 + ", keepaliveInterval=" + keepaliveInterval + ", keepaliveCountMax=" + keepaliveCountMax
                 + ", persistentShell=" + persistentShell
                 + ", userKnownHosts=" + userKnownHosts + ", userSshDir=" + userSshDir
-                + ", agentSocket=" + agentSocket + "]";
+                + ", agentSocket=" + agentSocket + ", globalKnownHosts=" + globalKnownHosts + "]";
     }
 
     static Path home() {

@@ -51,7 +51,8 @@ final class Fixtures {
         return SshSettings.from(variables::get)
                 .withUserKnownHosts(home.resolve("known_hosts"))
                 .withUserSshDir(home)
-                .withAgentSocket(null);
+                .withAgentSocket(null)
+                .withGlobalKnownHosts(null);
     }
 
     static Server server(SshTestHost host) {

@@ -62,6 +62,30 @@ class HostKeyTest {
     }
 
     @Test
+    void theMachinesKnownHostsFileIsTrustedAndNeverWritten() throws Exception {
+        SshTestHost host = fleet.host(0);
+        Path global = Files.writeString(home.resolve("ssh_known_hosts"), host.knownHostsLine() + "\n");
+        // the fleet's own known_hosts is left out: only the machine's file knows the host
+        SshSettings strict = Fixtures.forFleet(fleet, home).unset("ssh_known_hosts").set("host_key_checking", "strict").settings()
+                .withUserKnownHosts(home.resolve("empty_known_hosts"))
+                .withGlobalKnownHosts(global);
+
+        try (SshTransport ssh = new SshTransport(strict, EventSink.NONE, PassphrasePrompt.NONE)) {
+            assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+        }
+        // accept-new records a new host in the user's file, never in the machine's
+        SshSettings acceptNew = Fixtures.forFleet(fleet, home).unset("ssh_known_hosts").set("host_key_checking", "accept-new").settings()
+                .withUserKnownHosts(home.resolve("user_known_hosts"))
+                .withGlobalKnownHosts(global);
+        try (SshTransport ssh = new SshTransport(acceptNew, EventSink.NONE, PassphrasePrompt.NONE)) {
+            ssh.execute(Fixtures.server(fleet.host(1)), Command.of("true"), OutputListener.IGNORE);
+        }
+        assertThat(global).hasContent(host.knownHostsLine());
+        assertThat(home.resolve("user_known_hosts")).content().contains(PublicKeyEntry.toString(fleet.host(1).hostKey()));
+        assertThat(SshSettings.defaults().allKnownHostsFiles()).endsWith(Path.of("/etc/ssh/ssh_known_hosts"));
+    }
+
+    @Test
     void refusesAChangedKeyEvenWithAcceptNew() throws Exception {
         SshTestHost host = fleet.host(0);
         String otherKey = PublicKeyEntry.toString(fleet.host(1).hostKey());
