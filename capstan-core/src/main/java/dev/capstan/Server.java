@@ -28,6 +28,8 @@ public record Server(String user, String host, int port, Set<String> roles, Map<
 
     private static final Pattern SPEC = Pattern.compile(
             "^(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)(?::(\\d{1,5}))?$");
+    /** An IPv6 address written without brackets, as ssh takes it ({@code deploy@::1}): it has no port then. */
+    private static final Pattern BARE_IPV6 = Pattern.compile("^(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?([0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$");
 
     public Server {
         Objects.requireNonNull(host, "host");
@@ -46,6 +48,10 @@ public record Server(String user, String host, int port, Set<String> roles, Map<
     public static Server parse(String spec) {
         if (spec == null || spec.isBlank()) {
             throw new IllegalArgumentException("empty host: expected [user@]host[:port]");
+        }
+        Matcher bare = BARE_IPV6.matcher(spec.trim());
+        if (bare.matches()) {
+            return new Server(bare.group(1), bare.group(2), 0, Set.of(), Map.of());
         }
         Matcher m = SPEC.matcher(spec.trim());
         if (!m.matches()) {
@@ -133,7 +139,7 @@ public record Server(String user, String host, int port, Set<String> roles, Map<
         if (name != null) {
             return name.toString();
         }
-        return port == 0 ? host : host + ":" + port;
+        return port == 0 ? host : (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     // equals and hashCode written out, with the record's meaning (every component): a record's own are linked through

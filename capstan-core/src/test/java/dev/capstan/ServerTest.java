@@ -34,6 +34,18 @@ class ServerTest {
     }
 
     @Test
+    void ipv6WithoutBracketsIsAHostWithoutAPortAsSshTakesIt() {
+        Server s = Server.parse("deploy@::1");
+        assertThat(s.user()).isEqualTo("deploy");
+        assertThat(s.host()).isEqualTo("::1");
+        assertThat(s.port()).isZero();
+        assertThat(Server.parse("fe80::1:2").host()).isEqualTo("fe80::1:2");
+        // output writes a port apart from the address
+        assertThat(Server.parse("[::1]:2407").label()).isEqualTo("[::1]:2407");
+        assertThat(s.label()).isEqualTo("::1");
+    }
+
+    @Test
     void malformedHostsAreRejectedWithTheSpecInTheMessage() {
         assertThatThrownBy(() -> Server.parse("web1:abc")).hasMessageContaining("malformed host 'web1:abc'");
         assertThatThrownBy(() -> Server.parse("a@@b")).hasMessageContaining("malformed host 'a@@b'");
