@@ -98,7 +98,11 @@ final class HostSelector {
             }
             result.addAll(declared.isEmpty() ? List.of(wanted) : declared);
         }
-        return List.copyOf(result);
+        // two accounts on one host, given only here, get user@host in output, as declared ones do
+        List<Server> chosen = List.copyOf(result);
+        java.util.Map<Server, String> labels = Configuration.labelsTellingApart(chosen);
+        return chosen.stream().map(s -> config.servers().contains(s) || labels.get(s).equals(s.label()) ? s
+                : s.withProperty("name", labels.get(s))).toList();
     }
 
     static String describe(TaskSpec spec) {

@@ -163,6 +163,14 @@ class EngineTest {
     }
 
     @Test
+    void twoAccountsOnOneHostGivenOnlyOnTheCommandLineAreToldApart() {
+        EngineFixture f = fleet();
+        f.run(new RunOptions(true, List.of("deploy@other:2222", "backup@other:2222"), List.of()), "everywhere");
+        assertThat(f.events.of(Event.CommandStarted.class).get(0).servers()).extracting(Server::label)
+                .containsExactly("deploy@other:2222", "backup@other:2222");
+    }
+
+    @Test
     void unknownRoleOnTheCommandLineIsAConfigError() {
         EngineFixture f = fleet();
         assertThatThrownBy(() -> f.run(new RunOptions(true, List.of(), List.of("dbb")), "everywhere"))
