@@ -26,6 +26,13 @@ import java.util.regex.Pattern;
  */
 public record Server(String user, String host, int port, Set<String> roles, Map<String, Object> properties) {
 
+    /**
+     * The machine capstan runs on, as the server of {@code ctx.runLocally} commands: not one of the recipe's servers
+     * (the summary does not count it among the hosts unless a command on it failed).
+     */
+    public static final Server THIS_MACHINE = new Server(null, "localhost", 0, Set.of(),
+            Map.of("local", true, "this_machine", true));
+
     private static final Pattern SPEC = Pattern.compile(
             "^(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?)(?::(\\d{1,5}))?$");
     /** An IPv6 address written without brackets, as ssh takes it ({@code deploy@::1}): it has no port then. */

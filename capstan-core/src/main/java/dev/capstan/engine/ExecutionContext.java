@@ -503,7 +503,7 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public String runLocally(String command) {
-        Server localhost = new Server(null, "localhost", 0, Set.of(), java.util.Map.of("local", true));
+        Server localhost = Server.THIS_MACHINE;
         var outcome = engine.commands().runLocal(origin(), Command.of(command).capturing(), localhost);
         if (outcome.failed()) {
             throw commandFailed(command, List.of(hostFailure(localhost, outcome.error())));

@@ -101,7 +101,7 @@ public final class Summary implements EventSink {
             case Event.CommandStarted e -> {
                 commands.put(e.id(), new Command(e.task(), e.line(), e.checked(),
                         new LinkedHashSet<>(e.servers().stream().map(Server::label).toList()), new HashMap<>()));
-                e.servers().forEach(s -> {
+                e.servers().stream().filter(s -> !s.equals(Server.THIS_MACHINE)).forEach(s -> { // not a server
                     hosts.add(s.label());
                     touched.add(s.label());
                 });

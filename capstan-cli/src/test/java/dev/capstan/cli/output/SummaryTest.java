@@ -61,6 +61,26 @@ class SummaryTest {
     }
 
     @Test
+    void theMachineCapstanRunsOnIsNoHostUnlessACommandOnItFailed() {
+        List<Event> events = new ArrayList<>(List.of(
+                new Event.TaskStarted(at(0), "deploy", 0, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(1), 1, "deploy", "tar czf app.tgz .", List.of(Server.THIS_MACHINE)),
+                new Event.CommandFinished(at(2), 1, Server.THIS_MACHINE, 0, ms(1)),
+                new Event.CommandStarted(at(3), 2, "deploy", "true", List.of(WEB1, WEB2)),
+                new Event.CommandFinished(at(4), 2, WEB1, 0, ms(1)),
+                new Event.CommandFinished(at(4), 2, WEB2, 0, ms(1)),
+                new Event.TaskFinished(at(5), "deploy", 0, ms(5), true, null)));
+        assertThat(plain(of(false, events))).contains("  hosts: 2 ok", "    ✓ web[1-2]");
+
+        List<Event> failing = List.of(
+                new Event.TaskStarted(at(0), "deploy", 0, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(1), 1, "deploy", "mvn package", List.of(Server.THIS_MACHINE)),
+                new Event.CommandFinished(at(2), 1, Server.THIS_MACHINE, 1, ms(1)),
+                new Event.TaskFinished(at(5), "deploy", 0, ms(5), false, "`mvn package` failed on 1 host: localhost"));
+        assertThat(plain(of(false, failing))).contains("    ✗ localhost  exit status 1 in `mvn package`");
+    }
+
+    @Test
     void aTestThatLostItsConnectionFailedItsHost() {
         Summary summary = of(false, List.of(
                 new Event.TaskStarted(at(0), "check", 0, List.of(WEB1, WEB2)),
