@@ -5,6 +5,9 @@ import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.SshTestFleet;
 import dev.capstan.testkit.SshTestHost;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.TransportException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -57,6 +60,17 @@ final class Fixtures {
 
     static Server server(SshTestHost host) {
         return Server.parse(host.spec());
+    }
+
+    /** Why connecting to {@code host} with {@code settings} fails; fails the test if it connects. */
+    static TransportException connectFailure(SshSettings settings, SshTestHost host) {
+        Server server = server(host);
+        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+            TransportException e = org.assertj.core.api.Assertions.catchThrowableOfType(TransportException.class,
+                    () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
+            org.assertj.core.api.Assertions.assertThat(e).as("connecting to " + server).isNotNull();
+            return e;
+        }
     }
 
     /** An event sink that keeps everything, for assertions on warnings. */

@@ -1,9 +1,7 @@
 package dev.capstan.transport.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.capstan.Server;
 import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.SshTestFleet;
@@ -49,7 +47,7 @@ class HostKeyTest {
         SshTestHost host = fleet.host(0);
         Path knownHosts = Files.createFile(home.resolve("extra_known_hosts"));
 
-        TransportException e = failure(settings(knownHosts, "strict"), host);
+        TransportException e = Fixtures.connectFailure(settings(knownHosts, "strict"), host);
 
         assertThat(e.reason()).as(e.getMessage()).isEqualTo(TransportException.Reason.HOST_KEY);
         assertThat(e.getMessage())
@@ -92,7 +90,7 @@ class HostKeyTest {
         Path knownHosts = Files.writeString(home.resolve("known_hosts_changed"),
                 "[127.0.0.1]:" + host.port() + " " + otherKey + "\n");
 
-        TransportException e = failure(settings(knownHosts, "accept-new"), host);
+        TransportException e = Fixtures.connectFailure(settings(knownHosts, "accept-new"), host);
 
         assertThat(e.reason()).isEqualTo(TransportException.Reason.HOST_KEY);
         assertThat(e.getMessage())
@@ -180,7 +178,7 @@ class HostKeyTest {
             Path knownHosts = Files.writeString(home.resolve("revoked_known_hosts"),
                     host.knownHostsLine() + "\n@revoked " + pattern + " " + key + "\n");
 
-            TransportException e = failure(settings(knownHosts, "strict"), host);
+            TransportException e = Fixtures.connectFailure(settings(knownHosts, "strict"), host);
 
             assertThat(e.reason()).as(pattern).isEqualTo(TransportException.Reason.HOST_KEY);
             assertThat(e.getMessage()).as(pattern).contains("is marked @revoked in");
@@ -200,7 +198,7 @@ class HostKeyTest {
         // a negated pattern excludes the host, as in OpenSSH: the key is then not known
         Path negated = Files.writeString(home.resolve("negated_known_hosts"),
                 "[127.0.0.1]:*,![127.0.0.1]:" + host.port() + " " + key + "\n");
-        assertThat(failure(settings(negated, "strict"), host).getMessage()).contains("is not known");
+        assertThat(Fixtures.connectFailure(settings(negated, "strict"), host).getMessage()).contains("is not known");
     }
 
     @Test
@@ -222,13 +220,4 @@ class HostKeyTest {
                 .settings();
     }
 
-    private static TransportException failure(SshSettings settings, SshTestHost host) {
-        Server server = Fixtures.server(host);
-        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
-            TransportException e = catchThrowableOfType(TransportException.class,
-                    () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
-            assertThat(e).as("connecting to " + server).isNotNull();
-            return e;
-        }
-    }
 }

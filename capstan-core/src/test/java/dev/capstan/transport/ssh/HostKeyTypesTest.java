@@ -1,9 +1,7 @@
 package dev.capstan.transport.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.capstan.Server;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.ClientKey;
 import dev.capstan.testkit.SshTestHost;
@@ -91,7 +89,7 @@ class HostKeyTypesTest {
         Path knownHosts = Files.writeString(home.resolve("known_hosts"),
                 "[127.0.0.1]:" + ed25519Only.port() + " " + ecdsa + "\n");
 
-        TransportException e = failure(settings(knownHosts, "strict"), ed25519Only);
+        TransportException e = Fixtures.connectFailure(settings(knownHosts, "strict"), ed25519Only);
         assertThat(e.getMessage()).contains("is not known (ssh-ed25519 " + KeyUtils.getFingerPrint(ed25519Only.hostKey()))
                 .doesNotContain("CHANGED");
 
@@ -107,7 +105,7 @@ class HostKeyTypesTest {
         Path knownHosts = Files.writeString(home.resolve("known_hosts"),
                 "[127.0.0.1]:" + multiKey.port() + " " + otherEd25519 + "\n");
 
-        TransportException e = failure(settings(knownHosts, "accept-new"), multiKey);
+        TransportException e = Fixtures.connectFailure(settings(knownHosts, "accept-new"), multiKey);
 
         assertThat(e.getMessage()).contains("has CHANGED").contains(KeyUtils.getFingerPrint(multiKey.hostKey()));
     }
@@ -151,13 +149,4 @@ class HostKeyTypesTest {
         }
     }
 
-    private static TransportException failure(SshSettings settings, SshTestHost host) {
-        Server server = Fixtures.server(host);
-        try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
-            TransportException e = catchThrowableOfType(TransportException.class,
-                    () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
-            assertThat(e).as("connecting to " + server).isNotNull();
-            return e;
-        }
-    }
 }
