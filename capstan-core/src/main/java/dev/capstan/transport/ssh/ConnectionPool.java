@@ -26,16 +26,20 @@ final class ConnectionPool {
     private final Connector connector;
     private final int maxConnectionsPerHost;
     private final EventLog log;
+    private final Duration quietAfterTimeout;
 
-    ConnectionPool(Connector connector, int maxConnectionsPerHost, EventLog log) {
+    /** @param quietAfterTimeout see {@link HostConnections}: the connect timeout */
+    ConnectionPool(Connector connector, int maxConnectionsPerHost, EventLog log, Duration quietAfterTimeout) {
         this.connector = connector;
         this.maxConnectionsPerHost = maxConnectionsPerHost;
         this.log = log;
+        this.quietAfterTimeout = quietAfterTimeout;
     }
 
     HostConnections host(SshTarget target) {
         return hosts.computeIfAbsent(target,
-                t -> new HostConnections(t, maxConnectionsPerHost, (server, wanted) -> open(t, server, wanted), log));
+                t -> new HostConnections(t, maxConnectionsPerHost, (server, wanted) -> open(t, server, wanted), log,
+                        quietAfterTimeout));
     }
 
     private Connection open(SshTarget target, Server server, IntSupplier channelsWanted) throws InterruptedException {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -67,6 +68,10 @@ final class HostConnections {
     }
 
     static final Duration REFUSAL_BUDGET = Duration.ofSeconds(10);
+
+    /** A connection attempt that timed out, and when. */
+    private record TimedOut(long atNanos, TransportException failure) {
+    }
     /** How long an unused spare's open may take before it is closed anyway: a round trip, on a live connection. */
     private static final Duration SPARE_OPEN_WAIT = Duration.ofSeconds(5);
     private static final long FIRST_BACKOFF_MILLIS = 5;
@@ -76,6 +81,8 @@ final class HostConnections {
     private final int maxConnections;
     private final Opener opener;
     private final EventLog log;
+    private final Duration quietAfterTimeout;
+    private volatile TimedOut lastTimeout;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a slot frees up or a connection opens, fails or closes. */
@@ -95,12 +102,18 @@ final class HostConnections {
     private int connectionLimit;
     private boolean closed;
 
-    HostConnections(SshTarget target, int maxConnections, Opener opener, EventLog log) {
+    /**
+     * @param quietAfterTimeout how long after a connection attempt that timed out a new one fails at once: a frozen or
+     *                          cut-off host would otherwise cost a whole connect_timeout again for every command and
+     *                          rollback handler that runs one after another (a rollback of 40 parallelize blocks)
+     */
+    HostConnections(SshTarget target, int maxConnections, Opener opener, EventLog log, Duration quietAfterTimeout) {
         this.target = target;
         this.maxConnections = maxConnections;
         this.connectionLimit = maxConnections;
         this.opener = opener;
         this.log = log;
+        this.quietAfterTimeout = quietAfterTimeout;
     }
 
     /**
@@ -324,8 +337,21 @@ final class HostConnections {
     private void open(Server server, CompletableFuture<Connection> pending) throws InterruptedException {
         Connection opened = null;
         RuntimeException failure = null;
+        TimedOut last = lastTimeout;
+        long ago = last == null ? Long.MAX_VALUE : System.nanoTime() - last.atNanos();
         try {
-            opened = opener.open(server, commandsWaiting::get);
+            if (ago < quietAfterTimeout.toNanos()) {
+                failure = new TransportException(server, Reason.CONNECT_TIMEOUT, last.failure().getMessage() + ", "
+                        + Math.max(1, TimeUnit.NANOSECONDS.toSeconds(ago)) + " s ago: not tried again within connect_timeout");
+            } else {
+                opened = opener.open(server, commandsWaiting::get);
+                lastTimeout = null;
+            }
+        } catch (TransportException e) {
+            if (e.reason() == Reason.CONNECT_TIMEOUT) {
+                lastTimeout = new TimedOut(System.nanoTime(), e);
+            }
+            failure = e;
         } catch (RuntimeException e) {
             failure = e;
         } finally {

@@ -83,7 +83,7 @@ public final class SshTransport implements Transport {
         };
         this.targets = new TargetResolver(settings, log);
         this.pool = new ConnectionPool(new Connector(client, this::startSetUp, early, settings, identities, log),
-                settings.maxConnectionsPerHost(), log);
+                settings.maxConnectionsPerHost(), log, settings.connectTimeout());
     }
 
     @Override

@@ -109,6 +109,40 @@ class FailureTest {
     }
 
     @Test
+    void aHostThatTimedOutIsNotDialledAgainWithinConnectTimeout() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        silent.accept(); // accepts, then says nothing
+                    }
+                } catch (IOException e) {
+                    // closed at the end of the test
+                }
+            });
+            Server server = Server.parse("127.0.0.1:" + silent.getLocalPort());
+            String timedOut = "logging in to 127.0.0.1:" + silent.getLocalPort() + " timed out after 1 s (connect_timeout)";
+            try (SshTransport ssh = new SshTransport(Fixtures.forFleet(fleet, home).set("connect_timeout", "1").settings(),
+                    EventSink.NONE, PassphrasePrompt.NONE)) {
+                TransportException first = catchThrowableOfType(TransportException.class,
+                        () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
+                assertThat(first.getMessage()).isEqualTo(timedOut);
+
+                // the next command (a rollback handler, say) is told at once, instead of waiting out the timeout again
+                TransportException next = catchThrowableOfType(TransportException.class,
+                        () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
+                assertThat(next.reason()).isEqualTo(Reason.CONNECT_TIMEOUT);
+                assertThat(next.getMessage()).startsWith(timedOut + ", ").endsWith(" s ago: not tried again within connect_timeout");
+
+                Thread.sleep(1100); // once connect_timeout has passed, the host is dialled again
+                TransportException later = catchThrowableOfType(TransportException.class,
+                        () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
+                assertThat(later.getMessage()).isEqualTo(timedOut);
+            }
+        }
+    }
+
+    @Test
     void aCommandThatOutlivesItsTimeoutIsStoppedOnTheHost() throws Exception {
         SshTestHost host = fleet.host(0);
         String sleep = "sleep 30.125";
