@@ -36,7 +36,8 @@ class SshSettingsTest {
         assertThat(s.keepaliveCountMax()).isEqualTo(3);
         assertThat(s.persistentShell()).isFalse();
         assertThat(s.userKnownHosts()).isEqualTo(HOME.resolve(".ssh/known_hosts"));
-        assertThat(s.allKnownHostsFiles()).containsExactly(HOME.resolve(".ssh/known_hosts"));
+        assertThat(s.allKnownHostsFiles()).containsExactly(HOME.resolve(".ssh/known_hosts"),
+                Path.of("/etc/ssh/ssh_known_hosts"));
         assertThat(s.knownHostsToUpdate()).isEqualTo(HOME.resolve(".ssh/known_hosts"));
     }
 
