@@ -67,6 +67,14 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     private final AtomicReference<FutureTask<Parsed>> early = new AtomicReference<>();
     /** The entries MINA checks keys against: what {@link #reloadKnownHosts} last returned. */
     private volatile List<HostEntryPair> current = List.of();
+    /** The entries of one loaded list whose patterns hold a wildcard: most files have none. */
+    private volatile WildcardEntries wildcards = new WildcardEntries(List.of(), List.of());
+    /** One session's lookup of the host, made to order the host key algorithms and reused by the check. */
+    private final AttributeKey<Lookup> lookup = new AttributeKey<>();
+
+    private record WildcardEntries(Collection<HostEntryPair> of, List<HostEntryPair> entries) { }
+
+    private record Lookup(Collection<HostEntryPair> of, SocketAddress remote, List<HostEntryPair> found) { }
 
     KnownHostsFile(Path file) {
         // Unknown hosts go to acceptUnknownHostKey below, so the delegate is never asked; it rejects regardless.
@@ -232,18 +240,39 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     @Override
     protected List<HostEntryPair> findKnownHostEntries(ClientSession session, SocketAddress remote,
             Collection<HostEntryPair> entries) {
+        // Every lookup goes through the whole file: with a thousand hosts in it and a thousand connections, looking
+        // the host up once per session (not for the algorithm order and again for the check) is a second saved.
+        Lookup earlier = session == null ? null : session.getAttribute(lookup);
+        if (earlier != null && earlier.of() == entries && earlier.remote().equals(remote)) {
+            return earlier.found();
+        }
         List<HostEntryPair> found = new ArrayList<>(super.findKnownHostEntries(session, remote, entries));
         SshdSocketAddress target = SshdSocketAddress.toSshdSocketAddress(remote);
         String name = (target.getPort() == SshConstants.DEFAULT_PORT ? target.getHostName()
                 : "[" + target.getHostName() + "]:" + target.getPort()).toLowerCase(Locale.ROOT);
-        for (HostEntryPair pair : entries) {
+        for (HostEntryPair pair : withWildcards(entries)) {
             String marker = pair.getHostEntry().getMarker();
             if ((marker == null || marker.equals("revoked")) && !found.contains(pair)
                     && matchesWithWildcards(pair.getHostEntry().getConfigLine(), name)) {
                 found.add(pair);
             }
         }
-        return found;
+        List<HostEntryPair> result = List.copyOf(found);
+        if (session != null) {
+            session.setAttribute(lookup, new Lookup(entries, remote, result));
+        }
+        return result;
+    }
+
+    /** The entries of {@code entries} with a wildcard pattern, worked out once per loaded list. */
+    private List<HostEntryPair> withWildcards(Collection<HostEntryPair> entries) {
+        WildcardEntries known = wildcards;
+        if (known.of() != entries) {
+            known = new WildcardEntries(entries, entries.stream()
+                    .filter(pair -> Line.of(pair.getHostEntry().getConfigLine()).hasWildcard()).toList());
+            wildcards = known;
+        }
+        return known.entries();
     }
 
     /**
