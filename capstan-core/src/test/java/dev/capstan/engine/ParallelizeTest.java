@@ -169,6 +169,31 @@ class ParallelizeTest {
     }
 
     @Test
+    void aFailureInALaterChunkRollsBackEveryBlockOfEveryChunkRunSoFarAndTheCallerOnceEach() {
+        EngineFixture f = new EngineFixture(cap -> cap.task("update", ctx -> ctx.transaction(() -> {
+            ctx.onRollback(() -> trace.add("undo caller"));
+            ctx.parallelize(2, s -> {
+                s.run("a1", c -> c.onRollback(() -> trace.add("undo a1")));
+                s.run("a2", c -> c.transaction(() -> c.onRollback(() -> trace.add("undo a2")))); // committed its own
+                s.run("b1", c -> c.onRollback(() -> trace.add("undo b1")));
+                s.run("b2", c -> c.onRollback(() -> trace.add("undo b2")));
+                s.run("c1", c -> {
+                    c.onRollback(() -> trace.add("undo c1"));
+                    throw new IllegalStateException("c1 failed");
+                });
+                s.run("c2", c -> c.onRollback(() -> trace.add("undo c2")));
+                s.run("d1", c -> trace.add("d1 ran"));
+            });
+        })));
+        assertThatThrownBy(() -> f.run("update")).isInstanceOf(ParallelizeException.class)
+                .hasMessageStartingWith("parallelize: 1 of 7 blocks failed; every block run so far was rolled back");
+        // chunks 1 and 2 had succeeded long before chunk 3 failed: their blocks are rolled back too, latest first
+        assertThat(trace).containsExactly("undo c2", "undo c1", "undo b2", "undo b1", "undo a2", "undo a1", "undo caller");
+        assertThat(f.events.of(Event.BlockRollback.class)).extracting(Event.BlockRollback::name)
+                .containsExactly("c2", "c1", "b2", "b1", "a2", "a1");
+    }
+
+    @Test
     void noHandlerRunsTwiceWhenTheCallersTransactionCatchesTheError() {
         EngineFixture f = new EngineFixture(cap -> cap.task("t", ctx -> {
             ctx.transaction(() -> {
