@@ -35,6 +35,25 @@ class ParallelizeTest {
         }
     }
 
+    /** Waits for {@code latch}, at most 10 s. */
+    private static void await(CountDownLatch latch) throws InterruptedException {
+        if (!latch.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the other block never got there");
+        }
+    }
+
+    /** Waits until {@code condition} holds, at most {@code limit}; whether it held. */
+    private static boolean within(Duration limit, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
     @Test
     void blocksOfAChunkRunConcurrentlyEachWithItsOwnContext() {
         CountDownLatch allIn = new CountDownLatch(3);
@@ -144,18 +163,24 @@ class ParallelizeTest {
     @Test
     void theRestOfTheChunkFinishesThenEveryBlockAndTheCallerRollBackOnceEach() {
         CountDownLatch bothIn = new CountDownLatch(2);
+        CountDownLatch failing = new CountDownLatch(1);
         EngineFixture f = new EngineFixture(cap -> {
             cap.task("update", ctx -> ctx.transaction(() -> {
                 ctx.onRollback(() -> trace.add("undo caller"));
                 ctx.parallelize(s -> {
-                    s.run("committed", c -> c.transaction(() -> {
-                        c.onRollback(() -> trace.add("undo committed"));
+                    s.run("sibling", c -> c.transaction(() -> {
+                        c.onRollback(() -> trace.add("undo sibling"));
                         rendezvous(bothIn);
+                        await(failing); // the failing block is about to throw; this one still runs
+                        // a parallelize that did not wait for the rest of the chunk would roll back now: give it the time
+                        within(Duration.ofSeconds(1), () -> trace.size() > 1);
+                        trace.add("sibling finished");
                     }));
                     s.run("failing", c -> c.transaction(() -> {
                         c.onRollback(() -> trace.add("undo failing"));
                         rendezvous(bothIn);
-                        Thread.sleep(50); // the sibling commits first
+                        trace.add("failing throws");
+                        failing.countDown();
                         throw new IllegalStateException("block failed");
                     }));
                 });
@@ -164,8 +189,13 @@ class ParallelizeTest {
         assertThatThrownBy(() -> f.run("update")).isInstanceOf(ParallelizeException.class)
                 .satisfies(e -> assertThat(((ParallelizeException) e).failures()).extracting(ParallelizeException.BlockFailure::name)
                         .containsExactly("failing"));
-        // the failing block rolled itself back; the committed sibling and the caller were rolled back after it
-        assertThat(trace).containsExactly("undo failing", "undo committed", "undo caller");
+        // the sibling, still running when the other block failed, finished; then every block and the caller were rolled back
+        assertThat(trace).containsExactly("failing throws", "sibling finished", "undo failing", "undo sibling", "undo caller");
+        List<Event> order = f.events.all().stream()
+                .filter(e -> e instanceof Event.BlockFinished || e instanceof Event.BlockRollback).toList();
+        assertThat(order).extracting(e -> e.getClass().getSimpleName() + " " + (e instanceof Event.BlockFinished b ? b.name()
+                : ((Event.BlockRollback) e).name())).containsExactly("BlockFinished failing", "BlockFinished sibling",
+                "BlockRollback failing", "BlockRollback sibling");
     }
 
     @Test
@@ -292,15 +322,23 @@ class ParallelizeTest {
 
     @Test
     void aNestedParallelizeOutsideATransactionIsRolledBackWithItsBlock() {
+        CountDownLatch outer2Failed = new CountDownLatch(1);
         EngineFixture f = new EngineFixture(cap -> {
             cap.task("inner_tx", ctx -> ctx.transaction(() -> ctx.onRollback(() -> trace.add("undo inner_tx"))));
             cap.task("t", ctx -> ctx.parallelize(s -> {
                 s.run("outer1", c -> c.parallelize(inner -> {
-                    inner.run("in1", cc -> cc.transaction(() -> cc.onRollback(() -> trace.add("undo in1"))));
-                    inner.run("in2", cc -> cc.invoke("inner_tx"));
+                    // outer1's blocks are still running when outer2 fails, and commit afterwards
+                    inner.run("in1", cc -> {
+                        await(outer2Failed);
+                        cc.transaction(() -> cc.onRollback(() -> trace.add("undo in1")));
+                    });
+                    inner.run("in2", cc -> {
+                        await(outer2Failed);
+                        cc.invoke("inner_tx");
+                    });
                 }));
                 s.run("outer2", c -> {
-                    Thread.sleep(300); // after outer1's blocks have committed
+                    outer2Failed.countDown();
                     throw new IllegalStateException("outer2 failed");
                 });
             }));
@@ -320,15 +358,17 @@ class ParallelizeTest {
         assertThatThrownBy(() -> nothing.run("t")).hasMessageStartingWith(
                 "parallelize: 1 of 2 blocks failed; no block run so far had anything to roll back");
 
+        CountDownLatch bFailed = new CountDownLatch(1);
         EngineFixture failing = new EngineFixture(cap -> cap.task("t", ctx -> ctx.parallelize(s -> {
             s.run("a", c -> c.transaction(() -> {
+                await(bFailed); // still running when b fails
                 c.onRollback(() -> trace.add("undo a"));
                 c.onRollback(() -> {
                     throw new IllegalStateException("cannot undo");
                 });
             }));
             s.run("b", c -> {
-                Thread.sleep(200);
+                bFailed.countDown();
                 throw new IllegalStateException("b failed");
             });
         })));
