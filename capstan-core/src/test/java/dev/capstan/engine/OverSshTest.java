@@ -9,7 +9,9 @@ import dev.capstan.ParallelizeException;
 import dev.capstan.Server;
 import dev.capstan.event.Event;
 import dev.capstan.testkit.SshTestFleet;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -104,6 +106,59 @@ class OverSshTest {
             gone = again.exitValue() != 0;
         }
         assertThat(gone).as("the remote `" + marker + "` process ended").isTrue();
+    }
+
+    /** What a pty request shows an embedded host's command: MINA exports the terminal type and size the client asked for (it has no real tty). */
+    private static final String TERMINAL = "echo \"$TERM $COLUMNS $LINES\"";
+
+    @Test
+    void thePtyOptionRequestsATerminalForTheCommand() {
+        List<String> seen = new java.util.ArrayList<>();
+        f.run(cap -> {
+            cap.server(f.spec(0), "app");
+            cap.task("t", ctx -> {
+                seen.add(ctx.capture(TERMINAL, o -> o.pty()));
+                seen.add(ctx.capture(TERMINAL));
+            });
+        }, "t");
+        assertThat(seen.get(0)).as("with pty()").isEqualTo("xterm 80 24");
+        assertThat(seen.get(1)).as("without").isNotEqualTo(seen.get(0));
+    }
+
+    @Test
+    void sudoRunsOnAPty() throws Exception {
+        // a stand-in sudo that runs what follows "--": the embedded host has no real one
+        Path bin = Files.createDirectories(home.resolve("bin"));
+        Path sudo = Files.writeString(bin.resolve("sudo"), "#!/bin/sh\nwhile [ \"$1\" != -- ]; do shift; done\nshift\nexec \"$@\"\n");
+        Files.setPosixFilePermissions(sudo, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path out = home.resolve("terminal");
+        f.run(cap -> {
+            cap.server(f.spec(0), "app");
+            cap.task("t", ctx -> ctx.sudo(TERMINAL + " > " + out, o -> o.env("PATH", bin + ":" + System.getenv("PATH"))));
+        }, "t");
+        assertThat(out).hasContent("xterm 80 24");
+    }
+
+    @Test
+    void theTimeoutOptionStopsALongCommandOnTheHost() throws Exception {
+        String sleep = "sleep 10.317";
+        assertThatThrownBy(() -> f.run(cap -> {
+            cap.server(f.spec(0), "app");
+            cap.task("t", ctx -> ctx.run(sleep, o -> o.timeout(Duration.ofMillis(500))));
+        }, "t")).isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining("`" + sleep + "` on 127.0.0.1:" + f.host(0).port() + " did not finish within 500 ms and was stopped");
+        assertThat(f.events.of(Event.CommandFailed.class)).singleElement()
+                .satisfies(e -> assertThat(e.reason()).contains("did not finish within 500 ms"));
+        // the host's process is gone, not left running
+        for (int i = 0; i < 250 && running(sleep); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(running(sleep)).as("%s still running on the host", sleep).isFalse();
+    }
+
+    /** The embedded hosts run commands as local processes, so the process table shows what runs there. */
+    private static boolean running(String commandLine) {
+        return ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false));
     }
 
     @Test
