@@ -275,6 +275,7 @@ final class ExecutionContext implements TaskContext {
             }
         }
         if (!unreachable.isEmpty()) {
+            rethrowCancelled(failedLine(jobs, unreachable), unreachable);
             throw commandFailed(failedLine(jobs, unreachable), unreachable);
         }
         return all;
@@ -338,10 +339,7 @@ final class ExecutionContext implements TaskContext {
         if (failures.isEmpty()) {
             return;
         }
-        boolean cancelled = failures.stream().anyMatch(f -> f.reason().equals(CANCELLED));
-        if (cancelled) {
-            throw new CancelledException("interrupted while running `" + display + "`");
-        }
+        rethrowCancelled(display, failures);
         if (task.spec().onError() == OnError.CONTINUE) {
             failures.forEach(f -> failedHosts.add(f.server()));
             engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
@@ -352,6 +350,13 @@ final class ExecutionContext implements TaskContext {
     }
 
     private static final String CANCELLED = "cancelled";
+
+    /** An interrupted command (Ctrl-C, a fail-fast sibling) is a cancellation, not a failure of its hosts. */
+    private static void rethrowCancelled(String display, List<HostFailure> failures) {
+        if (failures.stream().anyMatch(f -> f.reason().equals(CANCELLED))) {
+            throw new CancelledException("interrupted while running `" + display + "`");
+        }
+    }
 
     /**
      * Whether {@code outcome} ends a task's {@code maxHosts} batches, as in Capistrano: a failed host does, unless the
@@ -506,7 +511,9 @@ final class ExecutionContext implements TaskContext {
         Server localhost = Server.THIS_MACHINE;
         var outcome = engine.commands().runLocal(origin(), Command.of(command).capturing(), localhost);
         if (outcome.failed()) {
-            throw commandFailed(command, List.of(hostFailure(localhost, outcome.error())));
+            List<HostFailure> failures = List.of(hostFailure(localhost, outcome.error()));
+            rethrowCancelled(command, failures);
+            throw commandFailed(command, failures);
         }
         CommandResult r = outcome.value();
         if (!r.succeeded()) {
