@@ -8,8 +8,9 @@ import dev.capstan.ConfigException;
 import dev.capstan.ParallelizeException;
 import dev.capstan.Server;
 import dev.capstan.event.Event;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ParallelizeTest {
     private final List<String> trace = Collections.synchronizedList(new ArrayList<>());
@@ -396,26 +398,64 @@ class ParallelizeTest {
     }
 
     @Test
-    void failFastCancelsRunningSiblingsAndEndsTheirProcesses() {
+    void failFastCancelsRunningSiblingsAndEndsTheirProcesses(@TempDir Path dir) throws Exception {
+        // each sleeper is a shell waiting for a child of its own; the failer fails once every child runs
+        Path onServer = dir.resolve("on-server.pid");
+        Path locally = dir.resolve("locally.pid");
+        Path tested = dir.resolve("tested.pid");
         EngineFixture f = new EngineFixture(cap -> {
             cap.server("here").set("local", true);
             cap.task("t", ctx -> ctx.parallelize(s -> {
                 s.failFast();
-                s.run("sleeper", c -> c.run("sleep 30"));
+                s.run("sleeper", c -> c.run("sleep 30 & echo $! > " + onServer + "; wait"));
+                s.run("local sleeper", c -> c.runLocally("sleep 30 & echo $! > " + locally + "; wait"));
+                s.run("tester", c -> c.test("sleep 30 & echo $! > " + tested + "; wait"));
                 s.run("failer", c -> {
-                    Thread.sleep(200);
+                    pid(onServer);
+                    pid(locally);
+                    pid(tested);
                     throw new IllegalStateException("failer failed");
                 });
             }));
         });
-        Instant start = Instant.now();
         assertThatThrownBy(() -> f.run("t")).isInstanceOf(ParallelizeException.class)
                 .hasMessageContaining("failer (task t on here): failer failed")
-                .hasMessageContaining("sleeper (task t on here): cancelled (fail-fast)");
-        // the remote sleep 30 ended long before its time: cancelled, not waited for
-        assertThat(Duration.between(start, Instant.now())).isLessThan(Duration.ofSeconds(10));
-        Event.CommandFailed sleepEnd = f.events.of(Event.CommandFailed.class).get(0);
-        assertThat(sleepEnd.reason()).isEqualTo("interrupted");
+                .hasMessageContaining("sleeper (task t on here): cancelled (fail-fast)")
+                .hasMessageContaining("local sleeper (task t on here): cancelled (fail-fast)")
+                .hasMessageContaining("tester (task t on here): cancelled (fail-fast)");
+        assertThat(f.events.of(Event.CommandFailed.class)).extracting(Event.CommandFailed::reason).containsOnly("interrupted");
+        // the sleeps ended with their shells, long before their time: cancelled, not waited for
+        awaitEnded(pid(onServer));
+        awaitEnded(pid(locally));
+        awaitEnded(pid(tested));
+    }
+
+    /** The pid a command wrote to {@code file}, waiting for it at most 10 s. */
+    private static long pid(Path file) throws Exception {
+        for (int i = 0; i < 500 && (!Files.exists(file) || !Files.readString(file).endsWith("\n")); i++) {
+            Thread.sleep(20);
+        }
+        if (!Files.exists(file)) {
+            throw new IllegalStateException("the sleeper never started: no " + file);
+        }
+        return Long.parseLong(Files.readString(file).strip());
+    }
+
+    /** Waits at most 10 s for a process to end: gone from the process table, or a zombie that nobody reaped yet. */
+    private static void awaitEnded(long pid) throws Exception {
+        for (int i = 0; i < 500 && !ended(pid); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(ended(pid)).as("process %d has ended", pid).isTrue();
+    }
+
+    private static boolean ended(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.io.IOException e) {
+            return true;
+        }
     }
 
     @Test
