@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -199,6 +200,39 @@ class FailureTest {
             assertThat(lost.getMessage()).isEqualTo("connection to 127.0.0.1:" + host.port()
                     + " lost while running `sleep 30.5`");
         }
+    }
+
+    @Test
+    void aHostThatStopsAnsweringMidCommandIsFoundLostByKeepalives() throws Exception {
+        SshTestHost host = fleet.host(0);
+        String sleep = "sleep 30.875";
+        try (DelayProxy proxy = DelayProxy.start(host.port(), Duration.ZERO)) {
+            Path knownHosts = Files.writeString(home.resolve("known_hosts-hung"), "[127.0.0.1]:" + proxy.port()
+                    + host.knownHostsLine().substring(host.knownHostsLine().indexOf(' ')) + "\n");
+            SshSettings settings = Fixtures.forFleet(fleet, home).set("ssh_known_hosts", knownHosts.toString())
+                    .set("keepalive_interval", "0.2").set("keepalive_count_max", 2).settings();
+            Server hung = Server.parse(host.user() + "@127.0.0.1:" + proxy.port());
+            try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
+                CompletableFuture<CommandResult> running = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return ssh.execute(hung, Command.of(sleep), OutputListener.IGNORE);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                awaitRunning(sleep);
+
+                proxy.freeze(); // no FIN, no RST: only the keepalives can tell that nobody answers any more
+
+                // bounded: without keepalives this would wait for the 30 s sleep, forever in fact (nothing arrives)
+                ExecutionException e = catchThrowableOfType(ExecutionException.class, () -> running.get(20, TimeUnit.SECONDS));
+                TransportException lost = (TransportException) e.getCause();
+                assertThat(lost.reason()).isEqualTo(Reason.CONNECTION_LOST);
+                assertThat(lost.getMessage()).isEqualTo("connection to 127.0.0.1:" + proxy.port() + " lost while running `"
+                        + sleep + "`");
+            }
+        }
+        awaitGone(sleep); // the proxy is closed: the host saw its connection end and stopped the command
     }
 
     @Test
