@@ -389,6 +389,40 @@ class EngineTest {
     }
 
     @Test
+    void inGroupsAndInSequencePauseBetweenGroups() {
+        Duration wait = Duration.ofMillis(300);
+        EngineFixture f = new EngineFixture(cap -> {
+            for (int i = 1; i <= 3; i++) {
+                cap.server("h" + i).set("local", true);
+            }
+            cap.task("groups", o -> o.inGroups(2, wait), ctx -> ctx.run("true"));
+            cap.task("sequence", o -> o.inSequence(wait), ctx -> ctx.run("true"));
+        });
+        f.run("groups");
+        assertPausedBetweenGroups(f.events.all(), List.of(List.of("h1", "h2"), List.of("h3")), wait);
+        f.run("sequence");
+        List<Event> sequence = f.events.all().stream().dropWhile(e -> !(e instanceof Event.TaskStarted t && t.task().equals("sequence")))
+                .toList();
+        assertPausedBetweenGroups(sequence, List.of(List.of("h1"), List.of("h2"), List.of("h3")), wait);
+    }
+
+    /** Each group's command started at least {@code wait} after the previous group's had finished everywhere. */
+    private static void assertPausedBetweenGroups(List<Event> events, List<List<String>> groups, Duration wait) {
+        List<Event.CommandStarted> starts = events.stream().filter(Event.CommandStarted.class::isInstance)
+                .map(Event.CommandStarted.class::cast).toList();
+        assertThat(starts).extracting(e -> e.servers().stream().map(Server::host).toList()).containsExactlyElementsOf(groups);
+        for (int g = 1; g < groups.size(); g++) {
+            long previous = starts.get(g - 1).id();
+            java.time.Instant lastEnd = events.stream().filter(e -> e instanceof Event.CommandFinished c && c.id() == previous)
+                    .map(Event::at).max(java.util.Comparator.naturalOrder()).orElseThrow();
+            assertThat(Duration.between(lastEnd, starts.get(g).at())).as("pause before group %d", g + 1)
+                    .isGreaterThanOrEqualTo(wait);
+        }
+        assertThat(events).filteredOn(Event.Log.class::isInstance).extracting(e -> ((Event.Log) e).message())
+                .contains("waiting 300 ms before the next group");
+    }
+
+    @Test
     void dryRunShowsEveryCommandAndRunsNothing(@TempDir Path dir) {
         Path marker = dir.resolve("marker");
         List<Object> seen = new ArrayList<>();
