@@ -75,6 +75,29 @@ class OverSshTest {
     }
 
     @Test
+    void parallelRunsEveryMatchingBranchOnAHostAtOnceEachOnItsOwnChannel() {
+        // each branch waits (at most 10 s) for the other's file, so both must run at the same time
+        String first = "touch first; i=0; until [ -e second ]; do i=$((i+1)); [ $i -gt 200 ] && exit 7; sleep 0.05; done";
+        String second = "touch second; i=0; until [ -e first ]; do i=$((i+1)); [ $i -gt 200 ] && exit 7; sleep 0.05; done";
+        f.run(cap -> {
+            cap.server(f.spec(0), "web");
+            cap.server(f.spec(1), "db");
+            cap.task("t", ctx -> ctx.parallel(p -> {
+                p.when(Server.in("web"), first);
+                p.when(Server.in("web"), second);
+                p.otherwise("touch otherwise");
+            }));
+        }, "t");
+        assertThat(f.host(0).root().resolve("first")).exists();
+        assertThat(f.host(0).root().resolve("second")).exists();
+        assertThat(f.host(0).root().resolve("otherwise")).doesNotExist();
+        assertThat(f.host(0).connectionsAccepted()).isEqualTo(1);
+        assertThat(f.host(0).peakChannels()).as("channels open at once (one more may be opened ahead)").isGreaterThanOrEqualTo(2);
+        assertThat(f.host(1).commandsRun()).containsExactly("touch otherwise");
+        assertThat(f.host(1).root().resolve("first")).doesNotExist();
+    }
+
+    @Test
     void failFastEndsARemoteSleepWithinASecond() throws Exception {
         String marker = "sleep 30.4711";
         assertThatThrownBy(() -> f.run(cap -> {
