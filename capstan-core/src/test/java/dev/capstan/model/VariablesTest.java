@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.capstan.CapstanException;
 import dev.capstan.ConfigException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -28,36 +30,44 @@ class VariablesTest {
     void lazyValueIsComputedOnceEvenWhenTenThreadsFetchAtOnce() throws Exception {
         Variables vars = new Variables();
         AtomicInteger calls = new AtomicInteger();
-        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch arrived = new CountDownLatch(10);
+        List<Thread> threads = new ArrayList<>();
         vars.setLazy("slow", () -> {
             calls.incrementAndGet();
-            inside.countDown();
+            // the value is being computed: every other thread is in fetch now, waiting for it (at most 10 s)
             try {
-                Thread.sleep(50);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!(arrived.await(0, TimeUnit.SECONDS) && othersWaiting(threads)) && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             return "value";
         });
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
         List<Object> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-        for (int i = 0; i < 10; i++) {
-            threads.add(Thread.ofVirtual().start(() -> {
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                seen.add(vars.fetch("slow"));
-            }));
+        synchronized (threads) {
+            for (int i = 0; i < 10; i++) {
+                threads.add(Thread.ofVirtual().unstarted(() -> {
+                    arrived.countDown();
+                    seen.add(vars.fetch("slow"));
+                }));
+            }
         }
-        go.countDown();
+        threads.forEach(Thread::start);
         for (Thread t : threads) {
-            t.join();
+            assertThat(t.join(Duration.ofSeconds(20))).as("%s finished", t).isTrue();
         }
         assertThat(calls).hasValue(1);
         assertThat(seen).hasSize(10).containsOnly("value");
+    }
+
+    /** Whether every thread but the current one has arrived and is blocked: it can only be in fetch. */
+    private static boolean othersWaiting(List<Thread> threads) {
+        synchronized (threads) {
+            return threads.stream().filter(t -> t != Thread.currentThread())
+                    .allMatch(t -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.BLOCKED);
+        }
     }
 
     @Test
