@@ -559,7 +559,9 @@ class EngineTest {
     @Test
     void putOnALocalServerKeepsAFifoASetIdModeAndRefusesAMissingDirectory(@TempDir Path dir) throws Exception {
         Path fifo = dir.resolve("fifo");
-        new ProcessBuilder("mkfifo", "-m", "0622", fifo.toString()).start().waitFor();
+        Process mkfifo = new ProcessBuilder("mkfifo", "-m", "0622", fifo.toString()).start();
+        assertThat(mkfifo.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("mkfifo finished").isTrue();
+        assertThat(mkfifo.exitValue()).isZero();
         Path received = dir.resolve("received");
         Process reader = new ProcessBuilder("sh", "-c", "cat " + fifo + " > " + received + "; cat " + fifo + " >> "
                 + received).start();
@@ -575,8 +577,13 @@ class EngineTest {
             });
             cap.task("missing", ctx -> ctx.put("x", dir.resolve("nodir") + "/"));
         });
-        f.run("t");
-        reader.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        try {
+            f.run("t");
+            assertThat(reader.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("the FIFO's reader got both writes").isTrue();
+        } finally {
+            reader.descendants().forEach(ProcessHandle::destroyForcibly);
+            reader.destroyForcibly();
+        }
 
         assertThat(received).hasContent("through the pipe\nuploaded");
         assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
