@@ -292,7 +292,7 @@ class ConsoleFormatterTest {
             }
             start.countDown();
             for (Thread t : running) {
-                t.join();
+                assertThat(t.join(java.time.Duration.ofSeconds(30))).as("%s finished", t).isTrue();
             }
         }
         List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().skip(1).toList();

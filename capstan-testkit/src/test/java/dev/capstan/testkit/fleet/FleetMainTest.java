@@ -49,7 +49,7 @@ class FleetMainTest {
         }
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("3 hosts").contains("latency 1 ms");
         stdin.close();
-        assertThat(exit.get()).isZero();
+        assertThat(exit.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
         assertThat(Files.exists(dir.resolve("known_hosts"))).isTrue(); // a given --dir keeps its files
     }
 
