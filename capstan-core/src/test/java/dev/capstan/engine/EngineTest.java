@@ -456,7 +456,7 @@ class EngineTest {
         });
         f.run("t");
         assertThat(target).hasContent("port=8080");
-        assertThat(Files.getPosixFilePermissions(target)).hasSize(3);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target))).isEqualTo("rw-r-----");
         assertThat(dir.resolve("put.txt")).hasContent("secret=1");
         assertThat(dir.resolve("back.conf")).hasContent("port=8080");
     }
