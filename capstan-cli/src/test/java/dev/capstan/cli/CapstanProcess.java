@@ -5,12 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * capstan as a separate process (for signals: Ctrl-C, SIGKILL), with its output in files, never in a
- * pipe that could fill up and stall it.
+ * pipe that could fill up and stall it. Closing it kills what is left of it (a test that failed half-way),
+ * with the processes it started.
  */
-record CapstanProcess(Process process, Path out, Path err) {
+record CapstanProcess(Process process, Path out, Path err) implements AutoCloseable {
 
     static CapstanProcess start(Path dir, Path recipe, List<String> arguments) throws IOException {
         List<String> all = new ArrayList<>(List.of("-f", recipe.toString(), "--log", "none"));
@@ -36,6 +38,23 @@ record CapstanProcess(Process process, Path out, Path err) {
         builder.redirectOutput(out.toFile());
         builder.redirectError(err.toFile());
         return new CapstanProcess(builder.start(), out, err);
+    }
+
+    /** The exit status, waiting at most {@code seconds} for it; a capstan still running then fails the test. */
+    int exitWithin(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("capstan still running after " + seconds + " s: " + process.info().commandLine().orElse(""));
+        }
+        return process.exitValue();
+    }
+
+    /** Kills capstan and every process it started that is still running, and waits (at most 10 s) for capstan to end. */
+    @Override
+    public void close() throws InterruptedException {
+        List<ProcessHandle> children = process.descendants().toList();
+        process.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
+        process.waitFor(10, TimeUnit.SECONDS);
     }
 
     String stdout() throws IOException {

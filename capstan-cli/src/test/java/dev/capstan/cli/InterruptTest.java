@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,6 +16,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Ctrl-C, SIGTERM and SIGHUP on a real capstan process: the open transaction rolls back and capstan exits 1. */
 class InterruptTest {
+    /** Every capstan a test started: killed, with what it started, when the test is over (above all when it failed). */
+    private final List<CapstanProcess> capstans = new ArrayList<>();
+
+    @AfterEach
+    void killWhatIsLeft() throws InterruptedException {
+        for (CapstanProcess run : capstans) {
+            run.close();
+        }
+    }
 
     /**
      * INT as Ctrl-C sends it; INT twice at once, as {@code timeout -s INT} sends it to capstan and its process group;
@@ -132,7 +143,7 @@ class InterruptTest {
     }
 
     /** capstan running a task that fails in a transaction with two rollback handlers (the second runs first). */
-    private static CapstanProcess failingWithTwoHandlers(Path dir, String first, String second) throws Exception {
+    private CapstanProcess failingWithTwoHandlers(Path dir, String first, String second) throws Exception {
         return startOnALocalServer(dir, "deploy", """
                 cap.task("deploy", ctx -> ctx.transaction(() -> {
                     ctx.onRollback(() -> ctx.run("%s"));
@@ -143,7 +154,7 @@ class InterruptTest {
     }
 
     /** capstan running {@code task} of a recipe with one local server, "here", and the given task declarations. */
-    private static CapstanProcess startOnALocalServer(Path dir, String task, String declarations) throws Exception {
+    private CapstanProcess startOnALocalServer(Path dir, String task, String declarations) throws Exception {
         Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
                 import dev.capstan.*;
 
@@ -155,11 +166,15 @@ class InterruptTest {
                     }
                 }
                 """.formatted(declarations));
-        return CapstanProcess.start(dir, recipe, List.of(task));
+        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of(task));
+        capstans.add(run);
+        return run;
     }
 
     private static void signal(Process process, String signal) throws Exception {
-        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).as("kill ended").isTrue();
+        assertThat(kill.exitValue()).as("kill's exit status").isZero();
     }
 
     private static void waitFor(Path file, Process process) throws InterruptedException {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,15 @@ import org.junit.jupiter.api.io.TempDir;
  * the release the killed deploy left behind.
  */
 class KilledDeployTest {
+    /** Every capstan the test started: killed, with what it started, when the test is over (above all when it failed). */
+    private final List<CapstanProcess> capstans = new ArrayList<>();
+
+    @AfterEach
+    void killWhatIsLeft() throws InterruptedException {
+        for (CapstanProcess run : capstans) {
+            run.close();
+        }
+    }
 
     @Test
     void aKilledDeployLeavesAStaleLockAndACompleteCurrent(@TempDir Path dir) throws Exception {
@@ -55,7 +65,7 @@ class KilledDeployTest {
             List<String> ssh = List.of("-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
                     "-s", "ssh_config=none");
 
-            assertThat(capstan(dir, recipe, ssh, "deploy:setup", "deploy").process().waitFor()).isZero();
+            assertThat(capstan(dir, recipe, ssh, "deploy:setup", "deploy").exitWithin(120)).isZero();
             String good = current(fleet.host(0));
             Thread.sleep(1100 - System.currentTimeMillis() % 1000);
 
@@ -69,7 +79,7 @@ class KilledDeployTest {
                 Thread.sleep(20);
             }
             victim.destroyForcibly(); // SIGKILL: no rollback, no unlock
-            victim.waitFor(10, TimeUnit.SECONDS);
+            assertThat(victim.waitFor(10, TimeUnit.SECONDS)).as("the killed deploy ended").isTrue();
 
             for (SshTestHost host : fleet.hosts()) {
                 assertThat(current(host)).isEqualTo(good);
@@ -79,16 +89,16 @@ class KilledDeployTest {
             }
 
             CapstanProcess next = capstan(dir, recipe, ssh, "deploy");
-            assertThat(next.process().waitFor()).isEqualTo(1);
+            assertThat(next.exitWithin(120)).isEqualTo(1);
             String err = next.stderr();
             assertThat(err).contains("deploy is locked on 2 of 2 servers", "locked by ", "since ",
                     "capstan deploy:unlock -s force_unlock=true");
 
             List<String> force = new ArrayList<>(ssh);
             force.addAll(List.of("-s", "force_unlock=true"));
-            assertThat(capstan(dir, recipe, force, "deploy:unlock").process().waitFor()).isZero();
+            assertThat(capstan(dir, recipe, force, "deploy:unlock").exitWithin(120)).isZero();
             CapstanProcess cleanup = capstan(dir, recipe, ssh, "deploy:cleanup");
-            assertThat(cleanup.process().waitFor()).isZero();
+            assertThat(cleanup.exitWithin(120)).isZero();
             String out = cleanup.stdout();
             assertThat(out).contains("never made current");
             for (SshTestHost host : fleet.hosts()) {
@@ -108,9 +118,11 @@ class KilledDeployTest {
         }
     }
 
-    private static CapstanProcess capstan(Path dir, Path recipe, List<String> options, String... tasks) throws IOException {
+    private CapstanProcess capstan(Path dir, Path recipe, List<String> options, String... tasks) throws IOException {
         List<String> arguments = new ArrayList<>(options);
         arguments.addAll(List.of(tasks));
-        return CapstanProcess.start(dir, recipe, arguments);
+        CapstanProcess run = CapstanProcess.start(dir, recipe, arguments);
+        capstans.add(run);
+        return run;
     }
 }
