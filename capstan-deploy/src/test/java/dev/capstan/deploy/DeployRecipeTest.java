@@ -160,12 +160,12 @@ class DeployRecipeTest {
     @Test
     void rollbackToANamedRelease() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
-        f.run("deploy");
+        assertThat(f.run("deploy")).isNull();
         DeployFixture.nextSecond();
-        f.run("deploy");
+        assertThat(f.run("deploy")).isNull();
         String second = f.releases(0).get(1);
         String third = f.releases(0).get(2);
         assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", first)).run("deploy:rollback")).isNull();
@@ -183,7 +183,7 @@ class DeployRecipeTest {
     @Test
     void cleanupKeepsTheNewestReleasesAndNeverCurrent() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("keep_releases", 2));
-        f.run("deploy:setup");
+        assertThat(f.run("deploy:setup")).isNull();
         for (int i = 0; i < 4; i++) {
             if (i > 0) {
                 DeployFixture.nextSecond();
@@ -335,7 +335,7 @@ class DeployRecipeTest {
     @Test
     void rollbackGoesToTheReleaseCurrentReplacedNotToOneThatWasNeverLive() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
         // what a deploy killed after update_code leaves: a complete release that never went live
@@ -353,10 +353,10 @@ class DeployRecipeTest {
     @Test
     void cleanupRemovesReleasesRolledBackFromSoThatTheyKeepNoGoodOneOut() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("keep_releases", 2));
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
-        f.run("deploy");
+        assertThat(f.run("deploy")).isNull();
         String bad = f.current(0);
         assertThat(f.run("deploy:rollback")).isNull();
         DeployFixture.nextSecond();
@@ -371,10 +371,10 @@ class DeployRecipeTest {
     @Test
     void aReleaseRolledBackToByNameIsGoodAgainAndSurvivesTheNextDeploysCleanup() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
-        f.run("deploy");
+        assertThat(f.run("deploy")).isNull();
         String second = f.current(0);
         assertThat(f.run("deploy:rollback")).isNull(); // second is marked: rolled back from
         assertThat(new DeployFixture(dir, 1, cap -> cap.set("rollback_release", second)).run("deploy:rollback")).isNull();
@@ -502,9 +502,9 @@ class DeployRecipeTest {
     @Test
     void aRollbackWaitsForNoOneElsesLockAndLeavesCurrentAlone() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         DeployFixture.nextSecond();
-        f.run("deploy");
+        assertThat(f.run("deploy")).isNull();
         String second = f.current(0);
         Files.writeString(f.deployTo(1).resolve("deploy.lock"), "token-x bob@ci since then (release 1)\n");
 
@@ -538,7 +538,7 @@ class DeployRecipeTest {
     @Test
     void aFailureInSymlinkPointsCurrentBackOnEveryHost() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
         // a check hooked after symlink, still inside the transaction, fails
@@ -557,7 +557,7 @@ class DeployRecipeTest {
     @Test
     void aHostWhoseSwitchBackFailedKeepsTheReleaseCurrentPointsAt() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
         // after the switch a check fails; on the second host the switch back then fails too (what a lost connection
@@ -584,10 +584,10 @@ class DeployRecipeTest {
     @Test
     void whatARemovalCutShortLeavesIsNoReleaseAndCleanupRemovesIt() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String first = f.current(0);
         DeployFixture.nextSecond();
-        f.run("deploy");
+        assertThat(f.run("deploy")).isNull();
         // what a removal stopped half-way leaves: the release renamed out of the releases, partly deleted
         Path releases = f.deployTo(0).resolve("releases");
         Files.move(releases.resolve(first), releases.resolve(".removing-" + first));
@@ -600,7 +600,7 @@ class DeployRecipeTest {
     @Test
     void aSecondDeployFailsAtOnceNamingTheLockHolder() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String current = f.current(0);
         // someone else holds the lock on host 2 only
         Files.writeString(f.deployTo(1).resolve("deploy.lock"), "token-x alice@laptop since 2026-11-26T08:00:00Z (release 20261126080000)\n");
@@ -623,26 +623,51 @@ class DeployRecipeTest {
     @Test
     void lockWaitWaitsForTheHolder() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("lock_wait", 10));
-        f.run("deploy:setup");
+        assertThat(f.run("deploy:setup")).isNull();
         Path lock = f.deployTo(0).resolve("deploy.lock");
         Files.writeString(lock, "t bob@ci since then\n");
+        AtomicReference<Instant> removed = new AtomicReference<>();
+        AtomicReference<String> heldUntilRemoved = new AtomicReference<>();
         Thread remover = Thread.ofVirtual().start(() -> {
             try {
+                // the deploy is trying to take the lock: give it time to find it held, then let bob go
+                for (int i = 0; i < 500 && lockAttempt(f).isEmpty(); i++) {
+                    Thread.sleep(20);
+                }
                 Thread.sleep(1500);
+                heldUntilRemoved.set(Files.readString(lock));
+                removed.set(Instant.now());
                 Files.delete(lock);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         });
-        assertThat(f.run("deploy")).isNull();
-        remover.join();
+        RuntimeException error = f.run("deploy");
+        remover.join(Duration.ofSeconds(30));
+        assertThat(remover.isAlive()).isFalse();
+        assertThat(error).isNull();
         assertThat(f.current(0)).isNotNull();
+        // the deploy waited: bob's lock was untouched until bob removed it, and the deploy took it only after that
+        assertThat(heldUntilRemoved.get()).isEqualTo("t bob@ci since then\n");
+        Event.CommandStarted attempt = lockAttempt(f).orElseThrow();
+        List<Event> events = List.copyOf(f.events);
+        Instant taken = events.subList(events.indexOf(attempt), events.size()).stream()
+                .filter(e -> e instanceof Event.CommandFinished c && c.id() == attempt.id()).map(Event::at).findFirst().orElseThrow();
+        assertThat(taken).isAfterOrEqualTo(removed.get());
+    }
+
+    /** The deploy's command that takes the lock, once it has started. */
+    private static java.util.Optional<Event.CommandStarted> lockAttempt(DeployFixture f) {
+        synchronized (f.events) {
+            return f.events.stream().filter(e -> e instanceof Event.CommandStarted c && c.line().contains("set -C"))
+                    .map(Event.CommandStarted.class::cast).findFirst();
+        }
     }
 
     @Test
     void cleanupRemovesAHalfMadeRelease() throws Exception {
         DeployFixture f = new DeployFixture(dir, 1, cap -> { });
-        f.run("deploy:setup", "deploy");
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
         String current = f.current(0);
         // what a killed deploy leaves: a release directory without REVISION
         Path half = Files.createDirectories(f.deployTo(0).resolve("releases/29991231235959"));
@@ -672,7 +697,7 @@ class DeployRecipeTest {
             cap.set("health_check", "test -f " + log);
             cap.set("health_check_delay", 0);
         });
-        f.run("deploy:setup");
+        assertThat(f.run("deploy:setup")).isNull();
         assertThat(f.run("deploy:restart")).isNull();
         assertThat(Files.readAllLines(log)).hasSize(3);
         List<Event.CommandStarted> restarts = f.events.stream().filter(e -> e instanceof Event.CommandStarted s && s.line().startsWith("echo restart"))
@@ -720,7 +745,11 @@ class DeployRecipeTest {
     private static String exec(Path dir, String command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(command + ": still running after 60 s");
+        }
+        if (p.exitValue() != 0) {
             throw new IllegalStateException(command + ": " + out);
         }
         return out;
