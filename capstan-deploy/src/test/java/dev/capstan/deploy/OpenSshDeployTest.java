@@ -40,7 +40,10 @@ class OpenSshDeployTest {
     @AfterEach
     void removeDeployments() throws Exception {
         if (base != null && Files.exists(base)) {
-            new ProcessBuilder("rm", "-rf", base.toString()).start().waitFor();
+            Process rm = new ProcessBuilder("rm", "-rf", base.toString()).start();
+            org.assertj.core.api.Assertions.assertThat(rm.waitFor(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("rm -rf %s ended", base).isTrue();
+            org.assertj.core.api.Assertions.assertThat(rm.exitValue()).as("rm -rf %s", base).isZero();
         }
     }
 

@@ -406,18 +406,22 @@ class OpenSshTest {
             String child = "sleep 42" + tag;
             try (SshTransport ssh = transport(Map.of("ssh_persistent_shell", persistent))) {
                 ssh.execute(server, Command.of("nohup " + daemon + " >/dev/null 2>&1 &"), OutputListener.IGNORE);
-                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
-                        Command.of(child + " & sleep 20").withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
-                assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
+                try {
+                    TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                            Command.of(child + " & sleep 20").withTimeout(Duration.ofSeconds(1)), OutputListener.IGNORE));
+                    assertThat(e.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
 
-                assertGoneFromServer(ssh, server, child);
-                String running = ssh.execute(server, Command.of("pgrep -f -x '" + daemon + "' || echo gone").capturing(),
-                        OutputListener.IGNORE).stdout();
-                assertThat(running).as("the daemon, persistent shell %s", persistent).isNotEqualTo("gone\n");
-                assertThat(ssh.execute(server, Command.of("kill 0"), OutputListener.IGNORE).exitStatus()).isEqualTo(143);
-                assertThat(ssh.execute(server, Command.of("echo after").capturing(), OutputListener.IGNORE).stdout())
-                        .isEqualTo("after\n");
-                ssh.execute(server, Command.of("pkill -f -x '" + daemon + "'; true"), OutputListener.IGNORE);
+                    assertGoneFromServer(ssh, server, child);
+                    String running = ssh.execute(server, Command.of("pgrep -f -x '" + daemon + "' || echo gone").capturing(),
+                            OutputListener.IGNORE).stdout();
+                    assertThat(running).as("the daemon, persistent shell %s", persistent).isNotEqualTo("gone\n");
+                    assertThat(ssh.execute(server, Command.of("kill 0"), OutputListener.IGNORE).exitStatus()).isEqualTo(143);
+                    assertThat(ssh.execute(server, Command.of("echo after").capturing(), OutputListener.IGNORE).stdout())
+                            .isEqualTo("after\n");
+                } finally {
+                    // the daemon is left on the shared OpenSSH server whatever failed above
+                    ssh.execute(server, Command.of("pkill -f -x '" + daemon + "'; true"), OutputListener.IGNORE);
+                }
             }
         }
     }
