@@ -82,15 +82,21 @@ class InterruptTest {
         CapstanProcess run = failingWithTwoHandlers(dir, "true", "touch " + slowStarted + "; sleep 30");
         Process capstan = run.process();
         waitFor(slowStarted, capstan);
-        signal(capstan, "INT");
-        Thread.sleep(600);
-        signal(capstan, "INT");
-        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+        // the handler's `sleep 30` outlives capstan's abort (a terminal would send it the Ctrl-C too): killed at the end
+        List<ProcessHandle> handler = capstan.descendants().toList();
+        try {
+            signal(capstan, "INT");
+            Thread.sleep(600);
+            signal(capstan, "INT");
+            assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
 
-        assertThat(capstan.exitValue()).isEqualTo(1);
-        assertThat(run.stderr()).contains("aborted at once; these rollback handlers did NOT run")
-                .contains("  not rolled back: deploy on here (was running)\n")
-                .contains("  not rolled back: deploy on here\n");
+            assertThat(capstan.exitValue()).isEqualTo(1);
+            assertThat(run.stderr()).contains("aborted at once; these rollback handlers did NOT run")
+                    .contains("  not rolled back: deploy on here (was running)\n")
+                    .contains("  not rolled back: deploy on here\n");
+        } finally {
+            handler.forEach(ProcessHandle::destroyForcibly);
+        }
     }
 
     @Test
