@@ -563,8 +563,9 @@ class EngineTest {
         assertThat(mkfifo.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("mkfifo finished").isTrue();
         assertThat(mkfifo.exitValue()).isZero();
         Path received = dir.resolve("received");
-        Process reader = new ProcessBuilder("sh", "-c", "cat " + fifo + " > " + received + "; cat " + fifo + " >> "
-                + received).start();
+        // reads until both writes came: one cat may see both (the second writer opened before it saw the first's end)
+        Process reader = new ProcessBuilder("sh", "-c", ": > " + received + "; while [ \"$(wc -l < " + received
+                + ")\" -lt 2 ]; do cat " + fifo + " >> " + received + "; done").start();
         Path source = Files.writeString(dir.resolve("source.txt"), "uploaded\n");
         Files.setPosixFilePermissions(source, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
         Path tool = dir.resolve("tool");
