@@ -1,5 +1,7 @@
 package dev.capstan.transport.local;
 
+import static dev.capstan.testing.LocalProcesses.awaitEnded;
+import static dev.capstan.testing.LocalProcesses.pid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -84,31 +86,8 @@ class LocalTransportTest {
         awaitEnded(child);
     }
 
-    /** The pid a command wrote to {@code file}, waiting for it at most 10 s. */
-    static long pid(Path file) throws Exception {
-        for (int i = 0; i < 500 && (!Files.exists(file) || !Files.readString(file).endsWith("\n")); i++) {
-            Thread.sleep(20);
-        }
-        assertThat(file).as("the pid file the command writes").exists();
-        return Long.parseLong(Files.readString(file).strip());
-    }
 
-    /** Waits at most 10 s for a process to end: gone from the process table, or a zombie that nobody reaped yet. */
-    static void awaitEnded(long pid) throws Exception {
-        for (int i = 0; i < 500 && !ended(pid); i++) {
-            Thread.sleep(20);
-        }
-        assertThat(ended(pid)).as("process %d has ended", pid).isTrue();
-    }
 
-    private static boolean ended(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException e) {
-            return true;
-        }
-    }
 
     @Test
     void uploadsDirectoriesRecursively(@TempDir Path dir) throws Exception {
