@@ -13,10 +13,10 @@ import java.util.List;
  */
 final class Rollbacks {
     private final EventSink events;
-    /** Rollbacks under way, on any thread. */
-    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    /** Rollbacks (and other shielded work) under way, on any thread; with {@link #cancelDeferred}, under this. */
+    private int running;
     /** A Ctrl-C that came while a rollback ran, for the rollback to pass on once it is done. */
-    private volatile boolean cancelDeferred;
+    private boolean cancelDeferred;
 
     /** Interrupts the run's main thread: what a Ctrl-C deferred during a rollback does once that is done. */
     private final Runnable cancelRun;
@@ -31,8 +31,9 @@ final class Rollbacks {
      * waits for it instead of interrupting its handlers (a first Ctrl-C during a rollback cut the running handler short
      * and failed the rest).
      */
-    boolean deferCancel() {
-        if (running.get() == 0) {
+    synchronized boolean deferCancel() {
+        // one step with the end of the work: a cancel that came just as it ended is either passed on or not deferred
+        if (running == 0) {
             return false;
         }
         cancelDeferred = true;
@@ -90,14 +91,20 @@ final class Rollbacks {
      * afterwards the interrupt is put back, and a deferred cancel stops the run.
      */
     <T> T shielded(java.util.function.Supplier<T> work) {
-        running.incrementAndGet();
+        synchronized (this) {
+            running++;
+        }
         boolean interrupted = Thread.interrupted();
         try {
             return work.get();
         } finally {
-            boolean deferred = running.decrementAndGet() == 0 && cancelDeferred;
-            if (deferred) {
-                cancelDeferred = false;
+            boolean deferred;
+            synchronized (this) {
+                running--;
+                deferred = running == 0 && cancelDeferred;
+                if (deferred) {
+                    cancelDeferred = false;
+                }
             }
             if (interrupted || deferred) {
                 Thread.currentThread().interrupt();

@@ -148,6 +148,11 @@ public final class DeployRecipe implements Recipe {
     private void deploy(TaskContext ctx) {
         // a bad number or a missing artifact is a bad call: found before anything changes, not after the switch
         checkNumbers(ctx);
+        String releaseName = String.valueOf(ctx.<Object>fetch("release_name"));
+        if (!releaseName.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) { // it becomes a path under releases/, removed on rollback
+            throw new ConfigException("release_name '" + releaseName + "' is not a release name: use letters, digits,"
+                    + " '.', '_' and '-', starting with a letter or digit");
+        }
         if (ctx.fetch("health_check", null) != null && ctx.fetch("health_check_url", null) != null) {
             throw new ConfigException("set health_check or health_check_url, not both");
         }
@@ -235,11 +240,13 @@ public final class DeployRecipe implements Recipe {
             Layout layout = Layout.of(ctx, s);
             // The release, and what an upload cut short left beside it. Not while current points at it: the switch
             // back may have failed on this host (a lost connection), and the handlers after a failed one still run.
+            String release = quote(layout.release());
             return "cd " + quote(layout.releases()) + " 2>/dev/null || exit 0; " + REMOVE_RELEASE
-                    + " if [ \"$(basename \"$(readlink " + quote(layout.current()) + ")\")\" = " + layout.release() + " ]; then"
-                    + " echo \"release " + layout.release() + " kept: current still points at it (capstan deploy:rollback"
+                    + " rm -rf " + quote(".upload-" + layout.release() + "-") + "*;"
+                    + " if [ \"$(basename \"$(readlink " + quote(layout.current()) + ")\")\" = " + release + " ]; then"
+                    + " echo \"release \"" + release + "\" kept: current still points at it (capstan deploy:rollback"
                     + " goes back to the release before it)\" >&2; exit 1; fi;"
-                    + " remove_release " + layout.release() + " && rm -rf .upload-" + layout.release() + "-*";
+                    + " remove_release " + release;
         }));
         strategy.deploy(ctx);
         String revision = strategy.revision(ctx); // after: the copy strategy digests its artifact during the upload
@@ -249,13 +256,18 @@ public final class DeployRecipe implements Recipe {
             // as Capistrano 3's deploy:check does within every deploy: a linked dir is made; a linked file that shared/
             // lacks fails the deploy (a dangling link would go live)
             for (String dir : list(ctx, "linked_dirs")) {
-                script.append(" mkdir -p ").append(quote(layout.shared() + "/" + dir)).append(";").append(link(layout, dir));
+                script.append(" mkdir -p ").append(quote(layout.shared() + "/" + dir)).append(";");
             }
+            // files before dirs: a file inside a linked dir (config/db.yml in config) would otherwise be linked through
+            // the dir's link, and its rm would delete the shared file itself
             for (String file : list(ctx, "linked_files")) {
                 String shared = quote(layout.shared() + "/" + file);
                 script.append(" [ -e ").append(shared).append(" ] || { echo \"missing: linked file \"")
                         .append(shared).append("\" (put it there; capstan deploy:check lists what is missing)\" >&2; exit 1; };")
                         .append(link(layout, file));
+            }
+            for (String dir : list(ctx, "linked_dirs")) {
+                script.append(link(layout, dir));
             }
             // REVISION last: a release without it is half-made, and cleanup removes it
             script.append(" printf '%s\\n' ").append(quote(revision)).append(" > ").append(quote(layout.releasePath() + "/REVISION"));
@@ -343,8 +355,8 @@ public final class DeployRecipe implements Recipe {
      * that a removal cut short (Ctrl-C, a timeout, a lost connection) never leaves a half-deleted release that still
      * looks complete (REVISION may outlive half its files); cleanup removes what such a cut leaves.
      */
-    private static final String REMOVE_RELEASE = "remove_release() { rm -rf \".removing-$1\" && mv \"$1\" \".removing-$1\""
-            + " && rm -rf \".removing-$1\"; };";
+    private static final String REMOVE_RELEASE = "remove_release() { [ -e \"$1\" ] || [ -L \"$1\" ] || return 0;"
+            + " rm -rf \".removing-$1\" && mv \"$1\" \".removing-$1\" && rm -rf \".removing-$1\"; };";
 
     /** Under the deploy lock, like a deploy: a rollback must not switch current under a running deploy. */
     private void rollback(TaskContext ctx) {

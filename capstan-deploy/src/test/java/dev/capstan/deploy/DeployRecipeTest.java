@@ -135,6 +135,42 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aLinkedFileInsideALinkedDirKeepsItsSharedContent() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> {
+            cap.set("linked_files", List.of("config/db.yml"));
+            cap.set("linked_dirs", List.of("config"));
+        });
+        assertThat(f.run("deploy:setup")).isNull();
+        Path shared = Files.createDirectories(f.deployTo(0).resolve("shared/config")).resolve("db.yml");
+        Files.writeString(shared, "password: s3cret\n");
+        assertThat(f.run("deploy")).isNull();
+        assertThat(Files.isSymbolicLink(shared)).isFalse();
+        assertThat(f.deployTo(0).resolve("current/config/db.yml")).hasContent("password: s3cret");
+    }
+
+    @Test
+    void aReleaseNameThatIsNoPlainNameIsRefusedBeforeAnythingRuns() throws Exception {
+        Path pwned = dir.resolve("PWNED");
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("release_name", "r$(touch " + pwned + ")"));
+        assertThat(f.run("deploy:setup")).isNull();
+        assertThat(f.run("deploy")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("release_name 'r$(touch " + pwned + ")' is not a release name");
+        assertThat(pwned).doesNotExist();
+        assertThat(new DeployFixture(dir, 1, cap -> cap.set("release_name", "../../etc")).run("deploy"))
+                .isInstanceOf(ConfigException.class);
+    }
+
+    @Test
+    void aFailureBeforeTheReleaseExistsRollsBackCleanly() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("build_command", "false"));
+        assertThat(f.run("deploy:setup")).isNull();
+        assertThat(f.run("deploy")).hasMessageContaining("`cd ");
+        assertThat(f.events).filteredOn(e -> e instanceof Event.RollbackStep).isNotEmpty()
+                .allSatisfy(e -> assertThat(((Event.RollbackStep) e).succeeded()).as(e.toString()).isTrue());
+        assertThat(f.releases(0)).isEmpty();
+    }
+
+    @Test
     void rollbackReturnsToThePreviousReleaseAndMarksTheBadOne() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> { });
         assertThat(f.run("deploy:setup", "deploy")).isNull();
