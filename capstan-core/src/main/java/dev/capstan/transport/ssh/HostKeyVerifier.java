@@ -164,18 +164,26 @@ final class HostKeyVerifier implements ServerKeyVerifier {
                 + SshSettings.displayPath(appender.file()) + "  (or set host_key_checking=accept-new)");
     }
 
-    /** What the files say together: known or revoked in any of them decides; else changed in any; else unknown. */
+    /**
+     * What the files say together, as OpenSSH reads them as one: revoked in any of them decides (an administrator's
+     * revocation in the machine's file beats the user's own line); else known in any; else changed in any; else unknown.
+     */
     private KnownHostsFile.Verdict lookUp(ClientSession session, SshdSocketAddress target, PublicKey key) {
+        KnownHostsFile.Verdict known = null;
         KnownHostsFile.Verdict changed = null;
         for (KnownHostsFile file : files) {
             KnownHostsFile.Verdict verdict = file.check(session, target, key);
             switch (verdict.outcome()) {
-                case KNOWN, REVOKED -> {
+                case REVOKED -> {
                     return verdict;
                 }
+                case KNOWN -> known = known != null ? known : verdict;
                 case CHANGED -> changed = changed != null ? changed : verdict;
                 case UNKNOWN -> { }
             }
+        }
+        if (known != null) {
+            return known;
         }
         return changed != null ? changed : new KnownHostsFile.Verdict(KnownHostsFile.Outcome.UNKNOWN, null, null);
     }

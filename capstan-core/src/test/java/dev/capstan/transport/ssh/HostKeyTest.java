@@ -84,6 +84,21 @@ class HostKeyTest {
     }
 
     @Test
+    void aKeyRevokedInTheMachinesFileIsRefusedThoughTheUsersFileKnowsIt() throws Exception {
+        SshTestHost host = fleet.host(0);
+        Path user = Files.writeString(home.resolve("user_known_hosts"), host.knownHostsLine() + "\n");
+        Path global = Files.writeString(home.resolve("global_known_hosts"),
+                "@revoked * " + PublicKeyEntry.toString(host.hostKey()) + "\n");
+        SshSettings settings = Fixtures.forFleet(fleet, home).unset("ssh_known_hosts").set("host_key_checking", "strict")
+                .settings().withUserKnownHosts(user).withGlobalKnownHosts(global);
+
+        TransportException e = Fixtures.connectFailure(settings, host);
+
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.HOST_KEY);
+        assertThat(e.getMessage()).contains("is marked @revoked in " + global);
+    }
+
+    @Test
     void refusesAChangedKeyEvenWithAcceptNew() throws Exception {
         SshTestHost host = fleet.host(0);
         String otherKey = PublicKeyEntry.toString(fleet.host(1).hostKey());
