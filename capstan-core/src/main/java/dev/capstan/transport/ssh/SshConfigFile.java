@@ -24,7 +24,8 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
  *     after it in that block, though any {@code Host} blocks of the included file apply as if written there;</li>
  * <li>{@code Match all} read as {@code Host *}, and every other {@code Match} block left out, with one warning naming
  *     where they are: capstan does not evaluate Match criteria;</li>
- * <li>quotes around arguments removed, as OpenSSH reads them;</li>
+ * <li>quotes around arguments removed, as OpenSSH reads them (an IdentityFile whose quoted path holds blanks is left
+ *     out, with a warning: MINA would read it as two files);</li>
  * <li>environment variables ({@code ${HOME}}) in {@code IdentityFile} expanded, as OpenSSH expands them; one that is
  *     not set leaves the line out, with a warning.</li>
  * </ul>
@@ -121,13 +122,16 @@ final class SshConfigFile {
                 case "include" -> {
                     if (!inMatch) {
                         include(file, i + 1, line.args(), depth);
-                        if (block != null) {
-                            lines.add(block); // what follows stays in this block
-                        }
+                        // what follows stays in this block, or applies to every host as at the top of the file
+                        lines.add(block != null ? block : "Host *");
                     }
                 }
                 case "identityfile" -> {
-                    if (!inMatch) {
+                    if (!inMatch && line.args().stream().anyMatch(arg -> arg.chars().anyMatch(Character::isWhitespace))) {
+                        // MINA splits the value at blanks: the key would be looked for as two files
+                        log.warn("ssh config: leaving out the IdentityFile at " + SshSettings.displayPath(file) + ":"
+                                + (i + 1) + ": a path with blanks in it is not supported");
+                    } else if (!inMatch) {
                         String expanded = expandVariables(line.args(), SshSettings.displayPath(file) + ":" + (i + 1));
                         if (expanded != null) {
                             lines.add(line.keywordAsWritten() + " " + expanded);

@@ -154,6 +154,45 @@ class SshConfigTest {
     }
 
     @Test
+    void whatFollowsATopLevelIncludeAppliesToEveryHostAsInOpenSsh() throws Exception {
+        Files.writeString(home.resolve("inc"), """
+                Host bastion
+                  HostName 10.9.9.9
+                """);
+        Path config = Files.writeString(home.resolve("config"), """
+                Include inc
+                User deploy
+                Port 2200
+                Host web
+                  HostName 10.0.0.1
+                """);
+
+        HostConfigEntryResolver resolver = SshConfigFile.read(config, home, new EventLog(event -> { }), name -> null);
+
+        HostConfigEntry web = resolver.resolveEffectiveHost("web", 0, null, null, null, null);
+        assertThat(web.getHostName()).isEqualTo("10.0.0.1");
+        assertThat(web.getUsername()).isEqualTo("deploy");
+        assertThat(web.getPort()).isEqualTo(2200);
+    }
+
+    @Test
+    void aQuotedIdentityFileWithBlanksIsLeftOutWithAWarningRatherThanReadAsTwoFiles() throws Exception {
+        Path config = Files.writeString(home.resolve("config"), """
+                Host web
+                  IdentityFile "~/.ssh/my key"
+                  IdentityFile ~/.ssh/plain
+                """);
+        Fixtures.Events events = new Fixtures.Events();
+
+        HostConfigEntryResolver resolver = SshConfigFile.read(config, home, new EventLog(events), name -> null);
+
+        HostConfigEntry web = resolver.resolveEffectiveHost("web", 0, null, "deploy", null, null);
+        assertThat(web.getIdentities()).hasSize(1).allSatisfy(id -> assertThat(id).endsWith("plain"));
+        assertThat(events.logs(Event.Level.WARN)).containsExactly("ssh config: leaving out the IdentityFile at "
+                + config + ":2: a path with blanks in it is not supported");
+    }
+
+    @Test
     void environmentVariablesInIdentityFileAreExpanded() throws Exception {
         Path config = Files.writeString(home.resolve("config"), """
                 Host web
