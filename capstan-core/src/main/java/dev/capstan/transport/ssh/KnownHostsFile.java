@@ -53,8 +53,6 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
 
     /** Carries MINA's callbacks out of one {@code verifyServerKey} call (always on the calling thread). */
     private static final AttributeKey<Verdict> VERDICT = new AttributeKey<>();
-    /** The entries of the file during one {@code verifyServerKey} call, for {@link #acceptModifiedServerKey}. */
-    private static final AttributeKey<Collection<HostEntryPair>> ENTRIES = new AttributeKey<>();
 
     /** What the file knows of one host, for ordering the host key algorithms asked for ({@link #knownTypes}). */
     record KnownTypes(Set<String> keyTypes, boolean certificateAuthority) {
@@ -339,36 +337,16 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
         return false;
     }
 
-    @Override
-    protected boolean acceptKnownHostEntries(ClientSession session, SocketAddress remote, PublicKey key,
-            Collection<HostEntryPair> entries) {
-        session.setAttribute(ENTRIES, entries);
-        try {
-            return super.acceptKnownHostEntries(session, remote, key, entries);
-        } finally {
-            session.removeAttribute(ENTRIES);
-        }
-    }
-
     /**
-     * A key differs from the one the file has for the host: changed only if the file has a key of the same type for
-     * it. MINA compares with an entry of any type, so a host known by its ed25519 key that offered its ecdsa key was
-     * "changed"; for OpenSSH a key of a type not known for the host is unknown, and so it is here.
+     * A key the file does not have, for a host it has another key for: changed, whatever the types, as OpenSSH says
+     * (a host known by its ed25519 key that offers only an ecdsa key is refused, not trusted on first use: a man in
+     * the middle would offer just that). Asking for the known types first ({@link #knownTypes}) keeps honest hosts
+     * with several keys from coming here.
      */
     @Override
     public boolean acceptModifiedServerKey(ClientSession session, SocketAddress remote, KnownHostEntry entry,
             PublicKey expected, PublicKey actual) {
-        String type = KeyUtils.getKeyType(actual);
-        Collection<HostEntryPair> entries = session.getAttribute(ENTRIES);
-        List<HostEntryPair> candidates = entries == null ? List.of(new HostEntryPair(entry, expected))
-                : findKnownHostEntries(session, remote, entries);
-        for (HostEntryPair pair : candidates) {
-            if (pair.getHostEntry().getMarker() == null && type.equals(KeyUtils.getKeyType(pair.getServerKey()))) {
-                session.setAttribute(VERDICT, new Verdict(Outcome.CHANGED, getPath(), pair.getServerKey()));
-                return false;
-            }
-        }
-        session.setAttribute(VERDICT, new Verdict(Outcome.UNKNOWN, getPath(), null));
+        session.setAttribute(VERDICT, new Verdict(Outcome.CHANGED, getPath(), expected));
         return false;
     }
 
