@@ -117,7 +117,7 @@ final class SshConfigFile {
                 case "host" -> {
                     block = "Host " + String.join(" ", line.args());
                     inMatch = false;
-                    lines.add(line.quoted() ? block : raw.get(i));
+                    lines.add(block);
                 }
                 case "include" -> {
                     if (!inMatch) {
@@ -143,8 +143,8 @@ final class SshConfigFile {
                         unsupported.putIfAbsent(line.keyword(), SshSettings.displayPath(file) + ":" + (i + 1));
                     }
                     if (!inMatch) {
-                        lines.add(line.quoted() ? line.keywordAsWritten() + " " + String.join(" ", line.args())
-                                : raw.get(i));
+                        // as split here: MINA keeps the blank of "Port = 22" in the value
+                        lines.add(line.keywordAsWritten() + " " + String.join(" ", line.args()));
                     }
                 }
             }

@@ -193,6 +193,25 @@ class SshConfigTest {
     }
 
     @Test
+    void anEqualsSignWithBlanksAroundItReadsAsInOpenSsh() throws Exception {
+        Path config = Files.writeString(home.resolve("config"), """
+                Host = web
+                  HostName = 10.0.0.1
+                  Port = 2710
+                  User= deploy
+                  IdentityFile =/srv/keys/web  # the deploy key
+                """);
+
+        HostConfigEntryResolver resolver = SshConfigFile.read(config, home, new EventLog(event -> { }), name -> null);
+
+        HostConfigEntry web = resolver.resolveEffectiveHost("web", 0, null, null, null, null);
+        assertThat(web.getHostName()).isEqualTo("10.0.0.1");
+        assertThat(web.getPort()).isEqualTo(2710);
+        assertThat(web.getUsername()).isEqualTo("deploy");
+        assertThat(web.getIdentities()).containsExactly("/srv/keys/web");
+    }
+
+    @Test
     void environmentVariablesInIdentityFileAreExpanded() throws Exception {
         Path config = Files.writeString(home.resolve("config"), """
                 Host web
