@@ -144,8 +144,8 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     }
 
     /**
-     * {@code entries} plus the plain and {@code @revoked} lines with wildcards that MINA skipped: it reads a pattern's
-     * port as a number. They get no MINA patterns (MINA never matches them); {@link #findKnownHostEntries} does.
+     * {@code entries} plus the lines with wildcards that MINA skipped (plain, {@code @revoked}, {@code @cert-authority}):
+     * it reads a pattern's port as a number. They get no MINA patterns (MINA never matches them); {@link #findKnownHostEntries} does.
      */
     private List<HostEntryPair> withWildcardPorts(Path file, List<HostEntryPair> entries) throws IOException {
         Set<String> read = new HashSet<>();
@@ -157,7 +157,7 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
                 continue;
             }
             Line parsed = Line.of(line);
-            if (!(parsed.marker() == null || parsed.marker().equals("revoked")) || !parsed.hasWildcard()) {
+            if (!parsed.hasWildcard()) {
                 continue;
             }
             try {
@@ -230,10 +230,11 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
     }
 
     /**
-     * MINA's matches, plus the plain and {@code @revoked} entries with wildcard patterns that match the host as OpenSSH
-     * matches them: against the name known_hosts gives the host ({@code [host]:port} off port 22). MINA tests a
-     * pattern's host and port apart, and one without a port only for port 22, so {@code @revoked * KEY} did not revoke
-     * KEY on port 2222, nor did {@code [10.0.0.1]:* KEY} know it there.
+     * MINA's matches, plus the entries (plain, {@code @revoked}, {@code @cert-authority}) with wildcard patterns that
+     * match the host as OpenSSH matches them: against the name known_hosts gives the host ({@code [host]:port} off port
+     * 22). MINA tests a pattern's host and port apart, and one without a port only for port 22, so {@code @revoked * KEY}
+     * did not revoke KEY on port 2222, nor did {@code [10.0.0.1]:* KEY} know it, nor {@code @cert-authority * CA} trust
+     * a certified host there.
      */
     @Override
     protected List<HostEntryPair> findKnownHostEntries(ClientSession session, SocketAddress remote,
@@ -249,9 +250,7 @@ final class KnownHostsFile extends KnownHostsServerKeyVerifier {
         String name = (target.getPort() == SshConstants.DEFAULT_PORT ? target.getHostName()
                 : "[" + target.getHostName() + "]:" + target.getPort()).toLowerCase(Locale.ROOT);
         for (HostEntryPair pair : withWildcards(entries)) {
-            String marker = pair.getHostEntry().getMarker();
-            if ((marker == null || marker.equals("revoked")) && !found.contains(pair)
-                    && matchesWithWildcards(pair.getHostEntry().getConfigLine(), name)) {
+            if (!found.contains(pair) && matchesWithWildcards(pair.getHostEntry().getConfigLine(), name)) {
                 found.add(pair);
             }
         }

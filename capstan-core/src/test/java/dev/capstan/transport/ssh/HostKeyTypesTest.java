@@ -142,6 +142,18 @@ class HostKeyTypesTest {
                 .settings();
     }
 
+    @Test
+    void aCertificateAuthorityForEveryHostTrustsACertifiedHostOnAnyPort() throws Exception {
+        try (SshTestHost certified = SshTestHost.start(SshTestHost.Options.defaults().withHostCertificate(true))) {
+            String authority = PublicKeyEntry.toString(certified.certificateAuthority());
+            for (String pattern : List.of("*", "[127.0.0.1]:*")) {
+                Path knownHosts = Files.writeString(home.resolve("ca_known_hosts"), "@cert-authority " + pattern + " "
+                        + authority + "\n");
+                assertConnects(settings(knownHosts, "strict"), certified);
+            }
+        }
+    }
+
     private static void assertConnects(SshSettings settings, SshTestHost host) throws Exception {
         try (SshTransport ssh = new SshTransport(settings, EventSink.NONE, PassphrasePrompt.NONE)) {
             assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
