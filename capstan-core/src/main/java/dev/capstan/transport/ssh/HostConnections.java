@@ -342,7 +342,8 @@ final class HostConnections {
         try {
             if (ago < quietAfterTimeout.toNanos()) {
                 failure = new TransportException(server, Reason.CONNECT_TIMEOUT, last.failure().getMessage() + ", "
-                        + Math.max(1, TimeUnit.NANOSECONDS.toSeconds(ago)) + " s ago: not tried again within connect_timeout");
+                        + (ago < TimeUnit.SECONDS.toNanos(1) ? "just now" : TimeUnit.NANOSECONDS.toSeconds(ago) + " s ago")
+                        + ": not tried again within connect_timeout");
             } else {
                 opened = opener.open(server, commandsWaiting::get);
                 lastTimeout = null;

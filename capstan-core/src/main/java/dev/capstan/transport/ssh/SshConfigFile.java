@@ -74,7 +74,7 @@ final class SshConfigFile {
             return HostConfigEntryResolver.EMPTY;
         }
         SshConfigFile config = new SshConfigFile(sshDir, env, log);
-        config.append(file, 0);
+        config.append(file, 0, null);
         config.unsupported.forEach((keyword, where) -> log.warn("ssh config: " + UNSUPPORTED.get(keyword)
                 + " is not applied by capstan (first at " + where + ")"));
         if (!config.ignoredMatches.isEmpty()) {
@@ -93,7 +93,12 @@ final class SshConfigFile {
         return entries.isEmpty() ? HostConfigEntryResolver.EMPTY : HostConfigEntry.toHostConfigEntryResolver(entries);
     }
 
-    private void append(Path file, int depth) throws IOException {
+    /**
+     * @param within the Host line of the block an {@code Include} of this file stands in, unless that is every host:
+     *               the file's own Host blocks would apply only where that block matches too, which one flat file
+     *               cannot say, so they are left out (with a warning) rather than applied to every host
+     */
+    private void append(Path file, int depth, String within) throws IOException {
         List<String> raw = Files.readAllLines(file);
         String block = null; // the Host line the lines belong to, null before the first
         boolean inMatch = false;
@@ -101,6 +106,16 @@ final class SshConfigFile {
             Line line = Line.parse(raw.get(i));
             if (line == null) {
                 lines.add(raw.get(i));
+                continue;
+            }
+            if (within != null && !inMatch && (line.keyword().equals("host") || line.keyword().equals("match"))) {
+                log.warn("ssh config: leaving out " + SshSettings.displayPath(file) + " from line " + (i + 1)
+                        + " on, its Host and Match blocks, included under '" + within
+                        + "' (capstan cannot apply them only where that block matches)");
+                inMatch = true; // the rest of this file
+                continue;
+            }
+            if (within != null && inMatch) {
                 continue;
             }
             switch (line.keyword()) {
@@ -121,7 +136,8 @@ final class SshConfigFile {
                 }
                 case "include" -> {
                     if (!inMatch) {
-                        include(file, i + 1, line.args(), depth);
+                        String enclosing = within != null ? within : block == null || block.equals("Host *") ? null : block;
+                        include(file, i + 1, line.args(), depth, enclosing);
                         // what follows stays in this block, or applies to every host as at the top of the file
                         lines.add(block != null ? block : "Host *");
                     }
@@ -172,14 +188,14 @@ final class SshConfigFile {
         return out.toString();
     }
 
-    private void include(Path from, int lineNumber, List<String> patterns, int depth) throws IOException {
+    private void include(Path from, int lineNumber, List<String> patterns, int depth, String within) throws IOException {
         if (depth + 1 > MAX_INCLUDE_DEPTH) {
             throw new IOException(SshSettings.displayPath(from) + ":" + lineNumber + ": Include nested more than "
                     + MAX_INCLUDE_DEPTH + " deep");
         }
         for (String pattern : patterns) {
             for (Path file : matching(pattern)) {
-                append(file, depth + 1);
+                append(file, depth + 1, within);
             }
         }
     }

@@ -133,7 +133,7 @@ class FailureTest {
                 TransportException next = catchThrowableOfType(TransportException.class,
                         () -> ssh.execute(server, Command.of("true"), OutputListener.IGNORE));
                 assertThat(next.reason()).isEqualTo(Reason.CONNECT_TIMEOUT);
-                assertThat(next.getMessage()).startsWith(timedOut + ", ").endsWith(" s ago: not tried again within connect_timeout");
+                assertThat(next.getMessage()).startsWith(timedOut + ", ").endsWith(" just now: not tried again within connect_timeout");
 
                 Thread.sleep(1100); // once connect_timeout has passed, the host is dialled again
                 TransportException later = catchThrowableOfType(TransportException.class,

@@ -212,6 +212,33 @@ class SshConfigTest {
     }
 
     @Test
+    void hostBlocksOfAFileIncludedUnderAnotherHostBlockApplyToNoOtherHost() throws Exception {
+        Files.writeString(home.resolve("inblock.conf"), """
+                Port 2222
+                Host *
+                  User baduser
+                """);
+        Path config = Files.writeString(home.resolve("config"), """
+                Host nomatch-*
+                  Include inblock.conf
+                Host web
+                  HostName 10.0.0.1
+                """);
+        Fixtures.Events events = new Fixtures.Events();
+
+        HostConfigEntryResolver resolver = SshConfigFile.read(config, home, new EventLog(events), name -> null);
+
+        HostConfigEntry web = resolver.resolveEffectiveHost("web", 0, null, "deploy", null, null);
+        assertThat(web.getUsername()).isEqualTo("deploy");
+        assertThat(web.getPort()).isEqualTo(22);
+        HostConfigEntry matching = resolver.resolveEffectiveHost("nomatch-1", 0, null, "deploy", null, null);
+        assertThat(matching.getPort()).isEqualTo(2222); // the included file's own lines before its Host block apply there
+        assertThat(events.logs(Event.Level.WARN)).containsExactly("ssh config: leaving out " + home.resolve("inblock.conf")
+                + " from line 2 on, its Host and Match blocks, included under 'Host nomatch-*' (capstan cannot apply them"
+                + " only where that block matches)");
+    }
+
+    @Test
     void environmentVariablesInIdentityFileAreExpanded() throws Exception {
         Path config = Files.writeString(home.resolve("config"), """
                 Host web
