@@ -52,6 +52,11 @@ final class AgentConnector implements SshAgentFactory {
         return socket != null;
     }
 
+    /** For error messages: "ssh-agent", or what was wrong with the one configured (a stale SSH_AUTH_SOCK). */
+    String describe() {
+        return reportedMissing.get() ? "ssh-agent (none answered at " + socket + ")" : "ssh-agent";
+    }
+
     @Override
     public SshAgent createClient(Session session, FactoryManager manager) {
         return connect();

@@ -94,7 +94,7 @@ final class Identities {
     synchronized List<String> describe(SshTarget target) {
         List<String> offered = new ArrayList<>();
         if (agent.configured()) {
-            offered.add("ssh-agent");
+            offered.add(agent.describe());
         }
         for (Path file : filesFor(target)) {
             if (!loaded.getOrDefault(file, List.of()).isEmpty()) {

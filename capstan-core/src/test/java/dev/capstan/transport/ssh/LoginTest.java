@@ -208,6 +208,19 @@ class LoginTest {
     }
 
     @Test
+    void aFailedLoginSaysTheAgentItWasToAskDidNotAnswer() throws Exception {
+        ClientKey stranger = ClientKey.generate(home.resolve("stranger"));
+        SshSettings settings = Fixtures.forFleet(fleet, home)
+                .set("ssh_identity", List.of(stranger.privateKeyFile().toString()))
+                .settings().withAgentSocket(home.resolve("gone.sock"));
+
+        TransportException e = Fixtures.connectFailure(settings, fleet.host(0));
+
+        assertThat(e.getMessage()).contains("the server accepted none of publickey (ssh-agent (none answered at "
+                + home.resolve("gone.sock") + "), ");
+    }
+
+    @Test
     void logsInWithThePasswordWhenOneIsSet() throws Exception {
         ClientKey other = ClientKey.generate(home.resolve("other"));
         SshTestHost.Options options = SshTestHost.Options.defaults().withPassword("hunter2").withAuthorizedKey(other);
