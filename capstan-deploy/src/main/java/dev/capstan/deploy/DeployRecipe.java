@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -148,10 +149,11 @@ public final class DeployRecipe implements Recipe {
     private void deploy(TaskContext ctx) {
         // a bad number or a missing artifact is a bad call: found before anything changes, not after the switch
         checkNumbers(ctx);
+        // a path under releases/ that a rollback removes, and that releases, rollback and cleanup order by its digits
         String releaseName = String.valueOf(ctx.<Object>fetch("release_name"));
-        if (!releaseName.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) { // it becomes a path under releases/, removed on rollback
-            throw new ConfigException("release_name '" + releaseName + "' is not a release name: use letters, digits,"
-                    + " '.', '_' and '-', starting with a letter or digit");
+        if (!releaseName.matches("\\d{14}")) {
+            throw new ConfigException("release_name '" + releaseName + "' is not a release name: 14 digits,"
+                    + " yyyyMMddHHmmss (UTC), as deploy:releases, deploy:rollback and deploy:cleanup read them");
         }
         if (ctx.fetch("health_check", null) != null && ctx.fetch("health_check_url", null) != null) {
             throw new ConfigException("set health_check or health_check_url, not both");
@@ -258,16 +260,18 @@ public final class DeployRecipe implements Recipe {
             for (String dir : list(ctx, "linked_dirs")) {
                 script.append(" mkdir -p ").append(quote(layout.shared() + "/" + dir)).append(";");
             }
-            // files before dirs: a file inside a linked dir (config/db.yml in config) would otherwise be linked through
-            // the dir's link, and its rm would delete the shared file itself
             for (String file : list(ctx, "linked_files")) {
                 String shared = quote(layout.shared() + "/" + file);
                 script.append(" [ -e ").append(shared).append(" ] || { echo \"missing: linked file \"")
-                        .append(shared).append("\" (put it there; capstan deploy:check lists what is missing)\" >&2; exit 1; };")
-                        .append(link(layout, file));
+                        .append(shared).append("\" (put it there; capstan deploy:check lists what is missing)\" >&2; exit 1; };");
             }
-            for (String dir : list(ctx, "linked_dirs")) {
-                script.append(link(layout, dir));
+            // the deepest first, files before dirs: a path inside a linked dir (config/db.yml in config, public/uploads
+            // in public) linked after it would be linked through the dir's link, and its rm would delete shared data
+            List<String> linked = new ArrayList<>(list(ctx, "linked_files"));
+            linked.addAll(list(ctx, "linked_dirs"));
+            linked.sort(Comparator.comparingLong((String path) -> path.chars().filter(c -> c == '/').count()).reversed());
+            for (String path : linked) {
+                script.append(link(layout, path));
             }
             // REVISION last: a release without it is half-made, and cleanup removes it
             script.append(" printf '%s\\n' ").append(quote(revision)).append(" > ").append(quote(layout.releasePath() + "/REVISION"));

@@ -149,6 +149,19 @@ class DeployRecipeTest {
     }
 
     @Test
+    void nestedLinkedDirsKeepTheirSharedContent() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("linked_dirs", List.of("public", "public/uploads")));
+        assertThat(f.run("deploy:setup")).isNull();
+        Path upload = Files.createDirectories(f.deployTo(0).resolve("shared/public/uploads")).resolve("user1.jpg");
+        Files.writeString(upload, "jpeg\n");
+        assertThat(f.run("deploy")).isNull();
+        DeployFixture.nextSecond();
+        assertThat(f.run("deploy")).isNull();
+        assertThat(Files.isSymbolicLink(upload.getParent())).isFalse();
+        assertThat(f.deployTo(0).resolve("current/public/uploads/user1.jpg")).hasContent("jpeg");
+    }
+
+    @Test
     void aReleaseNameThatIsNoPlainNameIsRefusedBeforeAnythingRuns() throws Exception {
         Path pwned = dir.resolve("PWNED");
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("release_name", "r$(touch " + pwned + ")"));
@@ -156,8 +169,10 @@ class DeployRecipeTest {
         assertThat(f.run("deploy")).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("release_name 'r$(touch " + pwned + ")' is not a release name");
         assertThat(pwned).doesNotExist();
-        assertThat(new DeployFixture(dir, 1, cap -> cap.set("release_name", "../../etc")).run("deploy"))
-                .isInstanceOf(ConfigException.class);
+        for (String name : List.of("../../etc", "v2.0", "2026112701000")) { // releases and cleanup order by 14 digits
+            assertThat(new DeployFixture(dir, 1, cap -> cap.set("release_name", name)).run("deploy")).as(name)
+                    .isInstanceOf(ConfigException.class);
+        }
     }
 
     @Test
