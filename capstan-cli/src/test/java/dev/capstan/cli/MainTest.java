@@ -312,12 +312,18 @@ class MainTest {
         assertThat(run.status()).as(run.err()).isZero();
         String tarball = Path.of(System.getProperty("java.io.tmpdir"), "drytest-release.tar.gz").toString();
         assertThat(run.out()).contains(
-                "would run cd " + app + " && touch " + built + "  [localhost]",
+                "would run touch " + built + "  [localhost]",
                 "would run tar czf " + tarball + " -C " + app + " .  [localhost]",
                 "would run upload " + tarball + " -> " + dir.resolve("srv") + "/releases/.upload-");
         assertThat(built).doesNotExist();
         assertThat(Path.of(tarball)).doesNotExist();
         assertThat(dir.resolve("srv")).doesNotExist();
+
+        // a directory the build is still to make is shown packed, as the real run will pack it
+        Path dist = dir.resolve("dist");
+        CliRun unbuilt = capstan(file, "-n", "-s", "repository=" + dist, "deploy");
+        assertThat(unbuilt.status()).as(unbuilt.err()).isZero();
+        assertThat(unbuilt.out()).contains("would run tar czf " + tarball + " -C " + dist + " .  [localhost]");
     }
 
     @Test

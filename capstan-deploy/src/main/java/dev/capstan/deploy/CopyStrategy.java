@@ -101,12 +101,14 @@ final class CopyStrategy implements Strategy {
             Path source = Path.of(ctx.fetch("repository").toString()).toAbsolutePath();
             Object build = ctx.fetch("build_command", null);
             if (build != null) {
-                ctx.runLocally("cd " + quote(Files.isDirectory(source) ? source.toString() : source.getParent().toString())
-                        + " && " + build);
+                // where capstan runs, the project's directory, as Capistrano's local steps run: not the repository's,
+                // which the build may be about to make (target/app.jar before the first mvn package)
+                ctx.runLocally(build.toString());
             }
             Artifact artifact;
             String name = source.getFileName().toString();
-            boolean packed = Files.isDirectory(source);
+            // in a dry run the build has not made it yet: a name that is no artifact's is a directory to pack
+            boolean packed = Files.isDirectory(source) || (ctx.dryRun() && !Files.exists(source) && !isArtifactName(name));
             if (packed) {
                 Path tarball = ctx.dryRun()
                         ? Path.of(System.getProperty("java.io.tmpdir"), ctx.fetch("application") + "-release.tar.gz")
@@ -123,6 +125,11 @@ final class CopyStrategy implements Strategy {
             ctx.set("copy_artifact", artifact);
             return artifact;
         }
+    }
+
+    private static boolean isArtifactName(String name) {
+        return name.endsWith(".jar") || name.endsWith(".war") || name.endsWith(".tar.gz") || name.endsWith(".tgz")
+                || name.endsWith(".zip");
     }
 
     @Override

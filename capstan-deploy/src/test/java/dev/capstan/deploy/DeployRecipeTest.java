@@ -6,6 +6,7 @@ import dev.capstan.CancelledException;
 import dev.capstan.CapstanException;
 import dev.capstan.CommandFailedException;
 import dev.capstan.ConfigException;
+import dev.capstan.Shell;
 import dev.capstan.event.Event;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -162,6 +163,21 @@ class DeployRecipeTest {
     }
 
     @Test
+    void theBuildRunsWhereCapstanRunsAndMakesTheArtifactItDeploys() throws Exception {
+        // as capstan init's recipe has it: mvn package makes target/app.jar, which does not exist before
+        Path project = Files.createDirectories(dir.resolve("project"));
+        Path artifact = project.resolve("target/app.jar");
+        String cwd = Path.of("").toAbsolutePath().toString();
+        DeployFixture f = new DeployFixture(dir, 1, cap -> {
+            cap.set("repository", artifact.toString());
+            cap.set("build_command", "test \"$PWD\" = " + Shell.quote(cwd) + " && mkdir -p " + Shell.quote(artifact.getParent().toString())
+                    + " && echo jar > " + Shell.quote(artifact.toString()));
+        });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        assertThat(f.deployTo(0).resolve("current/app.jar")).hasContent("jar");
+    }
+
+    @Test
     void aReleaseNameThatIsNoPlainNameIsRefusedBeforeAnythingRuns() throws Exception {
         Path pwned = dir.resolve("PWNED");
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("release_name", "r$(touch " + pwned + ")"));
@@ -179,7 +195,7 @@ class DeployRecipeTest {
     void aFailureBeforeTheReleaseExistsRollsBackCleanly() throws Exception {
         DeployFixture f = new DeployFixture(dir, 2, cap -> cap.set("build_command", "false"));
         assertThat(f.run("deploy:setup")).isNull();
-        assertThat(f.run("deploy")).hasMessageContaining("`cd ");
+        assertThat(f.run("deploy")).hasMessageContaining("`false` failed on 1 host: localhost");
         assertThat(f.events).filteredOn(e -> e instanceof Event.RollbackStep).isNotEmpty()
                 .allSatisfy(e -> assertThat(((Event.RollbackStep) e).succeeded()).as(e.toString()).isTrue());
         assertThat(f.releases(0)).isEmpty();
