@@ -246,8 +246,10 @@ public final class DeployRecipe implements Recipe {
             return "cd " + quote(layout.releases()) + " 2>/dev/null || exit 0; " + REMOVE_RELEASE
                     + " rm -rf " + quote(".upload-" + layout.release() + "-") + "*;"
                     + " if [ \"$(basename \"$(readlink " + quote(layout.current()) + ")\")\" = " + release + " ]; then"
-                    + " echo \"release \"" + release + "\" kept: current still points at it (capstan deploy:rollback"
-                    + " goes back to the release before it)\" >&2; exit 1; fi;"
+                    // the other hosts went back: this one alone is to follow, to the release it had (.previous)
+                    + " p=$(basename \"$(cat " + release + "/.previous 2>/dev/null)\");"
+                    + " echo \"release \"" + release + "\" kept: current still points at it on this host; switch it back"
+                    + " with: capstan deploy:rollback -s rollback_release=$p --hosts \"" + quote(s.label()) + " >&2; exit 1; fi;"
                     + " remove_release " + release;
         }));
         strategy.deploy(ctx);
@@ -373,6 +375,10 @@ public final class DeployRecipe implements Recipe {
             throw new ConfigException("rollback_release '" + wanted + "' is not a release name (yyyyMMddHHmmss)");
         }
         String marker = "rolled back by " + DeployLock.who() + " at " + Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        if (!wanted.isEmpty()) { // every server has it, or none switches: servers must not end on different releases
+            ctx.run(s -> "[ -f " + quote(Layout.of(ctx, s).releases() + "/" + wanted + "/REVISION") + " ] || { echo"
+                    + " \"no complete release " + wanted + " here: no server was switched\" >&2; exit 1; }");
+        }
         ctx.run(s -> {
             Layout layout = Layout.of(ctx, s);
             String releases = quote(layout.releases());

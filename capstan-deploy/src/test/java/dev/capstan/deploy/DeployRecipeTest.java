@@ -178,6 +178,29 @@ class DeployRecipeTest {
     }
 
     @Test
+    void aRollbackToANamedReleaseSomeServerLacksSwitchesNone() throws Exception {
+        DeployFixture f = new DeployFixture(dir, 2, cap -> { });
+        assertThat(f.run("deploy:setup", "deploy")).isNull();
+        DeployFixture.nextSecond();
+        assertThat(f.run("deploy")).isNull();
+        String first = f.releases(0).get(0);
+        String second = f.current(0);
+        // the first release is gone from the second server
+        Path gone = f.deployTo(1).resolve("releases/" + first);
+        try (var files = Files.walk(gone)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+
+        assertThat(new DeployFixture(dir, 2, cap -> cap.set("rollback_release", first)).run("deploy:rollback"))
+                .hasMessageContaining("no complete release " + first + " here: no server was switched");
+        assertThat(f.current(0)).isEqualTo(second);
+        assertThat(f.current(1)).isEqualTo(second);
+        assertThat(f.deployTo(0).resolve("releases/" + second + "/BAD_RELEASE")).doesNotExist();
+    }
+
+    @Test
     void aReleaseNameThatIsNoPlainNameIsRefusedBeforeAnythingRuns() throws Exception {
         Path pwned = dir.resolve("PWNED");
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("release_name", "r$(touch " + pwned + ")"));
@@ -643,8 +666,10 @@ class DeployRecipeTest {
         assertThat(second).isNotEqualTo(first);
         // current points at a complete release, not at one the rollback removed
         assertThat(f.deployTo(1).resolve("releases/" + second + "/REVISION")).exists();
+        // and says how to bring this host alone back to where the others are
         assertThat(h.events).anySatisfy(e -> assertThat(e.toString()).contains("release " + second
-                + " kept: current still points at it"));
+                + " kept: current still points at it on this host; switch it back with: capstan deploy:rollback -s"
+                + " rollback_release=" + first + " --hosts "));
         assertThat(f.releases(0)).containsExactly(first);
     }
 
