@@ -21,7 +21,8 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
  * <ul>
  * <li>its {@code Include}s inlined (glob patterns, paths relative to {@code ~/.ssh}, nested up to 16 deep, a pattern
  *     that names no file is skipped, as OpenSSH does); an {@code Include} inside a {@code Host} block keeps the lines
- *     after it in that block, though any {@code Host} blocks of the included file apply as if written there;</li>
+ *     after it in that block, and the included file's own {@code Host} and {@code Match} blocks are left out, with a
+ *     warning (OpenSSH applies them only where the outer block matches, which one flat file cannot say);</li>
  * <li>{@code Match all} read as {@code Host *}, and every other {@code Match} block left out, with one warning naming
  *     where they are: capstan does not evaluate Match criteria;</li>
  * <li>quotes around arguments removed, as OpenSSH reads them (an IdentityFile whose quoted path holds blanks is left
@@ -29,7 +30,8 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
  * <li>environment variables ({@code ${HOME}}) in {@code IdentityFile} expanded, as OpenSSH expands them; one that is
  *     not set leaves the line out, with a warning.</li>
  * </ul>
- * Other lines go to MINA as written.
+ * Every other line goes to MINA as split here, keyword and arguments ({@code Port = 22} as {@code Port 22}); the
+ * keywords capstan does not apply (ProxyCommand, UserKnownHostsFile, ...) are named once in a warning.
  */
 final class SshConfigFile {
 
@@ -108,25 +110,25 @@ final class SshConfigFile {
                 lines.add(raw.get(i));
                 continue;
             }
-            if (within != null && !inMatch && (line.keyword().equals("host") || line.keyword().equals("match"))) {
+            String where = SshSettings.displayPath(file) + ":" + (i + 1);
+            boolean opensBlock = line.keyword().equals("host") || line.keyword().equals("match");
+            if (within != null && opensBlock) {
                 log.warn("ssh config: leaving out " + SshSettings.displayPath(file) + " from line " + (i + 1)
                         + " on, its Host and Match blocks, included under '" + within
                         + "' (capstan cannot apply them only where that block matches)");
-                inMatch = true; // the rest of this file
-                continue;
+                return;
             }
-            if (within != null && inMatch) {
-                continue;
+            if (inMatch && !opensBlock) {
+                continue; // a Match block left out, to its end
             }
             switch (line.keyword()) {
                 case "match" -> {
-                    if (line.args().size() == 1 && line.args().getFirst().equalsIgnoreCase("all")) {
-                        block = "Host *";
-                        inMatch = false;
-                        lines.add(block);
+                    inMatch = !(line.args().size() == 1 && line.args().getFirst().equalsIgnoreCase("all"));
+                    if (inMatch) {
+                        ignoredMatches.add(where);
                     } else {
-                        ignoredMatches.add(SshSettings.displayPath(file) + ":" + (i + 1));
-                        inMatch = true;
+                        block = "Host *";
+                        lines.add(block);
                     }
                 }
                 case "host" -> {
@@ -135,33 +137,29 @@ final class SshConfigFile {
                     lines.add(block);
                 }
                 case "include" -> {
-                    if (!inMatch) {
-                        String enclosing = within != null ? within : block == null || block.equals("Host *") ? null : block;
-                        include(file, i + 1, line.args(), depth, enclosing);
-                        // what follows stays in this block, or applies to every host as at the top of the file
-                        lines.add(block != null ? block : "Host *");
-                    }
+                    String enclosing = within != null ? within : block == null || block.equals("Host *") ? null : block;
+                    include(file, i + 1, line.args(), depth, enclosing);
+                    // what follows stays in this block, or applies to every host as at the top of the file
+                    lines.add(block != null ? block : "Host *");
                 }
                 case "identityfile" -> {
-                    if (!inMatch && line.args().stream().anyMatch(arg -> arg.chars().anyMatch(Character::isWhitespace))) {
+                    if (line.args().stream().anyMatch(arg -> arg.chars().anyMatch(Character::isWhitespace))) {
                         // MINA splits the value at blanks: the key would be looked for as two files
-                        log.warn("ssh config: leaving out the IdentityFile at " + SshSettings.displayPath(file) + ":"
-                                + (i + 1) + ": a path with blanks in it is not supported");
-                    } else if (!inMatch) {
-                        String expanded = expandVariables(line.args(), SshSettings.displayPath(file) + ":" + (i + 1));
+                        log.warn("ssh config: leaving out the IdentityFile at " + where
+                                + ": a path with blanks in it is not supported");
+                    } else {
+                        String expanded = expandVariables(line.args(), where);
                         if (expanded != null) {
                             lines.add(line.keywordAsWritten() + " " + expanded);
                         }
                     }
                 }
                 default -> {
-                    if (!inMatch && UNSUPPORTED.containsKey(line.keyword())) {
-                        unsupported.putIfAbsent(line.keyword(), SshSettings.displayPath(file) + ":" + (i + 1));
+                    if (UNSUPPORTED.containsKey(line.keyword())) {
+                        unsupported.putIfAbsent(line.keyword(), where);
                     }
-                    if (!inMatch) {
-                        // as split here: MINA keeps the blank of "Port = 22" in the value
-                        lines.add(line.keywordAsWritten() + " " + String.join(" ", line.args()));
-                    }
+                    // as split here: MINA keeps the blank of "Port = 22" in the value
+                    lines.add(line.keywordAsWritten() + " " + String.join(" ", line.args()));
                 }
             }
         }
