@@ -76,9 +76,10 @@ final class HostSelector {
      * {@code [user@]host[:port]} (so its roles and properties apply), else the host as given, like Capistrano's HOSTS.
      */
     List<Server> byHosts(List<String> specs) {
+        List<Server> servers = config.servers(); // a copy: taken once, not once per name
         Set<Server> result = new LinkedHashSet<>();
         for (String spec : specs) {
-            List<Server> named = config.servers().stream().filter(s -> s.label().equals(spec)).toList();
+            List<Server> named = servers.stream().filter(s -> s.label().equals(spec)).toList();
             if (!named.isEmpty()) {
                 result.addAll(named);
                 continue;
@@ -90,7 +91,7 @@ final class HostSelector {
                 throw new ConfigException(e.getMessage());
             }
             List<Server> declared = new ArrayList<>();
-            for (Server s : config.servers()) {
+            for (Server s : servers) {
                 if (s.host().equals(wanted.host()) && (wanted.port() == 0 || wanted.port() == s.port())
                         && (wanted.user() == null || wanted.user().equals(s.user()))) {
                     declared.add(s);
@@ -99,9 +100,9 @@ final class HostSelector {
             result.addAll(declared.isEmpty() ? List.of(wanted) : declared);
         }
         // two accounts on one host, given only here, get user@host in output, as declared ones do
-        List<Server> chosen = List.copyOf(result);
-        java.util.Map<Server, String> labels = Configuration.labelsTellingApart(chosen);
-        return chosen.stream().map(s -> config.servers().contains(s) || labels.get(s).equals(s.label()) ? s
+        Set<Server> declared = Set.copyOf(servers);
+        java.util.Map<Server, String> labels = Configuration.labelsTellingApart(result);
+        return result.stream().map(s -> declared.contains(s) || labels.get(s).equals(s.label()) ? s
                 : s.withProperty("name", labels.get(s))).toList();
     }
 

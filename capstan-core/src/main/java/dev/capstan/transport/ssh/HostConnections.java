@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -68,10 +68,6 @@ final class HostConnections {
     }
 
     static final Duration REFUSAL_BUDGET = Duration.ofSeconds(10);
-
-    /** A connection attempt that timed out, and when. */
-    private record TimedOut(long atNanos, TransportException failure) {
-    }
     /** How long an unused spare's open may take before it is closed anyway: a round trip, on a live connection. */
     private static final Duration SPARE_OPEN_WAIT = Duration.ofSeconds(5);
     private static final long FIRST_BACKOFF_MILLIS = 5;
@@ -82,7 +78,11 @@ final class HostConnections {
     private final Opener opener;
     private final EventLog log;
     private final Duration quietAfterTimeout;
+    /** The last connection attempt, if it timed out, and when. */
     private volatile TimedOut lastTimeout;
+
+    private record TimedOut(long atNanos, TransportException failure) {
+    }
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a slot frees up or a connection opens, fails or closes. */
