@@ -25,11 +25,11 @@ final class GroupedOutput {
     private final HostListCompressor hostLists;
     private final Map<Long, Map<String, List<Line>>> buffered = new HashMap<>();
 
-    /** Keeps one line, as plain text, so that lines differing only in escape codes group together. */
     GroupedOutput(HostListCompressor hostLists) {
         this.hostLists = hostLists;
     }
 
+    /** Keeps one line, as plain text, so that lines differing only in escape codes group together. */
     void add(Event.OutputLine line) {
         buffered.computeIfAbsent(line.id(), id -> new LinkedHashMap<>())
                 .computeIfAbsent(line.server().label(), host -> new ArrayList<>())

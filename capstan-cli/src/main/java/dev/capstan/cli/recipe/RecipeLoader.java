@@ -53,12 +53,12 @@ public final class RecipeLoader {
             if (!tasks.isEmpty() && config.stageNames().contains(tasks.get(0))) {
                 stage = tasks.remove(0);
             }
-            if (stage == null && !config.stageNames().isEmpty() && config.variables().get("default_stage") == null) {
-                if (stageNeeded) {
-                    throw noStageChosen(config, tasks);
-                }
-            } else {
-                selectStage(config, stage, origin);
+            boolean noStage = stage == null && !config.stageNames().isEmpty() && config.variables().get("default_stage") == null;
+            if (noStage && stageNeeded) {
+                refuseMisplacedStage(config, tasks);
+            }
+            if (!noStage || stageNeeded) {
+                selectStage(config, stage, origin); // with no stage named or picked: the recipe's own refusal
             }
             late.forEach(e -> config.set(e.getKey(), e.getValue()));
             config.validate();
@@ -71,23 +71,20 @@ public final class RecipeLoader {
         }
     }
 
-    /** A recipe with stages run without one: says which, and what the first word may have meant. */
-    private static ConfigException noStageChosen(Configuration config, List<String> words) {
-        String stages = String.join(", ", config.stageNames());
+    /** A recipe with stages run without one: a stage written after the tasks, or a first word that is a mistyped stage. */
+    private static void refuseMisplacedStage(Configuration config, List<String> words) {
         for (String word : words) {
             if (config.stageNames().contains(word)) {
-                return stageNotFirst(word);
+                throw stageNotFirst(word);
             }
         }
         if (!words.isEmpty() && config.resolve(words.get(0), "").isEmpty()) {
             List<String> close = TaskNames.closest(words.get(0), config.stageNames());
             if (!close.isEmpty()) {
-                return new ConfigException("unknown stage '" + words.get(0) + "'; did you mean '" + close.get(0)
-                        + "'? (stages: " + stages + ")");
+                throw new ConfigException("unknown stage '" + words.get(0) + "'; did you mean '" + close.get(0)
+                        + "'? (stages: " + String.join(", ", config.stageNames()) + ")");
             }
         }
-        return new ConfigException("this recipe has stages (" + stages + "): name one first, e.g. capstan "
-                + config.stageNames().iterator().next() + " TASK, or set default_stage");
     }
 
     /**
