@@ -107,8 +107,10 @@ final class DeployLock {
         String lock = quote(layout.lockFile());
         String attempt = "( set -C; printf '%s\\n' " + quote(holder) + " > " + lock + " ) 2>/dev/null";
         // A failed attempt with no lock file there is no one's lock: the file cannot be made (once more, for a lock
-        // released meanwhile), and that is an error, not "locked".
-        return "mkdir -p " + quote(layout.deployTo()) + " || exit 1; i=0; while ! " + attempt + "; do"
+        // released meanwhile), and that is an error, not "locked". releases/ and shared/ are made on the way, as
+        // Capistrano 3 makes them in every deploy: a first deploy needs no deploy:setup.
+        return "mkdir -p " + quote(layout.deployTo()) + " " + quote(layout.releases()) + " " + quote(layout.shared())
+                + " || exit 1; i=0; while ! " + attempt + "; do"
                 + " if [ ! -e " + lock + " ]; then " + attempt + " && break; [ -e " + lock + " ] || { echo \"cannot create "
                 + layout.lockFile().replace("\"", "") + "\" >&2; exit 1; }; fi;"
                 + " if [ $i -ge " + wait + " ]; then echo \"locked by $(cut -d' ' -f2- " + lock + " 2>/dev/null)\" >&2; exit " + LOCKED + "; fi;"

@@ -65,6 +65,18 @@ class DeployOverSshTest {
     }
 
     @Test
+    void aFirstDeployNeedsNoSetup() throws Exception {
+        DeployFixture f = fixture(cap -> cap.set("linked_dirs", List.of("log")));
+        assertThat(f.deployTo(0)).doesNotExist();
+
+        assertThat(f.run("deploy")).isNull();
+        for (int host = 0; host < 4; host++) {
+            assertThat(f.deployTo(host).resolve("current/index.html")).hasContent("v1");
+            assertThat(f.deployTo(host).resolve("shared/log")).isDirectory();
+        }
+    }
+
+    @Test
     void aFailureInUpdateCodeOnOneHostOfFourRollsBackAllFourOverSsh() throws Exception {
         DeployFixture f = fixture(cap -> { });
         assertThat(f.run("deploy:setup", "deploy")).isNull();
