@@ -34,17 +34,41 @@ final class InterruptHandler implements AutoCloseable {
         this.previousHup = previousHup;
     }
 
+    /**
+     * For the whole process, before and after a run: a signal while no task runs (the recipe compiling, the summary
+     * being written) ends capstan with exit status 1, as one during a run does, where the JVM's own handling would exit
+     * 130 or 143. Nothing runs on any server then, so there is nothing to roll back. A run's own handler replaces this
+     * one for its duration.
+     */
+    static void installForProcess(PrintStream err) {
+        SignalHandler handler = signal -> {
+            err.println();
+            err.println("capstan: " + describe(signal) + " while no task was running; nothing to roll back");
+            err.flush();
+            System.exit(1);
+        };
+        Signal.handle(INT, handler);
+        Signal.handle(TERM, handler);
+        if (Signal.handle(HUP, handler) == SignalHandler.SIG_IGN) {
+            Signal.handle(HUP, SignalHandler.SIG_IGN); // nohup
+        }
+    }
+
+    private static String describe(Signal signal) {
+        return switch (signal.getName()) {
+            case "TERM" -> "terminated (SIGTERM)";
+            case "HUP" -> "hung up (SIGHUP)";
+            default -> "interrupted";
+        };
+    }
+
     static InterruptHandler install(Engine engine, PrintStream err) {
         AtomicLong firstAt = new AtomicLong(Long.MIN_VALUE);
         SignalHandler handler = signal -> {
             long now = System.nanoTime();
             if (firstAt.compareAndSet(Long.MIN_VALUE, now)) {
                 err.println();
-                err.println("capstan: " + switch (signal.getName()) {
-                            case "TERM" -> "terminated (SIGTERM)";
-                            case "HUP" -> "hung up (SIGHUP)";
-                            default -> "interrupted";
-                        }
+                err.println("capstan: " + describe(signal)
                         + ": stopping commands and rolling back open transactions (Ctrl-C again to abort at once)");
                 engine.cancel();
             } else if (now - firstAt.get() >= SAME_REQUEST_NANOS) {

@@ -70,6 +70,7 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         readJarIndexAhead();
+        InterruptHandler.installForProcess(System.err);
         System.exit(run(args, System.out, System.err, System.getenv()));
     }
 

@@ -59,6 +59,39 @@ class InterruptTest {
         assertThat(out).contains("ROLLBACK of deploy");
     }
 
+    /** While the recipe loads no task runs and nothing can be rolled back, but the exit status is still 1, not 130. */
+    @ParameterizedTest
+    @ValueSource(strings = {"INT", "TERM"})
+    void aSignalWhileTheRecipeLoadsExitsOne(String signal, @TempDir Path dir) throws Exception {
+        Path loading = dir.resolve("loading");
+        Path recipe = Files.writeString(dir.resolve("Capfile.java"), """
+                import dev.capstan.*;
+
+                public class Capfile implements Recipe {
+                    @Override
+                    public void define(Config cap) {
+                        try {
+                            java.nio.file.Files.createFile(java.nio.file.Path.of("%s"));
+                            Thread.sleep(30_000);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                        cap.task("deploy", ctx -> { });
+                    }
+                }
+                """.formatted(loading));
+        CapstanProcess run = CapstanProcess.start(dir, recipe, List.of("deploy"));
+        capstans.add(run);
+        Process capstan = run.process();
+        waitFor(loading, capstan);
+        signal(capstan, signal);
+        assertThat(capstan.waitFor(20, TimeUnit.SECONDS)).as("capstan ended").isTrue();
+
+        assertThat(capstan.exitValue()).as(run.stderr()).isEqualTo(1);
+        assertThat(run.stderr()).contains(signal.equals("TERM") ? "terminated (SIGTERM)" : "interrupted")
+                .contains("while no task was running; nothing to roll back");
+    }
+
     @Test
     void ctrlCDuringARollbackLetsEveryHandlerFinish(@TempDir Path dir) throws Exception {
         Path slowStarted = dir.resolve("slow-started");
