@@ -79,6 +79,13 @@ public interface TaskContext {
     /** Runs {@code command} on this machine and returns its standard output; fails on a non-zero exit. */
     String runLocally(String command);
 
+    /**
+     * {@link #runLocally(String)} with options: {@code env}, {@code stdin} and {@code timeout} apply; the options that
+     * choose servers ({@code once}, {@code hosts}, {@code roles}), {@code pty} and {@code as} are refused.
+     * <pre>{@code String jar = ctx.runLocally("mvn -q package && ls target/*.jar", o -> o.timeout(Duration.ofMinutes(10)));}</pre>
+     */
+    String runLocally(String command, Consumer<CommandOptions> options);
+
     /** Invokes a task by name (relative names are looked up in the current namespace first). */
     void invoke(String task);
 

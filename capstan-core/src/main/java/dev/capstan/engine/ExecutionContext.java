@@ -6,6 +6,7 @@ import dev.capstan.CapstanException;
 import dev.capstan.CommandFailedException;
 import dev.capstan.CommandFailedException.HostFailure;
 import dev.capstan.CommandOptions;
+import dev.capstan.ConfigException;
 import dev.capstan.OnError;
 import dev.capstan.ParallelBranches;
 import dev.capstan.Server;
@@ -508,8 +509,21 @@ final class ExecutionContext implements TaskContext {
 
     @Override
     public String runLocally(String command) {
+        return runLocally(command, o -> { });
+    }
+
+    @Override
+    public String runLocally(String command, Consumer<CommandOptions> options) {
+        CommandRequest request = request(options);
+        String refused = request.once ? "once()" : !request.hosts.isEmpty() ? "hosts(...)" : !request.roles.isEmpty()
+                ? "roles(...)" : request.pty ? "pty()" : request.sudoUser != null ? "as(...)" : null;
+        if (refused != null) {
+            throw new ConfigException("runLocally runs on this machine only: " + refused + " does not apply to `"
+                    + command + "`");
+        }
         Server localhost = Server.THIS_MACHINE;
-        var outcome = engine.commands().runLocal(origin(), Command.of(command).capturing(), localhost);
+        var outcome = engine.commands().runLocal(origin(),
+                new Command(command, request.env, request.stdin, false, request.timeout, true, null), localhost);
         if (outcome.failed()) {
             List<HostFailure> failures = List.of(hostFailure(localhost, outcome.error()));
             rethrowCancelled(command, failures);

@@ -272,6 +272,25 @@ class EngineTest {
     }
 
     @Test
+    void runLocallyTakesEnvStdinAndATimeoutAndRefusesServerOptions() {
+        List<Object> seen = new ArrayList<>();
+        EngineFixture f = local(cap -> {
+            cap.task("t", ctx -> {
+                seen.add(ctx.runLocally("printf '%s %s' \"$GREETING\" \"$(cat)\"", o -> o.env("GREETING", "hi").stdin("there")));
+                seen.add(ctx.runLocally("echo quick", o -> o.timeout(Duration.ofMinutes(1))).strip());
+            });
+            cap.task("slow", ctx -> ctx.runLocally("sleep 30", o -> o.timeout(Duration.ofMillis(200))));
+            cap.task("elsewhere", ctx -> ctx.runLocally("true", o -> o.hosts("alpha")));
+        });
+        f.run("t");
+        assertThat(seen).containsExactly("hi there", "quick");
+        assertThatThrownBy(() -> f.run("slow")).isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining("`sleep 30` on localhost timed out after 200 ms");
+        assertThatThrownBy(() -> f.run("elsewhere")).isInstanceOf(ConfigException.class)
+                .hasMessage("runLocally runs on this machine only: hosts(...) does not apply to `true`");
+    }
+
+    @Test
     void onErrorContinueDropsFailedHostsForTheRestOfTheTask() {
         List<List<String>> remaining = new ArrayList<>();
         EngineFixture f = local(cap -> cap.task("t", o -> o.onError(OnError.CONTINUE), ctx -> {
