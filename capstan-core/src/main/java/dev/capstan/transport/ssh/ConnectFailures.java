@@ -69,7 +69,8 @@ final class ConnectFailures {
         }
         if (noMoreAuthMethods(error)) {
             return new TransportException(server, Reason.AUTH, "authentication failed for " + target.user() + "@"
-                    + target.address() + via(target) + ": the server accepted none of " + offered(target), error);
+                    + target.address() + via(target) + ": the server accepted none of " + offered(target)
+                    + untried(session.getAttribute(SignedFirstLogin.SERVER_METHODS)), error);
         }
         if (target.jump() != null && !session.isAuthenticated() && session.getServerKey() == null) {
             // Behind a jump host the TCP connect always succeeds locally; a tunnel that closes before the key
@@ -95,6 +96,31 @@ final class ConnectFailures {
             methods.add("password (ssh_password)");
         }
         return String.join(", ", methods);
+    }
+
+    /**
+     * What the server would have taken that capstan did not try, as OpenSSH's "Permission denied (publickey,password)"
+     * tells: nothing when it takes no other method, a hint when it takes a password and none is set.
+     */
+    private String untried(List<String> serverMethods) {
+        if (serverMethods == null) {
+            return "";
+        }
+        List<String> untried = new ArrayList<>();
+        for (String method : serverMethods) {
+            boolean tried = method.equals("publickey")
+                    || passwordSet && (method.equals("password") || method.equals("keyboard-interactive"));
+            if (!tried) {
+                untried.add(method);
+            }
+        }
+        if (untried.isEmpty()) {
+            return "";
+        }
+        boolean passwordWouldDo = !passwordSet
+                && (untried.contains("password") || untried.contains("keyboard-interactive"));
+        return "; it " + (serverMethods.contains("publickey") ? "also " : "only ") + "takes " + String.join(", ", untried)
+                + (passwordWouldDo ? " (set the secret ssh_password to log in with a password)" : "");
     }
 
     private static String via(SshTarget target) {

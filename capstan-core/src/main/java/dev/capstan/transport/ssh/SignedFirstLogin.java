@@ -52,6 +52,11 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
     static final AttributeKey<IntSupplier> CHANNELS_WANTED = new AttributeKey<>();
     /** The exec channels opened in the flight of the signed login, set on a session that logged in with them. */
     static final AttributeKey<List<ExecChannel>> FIRST_CHANNELS = new AttributeKey<>();
+    /**
+     * The methods the server last said can continue a login (RFC 4252 section 5.1), set on a session whose login
+     * was refused, so that the failure can name what the server would take.
+     */
+    static final AttributeKey<List<String>> SERVER_METHODS = new AttributeKey<>();
     /** OpenSSH's default MaxSessions: more opens in one flight would be refused by a default sshd. */
     static final int MAX_FIRST_CHANNELS = 10;
 
@@ -121,6 +126,15 @@ final class SignedFirstLogin extends AbstractUserAuthServiceFactory {
                 }
             }
             super.processUserAuth(cmd, buffer, authFuture);
+        }
+
+        /** Called after each refusal, with the server's methods read; keeps them for the failure's message. */
+        @Override
+        protected void tryNext(int cmd, AuthFuture authFuture) throws Exception {
+            if (serverMethods != null) {
+                getClientSession().setAttribute(SERVER_METHODS, List.copyOf(serverMethods));
+            }
+            super.tryNext(cmd, authFuture);
         }
 
         private static int channelsWanted(ClientSession session) {

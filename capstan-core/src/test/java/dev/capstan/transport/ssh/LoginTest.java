@@ -221,6 +221,24 @@ class LoginTest {
     }
 
     @Test
+    void aRefusedLoginNamesThePasswordTheServerWouldTakeWhenNoneIsSet() throws Exception {
+        ClientKey other = ClientKey.generate(home.resolve("other"));
+        SshTestHost.Options options = SshTestHost.Options.defaults().withPassword("hunter2").withAuthorizedKey(other);
+        try (SshTestFleet guarded = SshTestFleet.start(1, options)) {
+            SshSettings keyOnly = Fixtures.forFleet(guarded, home)
+                    .set("ssh_identity", fleet.identityFile().toString()).settings(); // a key this host does not accept
+            try (SshTransport ssh = new SshTransport(keyOnly, EventSink.NONE, PassphrasePrompt.NONE)) {
+                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(
+                        Fixtures.server(guarded.host(0)), Command.of("true"), OutputListener.IGNORE));
+
+                assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+                assertThat(e.getMessage()).endsWith("the server accepted none of publickey (" + fleet.identityFile()
+                        + "); it also takes password (set the secret ssh_password to log in with a password)");
+            }
+        }
+    }
+
+    @Test
     void logsInWithThePasswordWhenOneIsSet() throws Exception {
         ClientKey other = ClientKey.generate(home.resolve("other"));
         SshTestHost.Options options = SshTestHost.Options.defaults().withPassword("hunter2").withAuthorizedKey(other);
