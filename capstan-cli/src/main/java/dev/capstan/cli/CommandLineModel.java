@@ -56,7 +56,7 @@ final class CommandLineModel {
 
         // Path::of as the converter: picocli's own (for Java 5) finds Paths.get reflectively, ~2 ms of every start
         spec.addOption(option(inherited("-f", "--file").paramLabel("FILE").type(Path.class).converters(Path::of)
-                .defaultValue("Capfile.java").description("The recipe (default: ${DEFAULT-VALUE})."),
+                .defaultValue(Main.DEFAULT_RECIPE).description("The recipe (default: ${DEFAULT-VALUE})."),
                 () -> main.file, v -> main.file = (Path) v));
         spec.addOption(option(OptionSpec.builder("-T", "--tasks").type(boolean.class)
                 .description("List the documented tasks."), () -> main.listTasks, v -> main.listTasks = (Boolean) v));

@@ -5,7 +5,10 @@ import dev.capstan.cli.recipe.RecipeLoader;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code capstan exec 'uptime' --roles web}: one ad hoc command on the selected servers of the recipe. */
+/**
+ * {@code capstan exec 'uptime' --roles web}: one ad hoc command on the selected servers of the recipe; with
+ * {@code --hosts} it needs no recipe.
+ */
 final class ExecCommand implements Callable<Integer> {
     private final Main main;
     String command;
@@ -26,7 +29,7 @@ final class ExecCommand implements Callable<Integer> {
             if (command.isBlank()) {
                 throw new ConfigException("exec: the command is empty");
             }
-            RecipeLoader.Loaded loaded = main.loadRecipe(words);
+            RecipeLoader.Loaded loaded = main.loadRecipeForAdHocHosts(words);
             if (!loaded.tasks().isEmpty()) {
                 throw new ConfigException("exec takes no tasks; '" + String.join(" ", loaded.tasks()) + "' before it is"
                         + " not a stage of the recipe (capstan exec --help lists what it takes)");

@@ -41,6 +41,9 @@ public final class Main implements Callable<Integer> {
     static final int FAILED = 1;
     static final int USAGE = 2;
 
+    /** The recipe {@code -f} names when it is not given. */
+    static final String DEFAULT_RECIPE = "Capfile.java";
+
     Path file;
     boolean listTasks;
     String explain;
@@ -144,6 +147,22 @@ public final class Main implements Callable<Integer> {
 
     RecipeLoader.Loaded loadRecipe(List<String> words) {
         return loadRecipe(words, true);
+    }
+
+    /**
+     * For {@code exec}: the recipe, or, when {@code --hosts} (or HOSTS) names the servers and there is no
+     * {@code Capfile.java} here, none at all, as an ad hoc command in Ansible needs no playbook.
+     */
+    RecipeLoader.Loaded loadRecipeForAdHocHosts(List<String> words) {
+        if (file.equals(Path.of(DEFAULT_RECIPE)) && !Files.exists(file)) {
+            if (pick(hosts, "HOSTS").isEmpty()) {
+                throw new ConfigException("exec: no " + DEFAULT_RECIPE + " here to take the servers from; name them"
+                        + " with --hosts (capstan exec --hosts web1,web2 'uptime'), or the recipe with -f FILE");
+            }
+            return RecipeLoader.load(cap -> { }, origin(), assignments("-S", earlyVariables),
+                    assignments("-s", lateVariables), words, true);
+        }
+        return loadRecipe(words);
     }
 
     private RecipeLoader.Loaded loadRecipe(List<String> words, boolean stageNeeded) {

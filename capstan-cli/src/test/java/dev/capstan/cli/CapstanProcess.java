@@ -20,7 +20,7 @@ record CapstanProcess(Process process, Path out, Path err) implements AutoClosea
         return start(dir, List.of(), all);
     }
 
-    /** capstan with these JVM options ({@code -Djava.io.tmpdir=...}) and command-line arguments. */
+    /** capstan, run in {@code dir}, with these JVM options ({@code -Djava.io.tmpdir=...}) and command-line arguments. */
     static CapstanProcess start(Path dir, List<String> jvmOptions, List<String> arguments) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         // Through env --default-signal: a build started in the background of a non-interactive shell (nohup,
@@ -30,7 +30,7 @@ record CapstanProcess(Process process, Path out, Path err) implements AutoClosea
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.capstan.cli.Main"));
         command.addAll(arguments);
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Path out = Files.createTempFile(dir, "capstan-", ".out");

@@ -1,0 +1,39 @@
+package dev.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.capstan.testkit.SshTestFleet;
+import dev.capstan.testkit.SshTestHost;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code capstan exec} where there is no recipe: the servers named with {@code --hosts}, as Ansible's ad hoc commands. */
+class AdHocExecTest {
+
+    @Test
+    void execWithHostsNeedsNoRecipe(@TempDir Path dir) throws Exception {
+        try (SshTestFleet fleet = SshTestFleet.start(2)) {
+            String hosts = String.join(",", fleet.hosts().stream().map(SshTestHost::spec).toList());
+            List<String> arguments = new ArrayList<>(List.of("--log", "none", "exec", "--hosts", hosts,
+                    "-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
+                    "-s", "ssh_config=none", "echo answer-$((6 * 7))"));
+            try (CapstanProcess run = CapstanProcess.start(dir, List.of(), arguments)) {
+                assertThat(run.exitWithin(60)).as(run.stderr()).isZero();
+                assertThat(run.stdout().lines().filter(line -> line.endsWith("│ answer-42"))).hasSize(2);
+                assertThat(run.stdout()).contains("hosts: 2 ok");
+            }
+        }
+    }
+
+    @Test
+    void execWithoutHostsOrRecipeSaysHowToNameThem(@TempDir Path dir) throws Exception {
+        try (CapstanProcess run = CapstanProcess.start(dir, List.of(), List.of("--log", "none", "exec", "uptime"))) {
+            assertThat(run.exitWithin(60)).isEqualTo(2);
+            assertThat(run.stderr()).isEqualTo("capstan: exec: no Capfile.java here to take the servers from; name them"
+                    + " with --hosts (capstan exec --hosts web1,web2 'uptime'), or the recipe with -f FILE\n");
+        }
+    }
+}
