@@ -100,7 +100,8 @@ final class CommandLineModel {
         CommandLine commandLine = new CommandLine(spec, FACTORY);
         ExecCommand exec = new ExecCommand(main);
         CommandSpec execSpec = subcommand(exec, "Run one shell command on the selected servers (all unless --hosts/--roles);"
-                + " a stage may come first: capstan production exec 'uptime'.");
+                + " a stage may come first: capstan production exec 'uptime'. With --hosts and no Capfile.java here,"
+                + " no recipe is needed.");
         execSpec.addPositional(positional(PositionalParamSpec.builder().paramLabel("COMMAND").arity("1").required(true)
                 .type(String.class).description("The shell command."), () -> exec.command, v -> exec.command = (String) v));
         commandLine.addSubcommand("exec", new CommandLine(execSpec, FACTORY));
