@@ -108,6 +108,9 @@ final class ConnectFailures {
         }
         List<String> untried = new ArrayList<>();
         for (String method : serverMethods) {
+            if (!method.matches("[A-Za-z0-9@._-]{1,64}")) {
+                continue; // the server's words, printed: nothing that could be a terminal's escape sequence
+            }
             boolean tried = method.equals("publickey")
                     || passwordSet && (method.equals("password") || method.equals("keyboard-interactive"));
             if (!tried) {
