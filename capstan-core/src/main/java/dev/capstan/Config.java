@@ -22,6 +22,23 @@ public interface Config extends Scope {
     void secret(String name, Object value);
 
     /**
+     * Declares a variable asked on the terminal when it is first fetched, as Capistrano's {@code ask}: the prompt
+     * shows the default, and an empty answer takes it. Without a terminal (CI) the default is taken, and with no
+     * default the fetch fails, naming {@code -s NAME=VALUE}, which answers the question in advance.
+     * <pre>{@code cap.ask("branch", "main");   // "branch [main]: " when a task first fetches it}</pre>
+     *
+     * @param defaultValue the answer when none is typed, or null for none
+     */
+    void ask(String name, String defaultValue);
+
+    /**
+     * {@link #ask} for a secret: the answer is not shown as it is typed, has no default, and is masked in every
+     * output and log, as a {@link #secret} is.
+     * <pre>{@code cap.askSecret("db_password");}</pre>
+     */
+    void askSecret(String name);
+
+    /**
      * The value of a variable, typed by the caller; an unset variable is an error naming it. Passing a
      * fetched value straight to {@code set}, name its type, or Java picks the lazy overload:
      * {@code cap.set("repository", cap.<String>fetch("app_dir"))}.

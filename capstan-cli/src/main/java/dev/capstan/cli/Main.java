@@ -168,7 +168,7 @@ public final class Main implements Callable<Integer> {
     private RecipeLoader.Loaded loadRecipe(List<String> words, boolean stageNeeded) {
         Recipe recipe = RecipeCompiler.withDefaultCache(environment).load(file);
         return RecipeLoader.load(recipe, origin(), assignments("-S", earlyVariables),
-                assignments("-s", lateVariables), words, stageNeeded);
+                assignments("-s", lateVariables), words, stageNeeded, TerminalQuestions::ask);
     }
 
     private static List<Map.Entry<String, Object>> assignments(String option, List<String> raw) {
@@ -189,7 +189,8 @@ public final class Main implements Callable<Integer> {
             int status;
             String error = null;
             // key passphrases and the sudo password are asked the same way, with the status line held
-            PassphrasePrompt askOnTerminal = prompt -> output.aside(() -> RemoteTransportFactory.askSecret(prompt));
+            PassphrasePrompt askOnTerminal = prompt -> output.aside(() -> TerminalQuestions.askSecret(prompt));
+            config.answerQuestionsWith((prompt, echo) -> output.aside(() -> TerminalQuestions.ask(prompt, echo)));
             try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink(), askOnTerminal),
                     output.sink(), askOnTerminal::passphrase);
                  InterruptHandler interrupts = InterruptHandler.install(engine, err)) {

@@ -6,7 +6,6 @@ import dev.capstan.transport.Transport;
 import dev.capstan.transport.ssh.PassphrasePrompt;
 import dev.capstan.transport.ssh.SshSettings;
 import dev.capstan.transport.ssh.SshTransport;
-import java.io.Console;
 import java.util.function.Supplier;
 
 /** Creates the SSH transport from the recipe's variables, on first use. */
@@ -17,12 +16,6 @@ final class RemoteTransportFactory {
     /** @param passphrases asks for the passphrase of an encrypted key (the console holds its status line meanwhile) */
     static Supplier<Transport> forConfig(Configuration config, EventSink events, PassphrasePrompt passphrases) {
         return () -> new SshTransport(SshSettings.from(config.variables()::get), events, passphrases);
-    }
-
-    /** Asks on the terminal, without echo; without a terminal there is no one to ask. */
-    static char[] askSecret(String prompt) {
-        Console console = System.console();
-        return console == null ? null : console.readPassword("%s", prompt);
     }
 
 }

@@ -394,6 +394,27 @@ class MainTest {
     }
 
     @Test
+    void withoutATerminalAnAskedVariableTakesItsDefaultOrNamesMinusS() throws IOException {
+        Path out = dir.resolve("asked");
+        Path file = recipe(LOCAL_FLEET + """
+                        cap.ask("branch", "main");
+                        cap.ask("ticket", null);
+                        cap.task("show", ctx -> ctx.run("echo " + ctx.fetch("branch") + " >> %s", o -> o.once()));
+                        cap.task("file", ctx -> ctx.run("echo " + ctx.<String>fetch("ticket") + " >> %s", o -> o.once()));
+                """.formatted(out, out));
+        CliRun show = capstan(file, "show");
+        assertThat(show.status()).as(show.err()).isZero();
+        CliRun answered = capstan(file, "file", "-s", "ticket=OPS-7");
+        assertThat(answered.status()).as(answered.err()).isZero();
+        assertThat(Files.readAllLines(out)).containsExactly("main", "OPS-7");
+
+        CliRun unanswered = capstan(file, "file");
+        assertThat(unanswered.status()).isEqualTo(2);
+        assertThat(unanswered.err()).contains("capstan: variable 'ticket' is asked on the terminal, and there is none:"
+                + " give it with -s ticket=VALUE (Capfile.java:");
+    }
+
+    @Test
     void execRunsOneAdHocCommandOnTheSelectedServers() throws IOException {
         Path out = dir.resolve("exec");
         Path file = recipe(LOCAL_FLEET);

@@ -33,6 +33,7 @@ public final class Configuration implements Config {
     private static final Pattern TASK_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
 
     private final Variables variables = new Variables();
+    private volatile Questions questions = Questions.NONE;
     private final Map<String, Server> servers = new LinkedHashMap<>();
     /** Roles declared with {@link #role}, also those no server plays. */
     private final Set<String> declaredRoles = new LinkedHashSet<>();
@@ -89,6 +90,37 @@ public final class Configuration implements Config {
     public void secret(String name, Object value) {
         variables.secret(name, value);
         servers.values().forEach(server -> variables.holdIfSecret(name, server.properties().get(name)));
+    }
+
+    @Override
+    public void ask(String name, String defaultValue) {
+        Variables.validName(name);
+        variables.setLazy(name, () -> answer(name, defaultValue == null ? ": " : " [" + defaultValue + "]: ", true,
+                defaultValue));
+    }
+
+    @Override
+    public void askSecret(String name) {
+        Variables.validName(name);
+        variables.secretLazy(name, () -> answer(name, " (not shown): ", false, null));
+    }
+
+    /** Who answers {@link #ask}: no one until the command line sets its terminal. */
+    public void answerQuestionsWith(Questions asker) {
+        questions = asker;
+    }
+
+    private String answer(String name, String promptEnd, boolean echo, String defaultValue) {
+        String answer = questions.ask(name + promptEnd, echo);
+        if (answer != null && !answer.isBlank()) {
+            return echo ? answer.strip() : answer;
+        }
+        if (defaultValue != null) {
+            return defaultValue;
+        }
+        throw new ConfigException(answer == null
+                ? "variable '" + name + "' is asked on the terminal, and there is none: give it with -s " + name + "=VALUE"
+                : "no answer for '" + name + "', and it has no default");
     }
 
     @Override

@@ -84,6 +84,12 @@ public final class Variables {
         set(name, value);
     }
 
+    /** A secret computed on first fetch; masked from then on. */
+    public void secretLazy(String name, Supplier<?> value) {
+        secrets.add(validName(name));
+        setLazy(name, value);
+    }
+
     private void put(String name, Slot slot) {
         Slot old = slots.put(validName(name), slot);
         if (isSecret(name)) {

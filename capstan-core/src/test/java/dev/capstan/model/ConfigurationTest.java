@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.capstan.ConfigException;
 import dev.capstan.Server;
 import dev.capstan.UnknownTaskException;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ConfigurationTest {
@@ -21,6 +23,53 @@ class ConfigurationTest {
         assertThat(web1.roles()).containsExactly("web", "app", "db");
         assertThat(web1.flag("primary")).isTrue();
         assertThat(config.roles()).containsExactly("web", "app", "db", "daemon");
+    }
+
+    @Test
+    void anAskedVariableIsAskedOnceOnFirstFetchAndTakesItsDefaultOnAnEmptyAnswer() {
+        List<String> asked = new ArrayList<>();
+        List<String> answers = new ArrayList<>(List.of(" feature/x \n", ""));
+        Configuration config = new Configuration();
+        config.answerQuestionsWith((prompt, echo) -> {
+            asked.add(prompt + (echo ? "" : " (no echo)"));
+            return answers.remove(0);
+        });
+        config.ask("branch", "main");
+        config.ask("tag", "v1");
+        assertThat(asked).isEmpty();
+
+        assertThat(config.<String>fetch("branch")).isEqualTo("feature/x");
+        assertThat(config.<String>fetch("branch")).isEqualTo("feature/x");
+        assertThat(config.<String>fetch("tag")).isEqualTo("v1");
+        assertThat(asked).containsExactly("branch [main]: ", "tag [v1]: ");
+    }
+
+    @Test
+    void withNoOneToAskTheDefaultIsTakenOrTheFetchNamesMinusS() {
+        Configuration config = new Configuration();
+        config.ask("branch", "main");
+        config.ask("ticket", null);
+        assertThat(config.<String>fetch("branch")).isEqualTo("main");
+        assertThatThrownBy(() -> config.fetch("ticket")).isInstanceOf(ConfigException.class)
+                .hasMessage("variable 'ticket' is asked on the terminal, and there is none: give it with -s ticket=VALUE");
+        config.set("ticket", "OPS-7"); // -s, after the recipe
+        assertThat(config.<String>fetch("ticket")).isEqualTo("OPS-7");
+    }
+
+    @Test
+    void anAskedSecretIsNotEchoedAndIsMaskedOnceAnswered() {
+        List<Boolean> echoed = new ArrayList<>();
+        Configuration config = new Configuration();
+        config.answerQuestionsWith((prompt, echo) -> {
+            echoed.add(echo);
+            return "s3cr3t pass";
+        });
+        config.askSecret("db_password");
+        assertThat(config.variables().secretValues()).doesNotContain("s3cr3t pass");
+
+        assertThat(config.<String>fetch("db_password")).isEqualTo("s3cr3t pass");
+        assertThat(echoed).containsExactly(false);
+        assertThat(config.variables().secretValues()).contains("s3cr3t pass");
     }
 
     @Test

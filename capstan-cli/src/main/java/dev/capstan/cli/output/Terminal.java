@@ -41,7 +41,8 @@ public record Terminal(boolean interactive, boolean colour, int width) {
         return new Terminal(true, !environment.containsKey("NO_COLOR"), columns(environment.get("COLUMNS")));
     }
 
-    private static boolean consoleIsTerminal() {
+    /** Whether the JVM has a console and it is a terminal (from JDK 22 a console may stand for a pipe). */
+    public static boolean consoleIsTerminal() {
         Console console = System.console();
         if (console == null) {
             return false;

@@ -7,6 +7,7 @@ import dev.capstan.UnknownTaskException;
 import dev.capstan.event.EventSink;
 import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
+import dev.capstan.model.Questions;
 import dev.capstan.model.TaskNames;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,15 @@ public final class RecipeLoader {
      */
     public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,
                               List<Map.Entry<String, Object>> late, List<String> words, boolean stageNeeded) {
+        return load(recipe, origin, early, late, words, stageNeeded, Questions.NONE);
+    }
+
+    /** @param questions answers {@code cap.ask} for a variable the recipe fetches while it loads */
+    public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,
+                              List<Map.Entry<String, Object>> late, List<String> words, boolean stageNeeded,
+                              Questions questions) {
         Configuration config = new Configuration();
+        config.answerQuestionsWith(questions);
         SecretMasking secrets = new SecretMasking(EventSink.NONE, config.variables()::secretValues);
         try {
             early.forEach(e -> config.set(e.getKey(), e.getValue()));
