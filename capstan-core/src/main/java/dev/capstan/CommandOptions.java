@@ -31,4 +31,12 @@ public interface CommandOptions {
 
     /** For {@code sudo}: run as this user instead of root. */
     CommandOptions as(String user);
+
+    /**
+     * Run the command in {@code directory}, as Capistrano's {@code within} and Ansible's {@code chdir} do; where it
+     * does not exist the command fails (a {@code test} is false) and its error names the directory. With {@code sudo}
+     * the change of directory is sudo's too. What runs, and what output shows, is {@code cd 'DIR' || exit; COMMAND}:
+     * <pre>{@code ctx.run("./bin/migrate", o -> o.within(releasePath).once());}</pre>
+     */
+    CommandOptions within(String directory);
 }

@@ -80,8 +80,9 @@ public interface TaskContext {
     String runLocally(String command);
 
     /**
-     * {@link #runLocally(String)} with options: {@code env}, {@code stdin} and {@code timeout} apply; the options that
-     * choose servers ({@code once}, {@code hosts}, {@code roles}), {@code pty} and {@code as} are refused.
+     * {@link #runLocally(String)} with options: {@code env}, {@code stdin}, {@code timeout} and {@code within} apply;
+     * the options that choose servers ({@code once}, {@code hosts}, {@code roles}), {@code pty} and {@code as} are
+     * refused.
      * <pre>{@code String jar = ctx.runLocally("mvn -q package && ls target/*.jar", o -> o.timeout(Duration.ofMinutes(10)));}</pre>
      */
     String runLocally(String command, Consumer<CommandOptions> options);

@@ -2,6 +2,7 @@ package dev.capstan.engine;
 
 import dev.capstan.CommandOptions;
 import dev.capstan.ConfigException;
+import dev.capstan.Shell;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ final class CommandRequest implements CommandOptions {
     byte[] stdin;
     Duration timeout;
     String sudoUser;
+    String directory;
     dev.capstan.transport.Prompt prompt;
 
     @Override
@@ -74,5 +76,19 @@ final class CommandRequest implements CommandOptions {
     public CommandOptions as(String user) {
         sudoUser = user;
         return this;
+    }
+
+    @Override
+    public CommandOptions within(String directory) {
+        if (directory == null || directory.isBlank()) {
+            throw new ConfigException("within: the directory is empty");
+        }
+        this.directory = directory;
+        return this;
+    }
+
+    /** {@code line} run in the directory of {@link #within}, if one was given: one line, whatever {@code line} holds. */
+    String inDirectory(String line) {
+        return directory == null ? line : "cd " + Shell.quote(directory) + " || exit; " + line;
     }
 }

@@ -229,7 +229,8 @@ final class ExecutionContext implements TaskContext {
         CommandRequest request = request(options);
         request.pty = true;
         request.prompt = engine.sudo().answer();
-        String line = Sudo.line(command, request.sudoUser);
+        String line = Sudo.line(request.inDirectory(command), request.sudoUser);
+        request.directory = null; // changed to by sudo's shell, above
         execute(line, server -> line, request, false);
     }
 
@@ -294,8 +295,8 @@ final class ExecutionContext implements TaskContext {
                 () -> display != null ? display : "command built per server");
         List<Job> jobs = new ArrayList<>(servers.size());
         for (Server server : servers) {
-            jobs.add(new Job(server, new Command(command.apply(server), request.env, request.stdin, request.pty, request.timeout, capture,
-                    request.prompt)));
+            jobs.add(new Job(server, new Command(request.inDirectory(command.apply(server)), request.env, request.stdin,
+                    request.pty, request.timeout, capture, request.prompt)));
         }
         return jobs;
     }
@@ -522,16 +523,17 @@ final class ExecutionContext implements TaskContext {
                     + command + "`");
         }
         Server localhost = Server.THIS_MACHINE;
+        String line = request.inDirectory(command);
         var outcome = engine.commands().runLocal(origin(),
-                new Command(command, request.env, request.stdin, false, request.timeout, true, null), localhost);
+                new Command(line, request.env, request.stdin, false, request.timeout, true, null), localhost);
         if (outcome.failed()) {
             List<HostFailure> failures = List.of(hostFailure(localhost, outcome.error()));
-            rethrowCancelled(command, failures);
-            throw commandFailed(command, failures);
+            rethrowCancelled(line, failures);
+            throw commandFailed(line, failures);
         }
         CommandResult r = outcome.value();
         if (!r.succeeded()) {
-            throw commandFailed(command,
+            throw commandFailed(line,
                     List.of(new HostFailure(localhost, r.exitStatus(), "exit status " + r.exitStatus(), r.stderrTail())));
         }
         return r.stdout();

@@ -7,6 +7,7 @@ import dev.capstan.CommandFailedException;
 import dev.capstan.ConfigException;
 import dev.capstan.OnError;
 import dev.capstan.Server;
+import dev.capstan.Shell;
 import dev.capstan.UnknownTaskException;
 import dev.capstan.event.Event;
 import java.nio.file.Files;
@@ -288,6 +289,32 @@ class EngineTest {
                 .hasMessageContaining("`sleep 30` on localhost timed out after 200 ms");
         assertThatThrownBy(() -> f.run("elsewhere")).isInstanceOf(ConfigException.class)
                 .hasMessage("runLocally runs on this machine only: hosts(...) does not apply to `true`");
+    }
+
+    @Test
+    void withinRunsTheCommandInTheDirectoryAndFailsWhereItIsMissing(@TempDir Path dir) throws Exception {
+        Path app = Files.createDirectories(dir.resolve("app dir"));
+        Files.writeString(app.resolve("marker"), "x");
+        List<Object> seen = new ArrayList<>();
+        EngineFixture f = local(cap -> {
+            cap.task("t", ctx -> {
+                seen.add(ctx.capture("pwd", o -> o.within(app.toString())));
+                seen.add(ctx.test("test -f marker", o -> o.within(app.toString())));
+                seen.add(ctx.test("test -f marker", o -> o.within(dir.resolve("missing").toString())));
+                seen.add(ctx.runLocally("pwd; cd /", o -> o.within(app.toString())).strip());
+                ctx.run("pwd > seen", o -> o.within(app.toString()).once());
+            });
+            cap.task("missing", ctx -> ctx.run("touch " + dir.resolve("created"), o -> o.within(dir.resolve("missing").toString())));
+        });
+        f.run("t");
+        assertThat(seen).containsExactly(app.toString(), true, false, app.toString());
+        assertThat(app.resolve("seen")).hasContent(app + "\n");
+        assertThat(f.events.of(Event.CommandStarted.class)).last().extracting(Event.CommandStarted::line)
+                .isEqualTo("cd " + Shell.quote(app.toString()) + " || exit; pwd > seen");
+
+        assertThatThrownBy(() -> f.run("missing")).isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining(dir.resolve("missing").toString());
+        assertThat(dir.resolve("created")).doesNotExist();
     }
 
     @Test
@@ -620,12 +647,15 @@ class EngineTest {
             cap.task("t", ctx -> {
                 ctx.sudo("systemctl restart shop");
                 ctx.sudo("touch /srv/x", o -> o.as("www-data"));
+                ctx.sudo("./reload", o -> o.within("/root/app"));
             });
         });
         f.dryRun("t");
         assertThat(f.events.commands()).containsExactly(
                 "sudo -p '[capstan] sudo password: ' -- sh -c 'systemctl restart shop'",
-                "sudo -p '[capstan] sudo password: ' -u www-data -- sh -c 'touch /srv/x'");
+                "sudo -p '[capstan] sudo password: ' -u www-data -- sh -c 'touch /srv/x'",
+                // the directory is changed to as root: it may be root's alone
+                "sudo -p '[capstan] sudo password: ' -- sh -c 'cd /root/app || exit; ./reload'");
     }
 
     @Test
