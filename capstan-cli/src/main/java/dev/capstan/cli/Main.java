@@ -188,7 +188,7 @@ public final class Main implements Callable<Integer> {
                 json, secrets::mask, Clock.systemUTC())) {
             int status;
             String error = null;
-            // key passphrases and the sudo password are asked the same way, with the status line held
+            // key passphrases, the sudo password and cap.ask variables are asked the same way, with the status line held
             PassphrasePrompt askOnTerminal = prompt -> output.aside(() -> TerminalQuestions.askSecret(prompt));
             config.answerQuestionsWith((prompt, echo) -> output.aside(() -> TerminalQuestions.ask(prompt, echo)));
             try (Engine engine = new Engine(config, options, RemoteTransportFactory.forConfig(config, output.sink(), askOnTerminal),

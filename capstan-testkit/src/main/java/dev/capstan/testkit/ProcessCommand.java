@@ -27,6 +27,8 @@ final class ProcessCommand implements Command {
     private final Path home;
     private final Consumer<ProcessCommand> onEnd;
     private final AtomicBoolean ended = new AtomicBoolean();
+    /** Whether the process goes on when its channel closes (OpenSSH's way): ended then only by {@link #kill}. */
+    private volatile boolean outlivesChannel;
 
     private InputStream in;
     private OutputStream out;
@@ -47,6 +49,11 @@ final class ProcessCommand implements Command {
 
     static ProcessCommand exec(String commandLine, Path home, Consumer<ProcessCommand> onEnd) {
         return new ProcessCommand(List.of("/bin/sh", "-c", commandLine), home, onEnd);
+    }
+
+    /** Lets the process go on when its channel closes, as OpenSSH does for a command without a pty. */
+    void outliveChannel() {
+        outlivesChannel = true;
     }
 
     static ProcessCommand shell(Path home, Consumer<ProcessCommand> onEnd) {
@@ -109,7 +116,7 @@ final class ProcessCommand implements Command {
     @Override
     public void destroy(ChannelSession channel) {
         // After a normal exit, leave alone what the command started in the background ("nohup x &"), like sshd.
-        if (!ended.get()) {
+        if (!ended.get() && !outlivesChannel) {
             kill();
         }
     }

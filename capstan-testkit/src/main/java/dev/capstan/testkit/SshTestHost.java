@@ -102,9 +102,11 @@ public final class SshTestHost implements AutoCloseable {
      *                                 all three
      * @param hostCertificate          whether the host also presents an OpenSSH certificate for its ed25519 key,
      *                                 signed by a certificate authority of its own ({@link SshTestHost#hostCertificate()})
+     * @param refuseSignals            as OpenSSH for a root login: a {@code signal} request is refused, and a command
+     *                                 outlives its channel (it is ended when the host stops)
      */
     public record Options(String name, int maxChannelsPerConnection, boolean allowPassword, String password, Path root,
-            ClientKey authorizedKey, List<String> extraHostKeyTypes, boolean hostCertificate) {
+            ClientKey authorizedKey, List<String> extraHostKeyTypes, boolean hostCertificate, boolean refuseSignals) {
 
         public Options {
             if (maxChannelsPerConnection < 0) {
@@ -119,7 +121,7 @@ public final class SshTestHost implements AutoCloseable {
         /** The options of a host with only its ed25519 host key and no certificate. */
         public Options(String name, int maxChannelsPerConnection, boolean allowPassword, String password, Path root,
                 ClientKey authorizedKey) {
-            this(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey, List.of(), false);
+            this(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey, List.of(), false, false);
         }
 
         /** @return no name, unlimited channels, key authentication only, a temporary root, the shared key */
@@ -130,43 +132,49 @@ public final class SshTestHost implements AutoCloseable {
         /** @param name the host name; {@code null} for {@code "sandbox-" + port} */
         public Options withName(String name) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate);
+                    extraHostKeyTypes, hostCertificate, refuseSignals);
         }
 
         /** @param max the most session channels open at once per connection; 0 for unlimited */
         public Options withMaxChannels(int max) {
             return new Options(name, max, allowPassword, password, root, authorizedKey, extraHostKeyTypes,
-                    hostCertificate);
+                    hostCertificate, refuseSignals);
         }
 
         /** @param password enables password authentication with this password; {@code null} disables it */
         public Options withPassword(String password) {
             return new Options(name, maxChannelsPerConnection, password != null, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate);
+                    extraHostKeyTypes, hostCertificate, refuseSignals);
         }
 
         /** @param root the host's directory; {@code null} for a fresh temporary one */
         public Options withRoot(Path root) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate);
+                    extraHostKeyTypes, hostCertificate, refuseSignals);
         }
 
         /** @param key the client key allowed in; {@code null} for {@link ClientKey#shared()} */
         public Options withAuthorizedKey(ClientKey key) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, key, extraHostKeyTypes,
-                    hostCertificate);
+                    hostCertificate, refuseSignals);
         }
 
         /** @param types host key types besides ed25519, e.g. {@code "ecdsa-sha2-nistp256"}, {@code "ssh-rsa"} */
         public Options withExtraHostKeys(String... types) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    List.of(types), hostCertificate);
+                    List.of(types), hostCertificate, refuseSignals);
+        }
+
+        /** Refuses {@code signal} requests and lets commands outlive their channels, as OpenSSH does for root. */
+        public Options withRefusedSignals() {
+            return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
+                    extraHostKeyTypes, hostCertificate, true);
         }
 
         /** @param certificate whether the host presents a certificate for its ed25519 host key */
         public Options withHostCertificate(boolean certificate) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, certificate);
+                    extraHostKeyTypes, certificate, refuseSignals);
         }
     }
 
@@ -257,14 +265,20 @@ public final class SshTestHost implements AutoCloseable {
         server.setServiceFactories(List.of(
                 ServerUserAuthServiceFactory.INSTANCE,
                 new ChannelLimitingConnectionServiceFactory(options.maxChannelsPerConnection())));
-        server.setChannelFactories(List.of(ChannelSessionFactory.INSTANCE, DirectTcpipFactory.INSTANCE));
+        server.setChannelFactories(List.of(
+                options.refuseSignals() ? SignalRefusingSessions.INSTANCE : ChannelSessionFactory.INSTANCE,
+                DirectTcpipFactory.INSTANCE));
         server.setForwardingFilter(ForwardingFilter.asForwardingFilter(
                 AgentForwardingFilter.of(false), X11ForwardingFilter.of(false), new LoopbackOnly()));
 
         server.setCommandFactory((channel, commandLine) -> {
             commands.add(commandLine);
             history.started(channel, commandLine);
-            return new ObservedStreams(track(ProcessCommand.exec(commandLine, root, running::remove)), channel, history);
+            ProcessCommand command = ProcessCommand.exec(commandLine, root, running::remove);
+            if (options.refuseSignals()) {
+                command.outliveChannel();
+            }
+            return new ObservedStreams(track(command), channel, history);
         });
         server.setShellFactory(channel -> track(ProcessCommand.shell(root, running::remove)));
         server.setFileSystemFactory(NativeFileSystemFactory.INSTANCE);

@@ -3,6 +3,9 @@ package dev.capstan.transport.ssh;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.sshd.client.channel.PtyCapableChannelSession;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
@@ -28,6 +31,8 @@ final class ExecChannel extends PtyCapableChannelSession {
     /** Guarded by {@link #launching}; null until {@link #launch}. */
     private byte[] command;
     private volatile OpenFuture opening;
+    /** The answers still to come to {@link #signal}s sent, in order. */
+    private final Queue<CompletableFuture<Boolean>> signalAnswers = new ConcurrentLinkedQueue<>();
 
     private ExecChannel() {
         super(false, null, Map.of());
@@ -99,15 +104,44 @@ final class ExecChannel extends PtyCapableChannelSession {
         writePacket(request);
     }
 
+    /**
+     * Sends {@code signal} (RFC 4254 6.9, "TERM") to the command, asking for an answer: completes with whether the
+     * server delivered it. OpenSSH refuses for a root login (no privilege separation after such a login), and the
+     * command then goes on running whatever the channel does.
+     */
+    CompletableFuture<Boolean> signal(String name) throws IOException {
+        CompletableFuture<Boolean> answer = new CompletableFuture<>();
+        Buffer request = getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST, 32);
+        request.putUInt(getRecipient());
+        request.putString("signal");
+        request.putBoolean(true);
+        request.putString(name);
+        signalAnswers.add(answer);
+        writePacket(request);
+        return answer;
+    }
+
+    // The server answers a channel's requests in order: the exec request's answer (when asked for) comes first.
     @Override
     public void handleSuccess() throws IOException {
-        removePendingRequest(Channel.CHANNEL_EXEC);
+        if (removePendingRequest(Channel.CHANNEL_EXEC) == null) {
+            answerSignal(true);
+        }
     }
 
     @Override
     public void handleFailure() throws IOException {
         if (removePendingRequest(Channel.CHANNEL_EXEC) != null) {
             close(false); // the server would not run it; gracefully, so that it lets go of the channel too
+        } else {
+            answerSignal(false);
+        }
+    }
+
+    private void answerSignal(boolean delivered) {
+        CompletableFuture<Boolean> answer = signalAnswers.poll();
+        if (answer != null) {
+            answer.complete(delivered);
         }
     }
 }

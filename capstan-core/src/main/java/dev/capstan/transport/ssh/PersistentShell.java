@@ -89,6 +89,11 @@ final class PersistentShell {
     private final Framer stderr = new Framer(false);
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Duration checkLimit;
+    /** Told when a command that was stopped may still be running. */
+    private final EventLog log;
+    /** The command sent last, for what the log is told; null before the first. */
+    private volatile Command sent;
+    private volatile Server sentTo;
     private ChannelLease<ExecChannel> lease;
     private OutputStream input;
     /** Whether the shell reading stdin has had {@link #SETUP}, which comes with the second command. */
@@ -100,8 +105,9 @@ final class PersistentShell {
     /** Set when the shell must not run another command: stopped, cut off, or its framing went wrong. */
     private volatile boolean spent;
 
-    private PersistentShell(Duration checkLimit) {
+    private PersistentShell(Duration checkLimit, EventLog log) {
         this.checkLimit = checkLimit;
+        this.log = log;
     }
 
     /**
@@ -136,7 +142,7 @@ final class PersistentShell {
             PersistentShell shell = host.takeIdleShell();
             boolean reused = shell != null;
             if (shell == null) {
-                shell = new PersistentShell(openTimeout);
+                shell = new PersistentShell(openTimeout, host.log());
             }
             try {
                 return reused ? shell.run(server, command, timeout, listener)
@@ -170,6 +176,8 @@ final class PersistentShell {
         stderr.begin(checking, OutputStream.nullOutputStream());
         check = checking;
         Job current = begin(output);
+        sent = first;
+        sentTo = server;
         String commandLine = "exec /bin/sh -c " + Shell.quote(DESCRIPTORS + SETUP + "__capstan_status=0; "
                 + printStatus() + "\n" + script(first) + "exec /bin/sh\n");
         lease = host.leaseExec(server, channel -> {
@@ -265,6 +273,8 @@ final class PersistentShell {
                 next = SETUP + next;
                 setUp = true;
             }
+            sent = command;
+            sentTo = server;
             input.write(next.getBytes(StandardCharsets.UTF_8));
             input.flush();
         } catch (InterruptedIOException e) {
@@ -311,10 +321,10 @@ final class PersistentShell {
                 return;
             }
             if (!current.done.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                stop();
+                boolean stopped = signalAndClose();
                 throw new TransportException(server, Reason.COMMAND_TIMEOUT, "`" + command.line() + "` on "
                         + server.label() + " did not finish within " + RemoteCommand.describe(timeout)
-                        + " and was stopped");
+                        + (stopped ? " and was stopped" : "; " + RemoteCommand.notStopped(server)));
             }
         } catch (InterruptedException e) {
             stop();
@@ -322,10 +332,20 @@ final class PersistentShell {
         }
     }
 
-    /** Ends the running command and the shell as a timeout or interrupt ends a command on its own channel. */
+    /**
+     * Ends the running command and the shell as a timeout or interrupt ends a command on its own channel, and says so
+     * when the command may still be running.
+     */
     private void stop() {
+        if (!signalAndClose() && sent != null) {
+            log.warn("`" + sent.line() + "` was stopped here, but " + RemoteCommand.notStopped(sentTo));
+        }
+    }
+
+    /** @return false when the server refused to signal the shell, whose command may then still be running */
+    private boolean signalAndClose() {
         spent = true;
-        RemoteCommand.stop(lease.channel(), closed);
+        return RemoteCommand.stop(lease.channel(), closed);
     }
 
     private TransportException lost(Server server, Command command, Exception cause) {

@@ -15,15 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.apache.sshd.client.channel.ChannelSession;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.future.OpenFuture;
-import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.SshException;
-import org.apache.sshd.common.util.buffer.Buffer;
 
 /**
  * Runs one command on its own exec channel and waits until the channel has closed: the exit status can arrive before
@@ -51,17 +49,21 @@ final class RemoteCommand {
     private final Duration timeout;
     private final Duration openTimeout;
     private final OutputListener listener;
+    private final EventLog log;
 
     /**
      * @param timeout     how long the command may run, or {@code null} for no limit
      * @param openTimeout how long the server may take to answer the channel open
+     * @param log         told when a command that was stopped may still be running
      */
-    RemoteCommand(Server server, Command command, Duration timeout, Duration openTimeout, OutputListener listener) {
+    RemoteCommand(Server server, Command command, Duration timeout, Duration openTimeout, OutputListener listener,
+            EventLog log) {
         this.server = server;
         this.command = command;
         this.timeout = timeout;
         this.openTimeout = openTimeout;
         this.listener = listener;
+        this.log = log;
     }
 
     CommandResult run(HostConnections host) throws InterruptedException {
@@ -114,7 +116,7 @@ final class RemoteCommand {
                 stdin.write(command.stdin());
             }
         } catch (InterruptedIOException e) {
-            stop(channel, closed);
+            end(channel, closed);
             throw interrupted("interrupted while sending stdin", e);
         } catch (IOException e) {
             // The command ended without reading all of its input; its exit status still tells how it went.
@@ -138,9 +140,10 @@ final class RemoteCommand {
                     event = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
                 }
                 if (event == null) {
-                    stop(channel, closed);
+                    boolean stopped = stop(channel, closed);
                     throw new TransportException(server, Reason.COMMAND_TIMEOUT, "`" + command.line() + "` on "
-                            + server.label() + " did not finish within " + describe(timeout) + " and was stopped");
+                            + server.label() + " did not finish within " + describe(timeout)
+                            + (stopped ? " and was stopped" : "; " + notStopped(server)));
                 }
                 if (event == CLOSED) {
                     return;
@@ -150,7 +153,7 @@ final class RemoteCommand {
                 deadline += System.nanoTime() - asking;
             }
         } catch (InterruptedException e) {
-            stop(channel, closed);
+            end(channel, closed);
             throw e;
         }
     }
@@ -165,18 +168,18 @@ final class RemoteCommand {
             return; // the command ended on its own; its exit status tells how
         }
         if (count > 1) {
-            stop(channel, closed);
+            end(channel, closed);
             throw new TransportException(server, Reason.OTHER, "sudo on " + server.label() + " refused the password");
         }
         String answer;
         try {
             answer = command.prompt().answer().get();
         } catch (RuntimeException e) {
-            stop(channel, closed);
+            end(channel, closed);
             throw e;
         }
         if (answer == null) {
-            stop(channel, closed);
+            end(channel, closed);
             throw new TransportException(server, Reason.OTHER, "sudo on " + server.label() + " asked for a password:"
                     + " set sudo_password (cap.secret) or run capstan from a terminal");
         }
@@ -187,7 +190,7 @@ final class RemoteCommand {
             stdin.write('\n');
             stdin.flush();
         } catch (InterruptedIOException e) {
-            stop(channel, closed);
+            end(channel, closed);
             throw interrupted("interrupted while answering a prompt", e);
         } catch (IOException e) {
             // The command ended before reading the answer; its close and exit status tell the rest.
@@ -229,36 +232,54 @@ final class RemoteCommand {
         }
     }
 
-    /** Ends the remote command and waits (briefly, uninterruptibly) for its channel to close. */
-    static void stop(ChannelSession channel, CountDownLatch closed) {
-        sendSignal(channel, "TERM");
+    /**
+     * Ends the remote command: SIGTERM, then the channel closed, waiting (briefly, uninterruptibly) for the server to
+     * close it too.
+     *
+     * @return false when the server refused the signal (OpenSSH does for a root login): the command may still be
+     *         running, and the channel is dropped without waiting for a close that comes only when it ends
+     */
+    static boolean stop(ExecChannel channel, CountDownLatch closed) {
+        CountDownLatch settled = new CountDownLatch(1);
+        CompletableFuture<Boolean> delivered;
+        try {
+            delivered = channel.signal("TERM");
+        } catch (IOException | RuntimeException e) {
+            delivered = CompletableFuture.completedFuture(true); // the channel or connection is gone: nothing to stop
+        }
+        delivered.thenAccept(ok -> {
+            if (!ok) {
+                settled.countDown();
+            }
+        });
+        channel.addCloseFutureListener(f -> settled.countDown());
         channel.close(false);
         boolean interrupted = false;
         try {
-            if (!closed.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-                channel.close(true);
-            }
+            settled.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             interrupted = true;
+        }
+        if (closed.getCount() > 0) {
             channel.close(true);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return !Boolean.FALSE.equals(delivered.getNow(null));
     }
 
-    /** RFC 4254 6.9; MINA has no method for it. Best effort: the channel is closed right after anyway. */
-    private static void sendSignal(ChannelSession channel, String name) {
-        try {
-            Buffer request = channel.getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_REQUEST, 32);
-            request.putUInt(channel.getRecipient());
-            request.putString("signal");
-            request.putBoolean(false);
-            request.putString(name);
-            channel.writePacket(request);
-        } catch (IOException | RuntimeException e) {
-            // The channel or connection is already gone: nothing left to stop.
+    /** Stops the command as {@link #stop} does, and says so when it may still be running. */
+    private void end(ExecChannel channel, CountDownLatch closed) {
+        if (!stop(channel, closed)) {
+            log.warn("`" + command.line() + "` was stopped here, but " + notStopped(server));
         }
+    }
+
+    /** Why a stopped command may still be running, for the messages about it. */
+    static String notStopped(Server server) {
+        return "the server refused to signal it (OpenSSH does for a root login), so it may still be running on "
+                + server.label();
     }
 
     private static InterruptedException interrupted(String message, Exception cause) {

@@ -92,7 +92,8 @@ public final class SshTransport implements Transport {
         if (settings.persistentShell() && PersistentShell.suits(command)) {
             return PersistentShell.execute(server, command, timeout, settings.connectTimeout(), output, host(server));
         }
-        return new RemoteCommand(server, command, timeout, settings.connectTimeout(), output).run(host(server));
+        HostConnections host = host(server);
+        return new RemoteCommand(server, command, timeout, settings.connectTimeout(), output, host.log()).run(host);
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.capstan.Server;
+import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import dev.capstan.testkit.ClientKey;
 import dev.capstan.testkit.SshTestFleet;
@@ -165,6 +166,52 @@ class FailureTest {
             assertThat(ssh.execute(Fixtures.server(host), Command.of("true"), OutputListener.IGNORE).succeeded())
                     .isTrue();
         }
+    }
+
+    /**
+     * OpenSSH refuses to signal a command of a root login: the command goes on, and capstan must not say it stopped
+     * it, neither on a timeout nor when interrupted.
+     */
+    @Test
+    void aCommandTheServerRefusesToSignalIsNotReportedAsStopped() throws Exception {
+        try (SshTestFleet root = SshTestFleet.start(1, SshTestHost.Options.defaults().withRefusedSignals())) {
+            Server server = Fixtures.server(root.host(0));
+            Fixtures.Events events = new Fixtures.Events();
+            try (SshTransport ssh = new SshTransport(Fixtures.forFleet(root, home).settings(), events,
+                    PassphrasePrompt.NONE)) {
+                String timedOut = "sleep 30.375";
+                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                        Command.of(timedOut).withTimeout(Duration.ofMillis(500)), OutputListener.IGNORE));
+
+                assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
+                assertThat(e.getMessage()).isEqualTo("`" + timedOut + "` on " + server.label() + " did not finish within"
+                        + " 500 ms; the server refused to signal it (OpenSSH does for a root login), so it may still be"
+                        + " running on " + server.label());
+                assertThat(process(timedOut)).as("the command the server would not stop").isPresent();
+
+                String interrupted = "sleep 30.625";
+                AtomicReference<Thread> runner = new AtomicReference<>();
+                CompletableFuture<Throwable> ended = CompletableFuture.supplyAsync(() -> {
+                    runner.set(Thread.currentThread());
+                    try {
+                        ssh.execute(server, Command.of(interrupted), OutputListener.IGNORE);
+                        return null;
+                    } catch (InterruptedException | RuntimeException failure) {
+                        return failure;
+                    }
+                });
+                awaitRunning(interrupted);
+                runner.get().interrupt();
+
+                assertThat(ended.get(20, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+                assertThat(events.logs(Event.Level.WARN)).containsExactly("`" + interrupted + "` was stopped here, but"
+                        + " the server refused to signal it (OpenSSH does for a root login), so it may still be running"
+                        + " on " + server.label());
+                assertThat(process(interrupted)).isPresent();
+            }
+        }
+        awaitGone("sleep 30.375"); // the host ended them when it stopped
+        awaitGone("sleep 30.625");
     }
 
     @Test

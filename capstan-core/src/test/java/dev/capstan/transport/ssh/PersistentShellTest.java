@@ -310,6 +310,24 @@ class PersistentShellTest {
     }
 
     @Test
+    void aCommandWhoseShellTheServerRefusesToSignalIsNotReportedAsStopped() throws Exception {
+        String sleep = "sleep 31.375";
+        try (SshTestFleet root = SshTestFleet.start(1, SshTestHost.Options.defaults().withRefusedSignals());
+             SshTransport ssh = new SshTransport(Fixtures.forFleet(root, home).set("ssh_persistent_shell", true)
+                     .settings(), EventSink.NONE, PassphrasePrompt.NONE)) {
+            Server rootServer = Fixtures.server(root.host(0));
+            TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(rootServer,
+                    Command.of(sleep).withTimeout(Duration.ofMillis(500)), OutputListener.IGNORE));
+
+            assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
+            assertThat(e.getMessage()).endsWith("did not finish within 500 ms; the server refused to signal it (OpenSSH"
+                    + " does for a root login), so it may still be running on " + rootServer.label());
+            assertThat(FailureTest.process(sleep)).isPresent();
+        }
+        FailureTest.awaitGone(sleep);
+    }
+
+    @Test
     void commandTimeoutVariableAppliesToo() throws Exception {
         try (SshTransport ssh = persistentTransport(Map.of("command_timeout", "0.5"))) {
             TransportException e = catchThrowableOfType(TransportException.class,
