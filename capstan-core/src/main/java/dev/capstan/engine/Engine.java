@@ -44,6 +44,7 @@ public final class Engine implements AutoCloseable {
     private final Sudo sudo;
     private volatile Thread runner;
     private final java.util.Set<Journal> openJournals = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<Server> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** An engine that has no one to ask for secrets (a sudo password must then be in {@code sudo_password}). */
     public Engine(Configuration config, RunOptions options, Supplier<Transport> remote, EventSink sink) {
@@ -73,6 +74,7 @@ public final class Engine implements AutoCloseable {
     public void run(List<String> names) {
         List<TaskDefinition> tasks = names.stream().map(n -> config.require(n, "")).toList();
         warnOfUndeclaredHosts();
+        dropped.clear();
         runner = Thread.currentThread();
         try {
             for (TaskDefinition task : tasks) {
@@ -83,6 +85,17 @@ public final class Engine implements AutoCloseable {
         } finally {
             runner = null;
         }
+        if (!dropped.isEmpty()) {
+            // the tasks went on without them, as asked; the run did not succeed on them, and says so
+            List<String> labels = dropped.stream().map(Server::label).distinct().toList();
+            throw new CapstanException("the run went on without " + labels.size() + (labels.size() == 1 ? " host" : " hosts")
+                    + " that failed under onError(CONTINUE): " + String.join(", ", labels));
+        }
+    }
+
+    /** Servers a task went on without ({@code onError(CONTINUE)}), in the order they failed. */
+    void dropped(List<Server> servers) {
+        dropped.addAll(servers);
     }
 
     /** Runs one ad hoc command on the selected servers ({@code capstan exec}). */
@@ -198,7 +211,13 @@ public final class Engine implements AutoCloseable {
             }
             log(Event.Level.INFO, task.name(), "group " + (from / size + 1) + ": "
                     + String.join(", ", group.stream().map(Server::label).toList()));
-            runBody(task.body(), context.forServers(group));
+            try {
+                runBody(task.body(), context.forServers(group));
+            } catch (EveryServerDropped e) {
+                // onError(CONTINUE): the group is done once all of its servers failed; the next one goes on
+                log(Event.Level.INFO, task.name(), "group " + (from / size + 1) + ": every server failed; the rest of"
+                        + " the task is skipped for it");
+            }
         }
     }
 

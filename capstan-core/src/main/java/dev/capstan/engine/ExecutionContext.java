@@ -344,6 +344,7 @@ final class ExecutionContext implements TaskContext {
         rethrowCancelled(display, failures);
         if (task.spec().onError() == OnError.CONTINUE) {
             failures.forEach(f -> failedHosts.add(f.server()));
+            engine.dropped(failures.stream().map(HostFailure::server).toList());
             engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
                     failures.stream().map(HostFailure::server).toList(), commandFailed(display, failures).getMessage()));
             return;
@@ -397,6 +398,10 @@ final class ExecutionContext implements TaskContext {
             servers = engine.hostSelector().byRoles(roles);
         } else {
             servers = servers();
+        }
+        if (servers.isEmpty() && hosts.isEmpty() && roles.isEmpty() && !targets.isEmpty()) {
+            throw new EveryServerDropped("`" + what.get() + "`: every server of task " + task.name()
+                    + " failed and was dropped (onError(CONTINUE)); none is left to run it on");
         }
         if (servers.isEmpty()) {
             throw new CapstanException("`" + what.get() + "`: no servers match task " + task.name() + " ("

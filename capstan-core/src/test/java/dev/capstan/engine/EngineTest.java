@@ -3,6 +3,7 @@ package dev.capstan.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.capstan.CapstanException;
 import dev.capstan.CommandFailedException;
 import dev.capstan.ConfigException;
 import dev.capstan.OnError;
@@ -326,7 +327,9 @@ class EngineTest {
             remaining.add(ctx.servers().stream().map(Server::host).toList());
             ctx.run("true");
         }));
-        f.run("t");
+        // the task goes on without beta, and the run says it did not succeed on it
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(CapstanException.class)
+                .hasMessage("the run went on without 1 host that failed under onError(CONTINUE): beta");
         assertThat(remaining).containsExactly(List.of("alpha"));
         List<Event.CommandStarted> started = f.events.of(Event.CommandStarted.class);
         assertThat(started.get(started.size() - 1).servers()).extracting(Server::host).containsExactly("alpha");
@@ -411,11 +414,39 @@ class EngineTest {
                 assertThat(f.events.of(Event.CommandStarted.class)).flatExtracting(Event.CommandStarted::servers)
                         .extracting(Server::host).containsExactly("h1", "h2");
             } else {
-                f.run("restart");
+                assertThatThrownBy(() -> f.run("restart")).hasMessageEndingWith("onError(CONTINUE): h2");
                 assertThat(f.events.of(Event.CommandStarted.class)).flatExtracting(Event.CommandStarted::servers)
                         .extracting(Server::host).containsExactly("h1", "h2", "h3", "h4");
             }
         }
+    }
+
+    /** Ansible's serial with failures tolerated: a group whose servers all failed ends, the next one goes on. */
+    @Test
+    void underContinueAGroupWhoseServersAllFailedEndsAndTheNextGoesOn() {
+        List<String> trace = new java.util.concurrent.CopyOnWriteArrayList<>();
+        EngineFixture f = new EngineFixture(cap -> {
+            for (int i = 1; i <= 3; i++) {
+                cap.server("h" + i).set("local", true);
+            }
+            cap.task("rolling", o -> o.inGroups(1, Duration.ZERO).onError(OnError.CONTINUE), ctx -> {
+                ctx.run(s -> s.host().equals("h2") ? "exit 1" : "true");
+                trace.add("second step " + ctx.servers().stream().map(Server::host).toList());
+                ctx.run("true");
+            });
+            cap.task("all_fail", o -> o.onError(OnError.CONTINUE), ctx -> {
+                ctx.run("exit 1");
+                ctx.run("echo never");
+            });
+        });
+        assertThatThrownBy(() -> f.run("rolling"))
+                .hasMessage("the run went on without 1 host that failed under onError(CONTINUE): h2");
+        assertThat(trace).containsExactly("second step [h1]", "second step []", "second step [h3]");
+        assertThat(f.events.of(Event.TaskFinished.class)).last().matches(Event.TaskFinished::succeeded);
+
+        assertThatThrownBy(() -> f.run("all_fail")).isInstanceOf(CapstanException.class)
+                .hasMessage("`echo never`: every server of task all_fail failed and was dropped (onError(CONTINUE));"
+                        + " none is left to run it on");
     }
 
     @Test

@@ -181,7 +181,7 @@ class OverSshTest {
     @Test
     void onErrorContinueDropsTheFailedHostOverSsh() {
         List<List<String>> remaining = new java.util.ArrayList<>();
-        f.run(cap -> {
+        assertThatThrownBy(() -> f.run(cap -> {
             for (int i = 0; i < 3; i++) {
                 cap.server(f.spec(i), "app");
             }
@@ -191,7 +191,7 @@ class OverSshTest {
                 remaining.add(ctx.servers().stream().map(Server::spec).toList());
                 ctx.run("echo still here");
             });
-        }, "t");
+        }, "t")).hasMessageContaining("went on without 1 host that failed under onError(CONTINUE)");
         assertThat(remaining.get(0)).containsExactly(fleet.host(0).spec(), fleet.host(2).spec());
         assertThat(f.events.output()).hasSize(2);
     }

@@ -39,6 +39,7 @@ public final class Summary implements EventSink {
     private final Set<String> touched = new HashSet<>();
     private final Map<String, HostFailure> failedHosts = new LinkedHashMap<>();
     private final Map<String, Map<String, HostFailure>> suspects = new HashMap<>();
+    private boolean hostsDropped;
     private final Map<Long, Command> commands = new HashMap<>();
     private int topLevel = -1;
     private Instant first;
@@ -114,7 +115,10 @@ public final class Summary implements EventSink {
                 }
             }
             case Event.CommandFinished e -> ended(e.id(), e.server().label(), e.exitStatus() == 0 ? null : "exit status " + e.exitStatus(), false);
-            case Event.HostsDropped e -> e.servers().forEach(s -> failedHosts.putIfAbsent(s.label(), new HostFailure(e.reason(), null, null)));
+            case Event.HostsDropped e -> {
+                hostsDropped = true;
+                e.servers().forEach(s -> failedHosts.putIfAbsent(s.label(), dropped(e, s)));
+            }
             case Event.CommandFailed e -> ended(e.id(), e.server().label(), e.reason() == null ? "failed" : e.reason().lines().findFirst().orElse(""), true);
             case Event.TransferProgress e -> touched.add(e.server().label());
             case Event.RollbackFinished e -> {
@@ -123,6 +127,12 @@ public final class Summary implements EventSink {
             }
             default -> { }
         }
+    }
+
+    /** Why a host was dropped: its failed command as any failed host shows it, else the reason's first line. */
+    private HostFailure dropped(Event.HostsDropped e, Server server) {
+        HostFailure seen = suspects.getOrDefault(e.task(), Map.of()).get(server.label());
+        return seen != null ? seen : new HostFailure(e.reason().lines().findFirst().orElse("dropped"), null, null);
     }
 
     private String key(int depth, String task) {
@@ -178,7 +188,8 @@ public final class Summary implements EventSink {
     public synchronized List<String> render(Palette palette, Glyphs glyphs) {
         Map<String, HostFailure> failed = new LinkedHashMap<>(failedHosts);
         suspects.values().forEach(s -> s.forEach(failed::putIfAbsent)); // their task never finished
-        boolean ok = rows.stream().noneMatch(r -> r.depth == 0 && (r.failed > 0 || r.running > 0));
+        // a task that went on without failed hosts (onError(CONTINUE)) succeeded, the run did not
+        boolean ok = !hostsDropped && rows.stream().noneMatch(r -> r.depth == 0 && (r.failed > 0 || r.running > 0));
         Duration took = first == null ? Duration.ZERO : Duration.between(first, last);
 
         List<String> out = new ArrayList<>();

@@ -38,6 +38,25 @@ class SummaryTest {
     }
 
     @Test
+    void aHostDroppedUnderContinueFailsTheRunAndShowsItsFailureOnOneLine() {
+        List<Event> events = List.of(
+                new Event.TaskStarted(at(0), "restart", 0, List.of(WEB1, WEB2)),
+                new Event.CommandStarted(at(1), 1, "restart", "restart", List.of(WEB1, WEB2)),
+                new Event.OutputLine(at(2), 1, WEB2, Stream.STDERR, "port in use"),
+                new Event.CommandFinished(at(3), 1, WEB1, 0, ms(2)),
+                new Event.CommandFinished(at(3), 1, WEB2, 3, ms(2)),
+                new Event.HostsDropped(at(4), "restart", List.of(WEB2),
+                        "`restart` failed on 1 host: web2\n  web2: exit status 3\n    port in use"),
+                new Event.TaskFinished(at(9), "restart", 0, ms(9), true, null));
+        assertThat(plain(of(false, events))).containsExactly(
+                "Summary: FAILED after 9 ms",
+                "  ✓ restart  9 ms",
+                "  hosts: 1 ok, 1 failed",
+                "    ✓ web1",
+                "    ✗ web2  exit status 3 in `restart`: port in use");
+    }
+
+    @Test
     void aNonZeroExitInATaskThatSucceededIsAnAnswerNotAFailure() {
         List<Event> events = new ArrayList<>(List.of(
                 new Event.TaskStarted(at(0), "deploy", 0, List.of(WEB1, WEB2)),
