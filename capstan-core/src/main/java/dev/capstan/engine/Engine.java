@@ -172,7 +172,7 @@ public final class Engine implements AutoCloseable {
         runCallbacks(callbacks(task, true), task, caller);
         List<Server> targets = hostSelector.select(task.spec());
         if (targets.isEmpty() && task.spec().skipWhenNoServers()) {
-            log(Event.Level.INFO, task.name(), "skipped: no servers match (" + HostSelector.describe(task.spec()) + ")");
+            log(Event.Level.INFO, task.name(), "skipped: no servers match (" + hostSelector.describe(task.spec()) + ")");
             return;
         }
         ExecutionContext context = new ExecutionContext(this, task, caller, depth, targets);

@@ -405,7 +405,7 @@ final class ExecutionContext implements TaskContext {
         }
         if (servers.isEmpty()) {
             throw new CapstanException("`" + what.get() + "`: no servers match task " + task.name() + " ("
-                    + HostSelector.describe(task.spec()) + (failedHosts.isEmpty() ? "" : ", " + failedHosts.size() + " failed hosts dropped") + ")");
+                    + engine.hostSelector().describe(task.spec()) + (failedHosts.isEmpty() ? "" : ", " + failedHosts.size() + " failed hosts dropped") + ")");
         }
         return once || task.spec().once() ? List.of(servers.get(0)) : servers;
     }

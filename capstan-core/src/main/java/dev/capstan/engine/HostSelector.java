@@ -106,12 +106,16 @@ final class HostSelector {
                 : s.withProperty("name", labels.get(s))).toList();
     }
 
-    static String describe(TaskSpec spec) {
+    /** What {@link #select} chose by for {@code spec}, for a message that none matched. */
+    String describe(TaskSpec spec) {
         List<String> parts = new ArrayList<>();
-        if (!spec.hosts().isEmpty()) {
+        if (!options.hosts().isEmpty()) {
+            parts.add("--hosts " + String.join(",", options.hosts()));
+        } else if (!spec.hosts().isEmpty()) {
             parts.add("hosts " + String.join(",", spec.hosts()));
-        }
-        if (!spec.roles().isEmpty()) {
+        } else if (!options.roles().isEmpty()) {
+            parts.add("--roles " + String.join(",", options.roles()));
+        } else if (!spec.roles().isEmpty()) {
             parts.add("roles " + String.join(",", spec.roles()));
         }
         if (!spec.only().isEmpty()) {

@@ -227,6 +227,9 @@ class EngineTest {
         f.dryRun("deploy");
         assertThat(f.events.commands()).containsExactly("echo deploy");
         assertThatThrownBy(() -> f.dryRun("backup")).hasMessageContaining("`backup`: no servers match task backup (roles db)");
+        // what chose the servers is named: here the command line's --roles, not the task
+        assertThatThrownBy(() -> f.run(new RunOptions(true, List.of(), List.of("db")), "deploy"))
+                .hasMessageContaining("`echo deploy`: no servers match task deploy (--roles db)");
         assertThatThrownBy(() -> f.dryRun("typo")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("unknown role 'dbb'; roles: web, db");
     }
