@@ -96,8 +96,11 @@ public final class Main implements Callable<Integer> {
         commandLine.setErr(new java.io.PrintWriter(err, true));
         commandLine.setParameterExceptionHandler((ex, arguments) -> {
             // one line, as for every other bad call; the usage is a --help away
-            err.println("capstan: " + ex.getMessage() + " (" + ex.getCommandLine().getCommandSpec().qualifiedName()
-                    + " --help lists the options)");
+            String command = ex.getCommandLine().getCommandSpec().qualifiedName();
+            String hint = command.endsWith(" exec") && ex instanceof CommandLine.UnmatchedArgumentException
+                    ? "the command to run is one argument: quote it, as in capstan exec 'ls -ld /tmp'"
+                    : command + " --help lists the options";
+            err.println("capstan: " + ex.getMessage() + " (" + hint + ")");
             return USAGE;
         });
         return commandLine.execute(args);
@@ -159,7 +162,8 @@ public final class Main implements Callable<Integer> {
                 throw new ConfigException("exec: no " + DEFAULT_RECIPE + " here to take the servers from; name them"
                         + " with --hosts (capstan exec --hosts web1,web2 'uptime'), or the recipe with -f FILE");
             }
-            return RecipeLoader.load(cap -> { }, origin(), assignments("-S", earlyVariables),
+            // no project here to keep a log/ in: the debug log only where --log or -s log_file puts it
+            return RecipeLoader.load(cap -> cap.set("log_file", "none"), origin(), assignments("-S", earlyVariables),
                     assignments("-s", lateVariables), words, true);
         }
         return loadRecipe(words);

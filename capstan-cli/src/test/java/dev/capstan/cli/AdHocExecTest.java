@@ -17,14 +17,24 @@ class AdHocExecTest {
     void execWithHostsNeedsNoRecipe(@TempDir Path dir) throws Exception {
         try (SshTestFleet fleet = SshTestFleet.start(2)) {
             String hosts = String.join(",", fleet.hosts().stream().map(SshTestHost::spec).toList());
-            List<String> arguments = new ArrayList<>(List.of("--log", "none", "exec", "--hosts", hosts,
+            List<String> arguments = new ArrayList<>(List.of("exec", "--hosts", hosts,
                     "-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
                     "-s", "ssh_config=none", "echo answer-$((6 * 7))"));
             try (CapstanProcess run = CapstanProcess.start(dir, List.of(), arguments)) {
                 assertThat(run.exitWithin(60)).as(run.stderr()).isZero();
                 assertThat(run.stdout().lines().filter(line -> line.endsWith("│ answer-42"))).hasSize(2);
                 assertThat(run.stdout()).contains("hosts: 2 ok");
+                assertThat(dir.resolve("log")).as("no log/ left where an ad hoc command ran").doesNotExist();
             }
+        }
+    }
+
+    @Test
+    void anUnquotedCommandIsToldToBeQuoted(@TempDir Path dir) throws Exception {
+        try (CapstanProcess run = CapstanProcess.start(dir, List.of(), List.of("exec", "ls", "-ld", "/tmp"))) {
+            assertThat(run.exitWithin(60)).isEqualTo(2);
+            assertThat(run.stderr()).isEqualTo("capstan: Unknown options: '-ld', '/tmp' (the command to run is one"
+                    + " argument: quote it, as in capstan exec 'ls -ld /tmp')\n");
         }
     }
 
