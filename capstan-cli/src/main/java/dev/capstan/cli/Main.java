@@ -163,16 +163,21 @@ public final class Main implements Callable<Integer> {
                         + " with --hosts (capstan exec --hosts web1,web2 'uptime'), or the recipe with -f FILE");
             }
             // no project here to keep a log/ in: the debug log only where --log or -s log_file puts it
-            return RecipeLoader.load(cap -> cap.set("log_file", "none"), origin(), assignments("-S", earlyVariables),
-                    assignments("-s", lateVariables), words, true);
+            return warned(RecipeLoader.load(cap -> cap.set("log_file", "none"), origin(),
+                    assignments("-S", earlyVariables), assignments("-s", lateVariables), words, true));
         }
         return loadRecipe(words);
     }
 
     private RecipeLoader.Loaded loadRecipe(List<String> words, boolean stageNeeded) {
         Recipe recipe = RecipeCompiler.withDefaultCache(environment).load(file);
-        return RecipeLoader.load(recipe, origin(), assignments("-S", earlyVariables),
-                assignments("-s", lateVariables), words, stageNeeded, TerminalQuestions::ask);
+        return warned(RecipeLoader.load(recipe, origin(), assignments("-S", earlyVariables),
+                assignments("-s", lateVariables), words, stageNeeded, TerminalQuestions::ask));
+    }
+
+    private RecipeLoader.Loaded warned(RecipeLoader.Loaded loaded) {
+        loaded.warnings().forEach(warning -> err.println("capstan: warning: " + warning));
+        return loaded;
     }
 
     private static List<Map.Entry<String, Object>> assignments(String option, List<String> raw) {

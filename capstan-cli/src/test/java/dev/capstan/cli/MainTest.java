@@ -415,6 +415,22 @@ class MainTest {
     }
 
     @Test
+    void aMisspelledMinusSNameIsWarnedOfWithoutItsValue() throws IOException {
+        Path file = recipe(LOCAL_FLEET + """
+                        cap.set("release_tag", "v1");
+                        cap.task("t", ctx -> { });
+                """);
+        CliRun run = capstan(file, "t", "-s", "conect_timeout=2", "-s", "release_tga=s3cr3t", "-s", "brand_new=1");
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(run.err()).contains(
+                "capstan: warning: -s conect_timeout: capstan and the recipe use no variable of that name; did you mean"
+                        + " connect_timeout?",
+                "capstan: warning: -s release_tga: capstan and the recipe use no variable of that name; did you mean"
+                        + " release_tag?")
+                .doesNotContain("brand_new").doesNotContain("s3cr3t");
+    }
+
+    @Test
     void execRunsOneAdHocCommandOnTheSelectedServers() throws IOException {
         Path out = dir.resolve("exec");
         Path file = recipe(LOCAL_FLEET);

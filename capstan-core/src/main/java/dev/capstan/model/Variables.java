@@ -142,6 +142,11 @@ public final class Variables {
         return slots.containsKey(name);
     }
 
+    /** The names of the variables set. */
+    public Set<String> names() {
+        return Set.copyOf(slots.keySet());
+    }
+
     /** The value, or a clear error naming the variable when it is not set. */
     @SuppressWarnings("unchecked")
     public <T> T fetch(String name) {

@@ -9,9 +9,13 @@ import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
 import dev.capstan.model.Questions;
 import dev.capstan.model.TaskNames;
+import dev.capstan.transport.ssh.SshSettings;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Turns a recipe into a ready {@link Configuration}, in the order Capistrano users expect: {@code -S}
@@ -23,7 +27,9 @@ public final class RecipeLoader {
     }
 
     /** What is left of the command line's words once the stage is taken off. */
-    public record Loaded(Configuration configuration, List<String> tasks) { }
+    /** @param warnings what the command line may have got wrong, to be shown before anything runs */
+    public record Loaded(Configuration configuration, List<String> tasks, List<String> warnings) { }
+
 
     /** Loads the recipe to run the tasks {@code words} name, after a stage if they start with one. */
     public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,
@@ -69,14 +75,54 @@ public final class RecipeLoader {
             if (!noStage || stageNeeded) {
                 selectStage(config, stage, origin); // with no stage named or picked: the recipe's own refusal
             }
+            List<String> warnings = misspelled(config, late);
             late.forEach(e -> config.set(e.getKey(), e.getValue()));
             config.validate();
-            return new Loaded(config, tasks);
+            return new Loaded(config, tasks, warnings);
         } catch (ConfigException e) {
             // every message of a recipe that failed to load may quote a secret it had declared by then
             throw new ConfigException(secrets.mask(e.getMessage()), e);
         } catch (CapstanException e) {
             throw new CapstanException(secrets.mask(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * {@code -s} names that neither capstan nor the recipe uses and that come close to one that is used
+     * ({@code conect_timeout}): set, they would change nothing. Only names, never values, which may be secrets.
+     */
+    private static List<String> misspelled(Configuration config, List<Map.Entry<String, Object>> late) {
+        List<String> warnings = new ArrayList<>();
+        for (Map.Entry<String, Object> assignment : late) {
+            String name = assignment.getKey();
+            if (config.exists(name) || CapstanVariables.NAMES.contains(name)) {
+                continue;
+            }
+            Set<String> used = new TreeSet<>(CapstanVariables.NAMES);
+            used.addAll(config.variables().names());
+            // a typo (one or two letters), not a variable of the recipe's that it reads only with a default
+            used.stream().filter(u -> TaskNames.distance(name, u) <= 2)
+                    .min(Comparator.comparingInt((String u) -> TaskNames.distance(name, u))).ifPresent(close -> warnings.add(
+                    "-s " + name + ": capstan and the recipe use no variable of that name; did you mean " + close + "?"));
+        }
+        return warnings;
+    }
+
+    /**
+     * The variables capstan itself reads: its SSH settings (the names {@link SshSettings#from} asks for), and more.
+     * Worked out on first use only, when a {@code -s} names none of the recipe's variables.
+     */
+    private static final class CapstanVariables {
+        static final Set<String> NAMES = names();
+
+        private static Set<String> names() {
+            Set<String> names = new TreeSet<>(List.of("parallelize_thread_count", "log_file", "default_stage",
+                    "sudo_password"));
+            SshSettings.from(name -> {
+                names.add(name);
+                return null;
+            });
+            return Set.copyOf(names);
         }
     }
 
