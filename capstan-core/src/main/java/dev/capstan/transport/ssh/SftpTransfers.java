@@ -92,22 +92,24 @@ final class SftpTransfers {
             if (!Files.isDirectory(local)) {
                 Target to = target(sftp, remote, local.getFileName());
                 Item item = new Item(local, to.path(), false, Files.size(local), mode != null ? mode : localMode(local));
-                replace(sftp, to, new Wanted(item.mode(), mode != null), out -> { // written twice if the rename is refused
-                    try (InputStream in = Files.newInputStream(local)) {
+                inDirectoryOf(to.path(), () -> replace(sftp, to, new Wanted(item.mode(), mode != null), out -> {
+                    try (InputStream in = Files.newInputStream(local)) { // written twice if the rename is refused
                         copy(in, out, item, new Progress(server, listener, List.of(item)));
                     }
-                });
+                }));
                 return;
             }
             List<Item> plan = planUpload(local, remote, mode);
             Progress progress = new Progress(server, listener, plan);
-            for (Item item : plan) {
-                if (item.directory()) {
-                    mkdirIfMissing(sftp, item.remote());
-                } else {
-                    uploadFile(sftp, item, progress);
+            inDirectoryOf(remote, () -> {
+                for (Item item : plan) {
+                    if (item.directory()) {
+                        mkdirIfMissing(sftp, item.remote());
+                    } else {
+                        uploadFile(sftp, item, progress);
+                    }
                 }
-            }
+            });
             setDirectoryModes(plan, item -> sftp.setStat(item.remote(), new Attributes().perms(item.mode())));
         });
     }
@@ -115,8 +117,30 @@ final class SftpTransfers {
     static void put(Server server, HostConnections host, byte[] content, String remote, Integer mode)
             throws InterruptedException {
         String what = "writing " + server.label() + ":" + remote;
-        withSftp(server, host, what, sftp -> replace(sftp, new Target(remote, lstat(sftp, remote)),
-                new Wanted(mode, mode != null), out -> out.write(content)));
+        withSftp(server, host, what, sftp -> inDirectoryOf(remote, () -> replace(sftp,
+                new Target(remote, lstat(sftp, remote)), new Wanted(mode, mode != null), out -> out.write(content))));
+    }
+
+    /** Writing that needs {@code path}'s directory: "no such file" there means that directory is missing. */
+    private static void inDirectoryOf(String path, SftpWrite write) throws IOException, InterruptedException {
+        try {
+            write.run();
+        } catch (SftpException e) {
+            if (e.getStatus() != SftpConstants.SSH_FX_NO_SUCH_FILE) {
+                throw e;
+            }
+            String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            int slash = trimmed.lastIndexOf('/');
+            String directory = slash > 0 ? trimmed.substring(0, slash) : slash == 0 ? "/" : "the login directory";
+            SftpException missing = new SftpException(e.getStatus(), "no directory " + directory + " there");
+            missing.initCause(e);
+            throw missing;
+        }
+    }
+
+    @FunctionalInterface
+    private interface SftpWrite {
+        void run() throws IOException, InterruptedException;
     }
 
     /** Where a single file goes, and what is there now (null: nothing). */

@@ -194,9 +194,12 @@ class SftpTest {
                 () -> ssh.upload(server, file, "no/such/dir/a.txt", null, TransferListener.IGNORE));
 
         assertThat(e.reason()).isEqualTo(Reason.TRANSFER);
-        assertThat(e.getMessage())
-                .startsWith("upload of " + file + " to " + server.label() + ":no/such/dir/a.txt failed: ")
-                .contains("no such file");
+        assertThat(e.getMessage()).isEqualTo("upload of " + file + " to " + server.label() + ":no/such/dir/a.txt"
+                + " failed: no such file or directory (no directory no/such/dir there)");
+
+        TransportException put = catchThrowableOfType(TransportException.class,
+                () -> ssh.put(server, "x".getBytes(), "/no/such/dir/b.txt", null));
+        assertThat(put.getMessage()).endsWith("failed: no such file or directory (no directory /no/such/dir there)");
     }
 
     @Test
