@@ -102,6 +102,9 @@ final class CommandLineModel {
         CommandSpec execSpec = subcommand(exec, "Run one shell command on the selected servers (all unless --hosts/--roles);"
                 + " a stage may come first: capstan production exec 'uptime'. With --hosts and no Capfile.java here,"
                 + " no recipe is needed.");
+        execSpec.addOption(option(OptionSpec.builder("--sudo").type(boolean.class)
+                .description("Run it with sudo, as ctx.sudo does (Ansible's --become); the password from sudo_password"
+                        + " or asked once."), () -> exec.sudo, v -> exec.sudo = (Boolean) v));
         execSpec.addPositional(positional(PositionalParamSpec.builder().paramLabel("COMMAND").arity("1").required(true)
                 .type(String.class).description("The shell command."), () -> exec.command, v -> exec.command = (String) v));
         commandLine.addSubcommand("exec", new CommandLine(execSpec, FACTORY));

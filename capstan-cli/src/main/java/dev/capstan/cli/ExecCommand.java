@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 final class ExecCommand implements Callable<Integer> {
     private final Main main;
     String command;
+    boolean sudo;
 
     ExecCommand(Main main) {
         this.main = main;
@@ -34,7 +35,7 @@ final class ExecCommand implements Callable<Integer> {
                 throw new ConfigException("exec takes no tasks; '" + String.join(" ", loaded.tasks()) + "' before it is"
                         + " not a stage of the recipe (capstan exec --help lists what it takes)");
             }
-            return main.runEngine(loaded.configuration(), engine -> engine.exec(command));
+            return main.runEngine(loaded.configuration(), engine -> engine.exec(command, sudo));
         });
     }
 }

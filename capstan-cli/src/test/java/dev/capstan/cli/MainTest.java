@@ -440,6 +440,15 @@ class MainTest {
     }
 
     @Test
+    void execWithSudoRunsTheCommandAsCtxSudoDoes() throws IOException {
+        Path file = recipe(LOCAL_FLEET);
+        CliRun run = capstan(file, "-n", "exec", "--sudo", "systemctl restart nginx", "--roles", "db");
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(run.out()).contains("sudo -p '[capstan] sudo password: ' -- sh -c 'systemctl restart nginx'")
+                .contains("[beta]");
+    }
+
+    @Test
     void aStageBeforeExecIsChosenAndAnythingElseIsRefused() throws IOException {
         Path out = dir.resolve("exec-staged");
         Path file = recipe("""

@@ -98,9 +98,9 @@ public final class Engine implements AutoCloseable {
         dropped.addAll(servers);
     }
 
-    /** Runs one ad hoc command on the selected servers ({@code capstan exec}). */
-    public void exec(String command) {
-        TaskBody body = ctx -> ctx.run(command);
+    /** Runs one ad hoc command on the selected servers ({@code capstan exec}), with sudo when {@code sudo}. */
+    public void exec(String command, boolean sudo) {
+        TaskBody body = sudo ? ctx -> ctx.sudo(command) : ctx -> ctx.run(command);
         TaskDefinition adhoc = new TaskDefinition("exec", null, TaskSpec.DEFAULT, body, "command line", null);
         warnOfUndeclaredHosts();
         runner = Thread.currentThread();
