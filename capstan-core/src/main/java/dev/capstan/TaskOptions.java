@@ -29,7 +29,7 @@ public interface TaskOptions {
     /** Commands run on at most {@code n} servers at a time, batch after batch. */
     TaskOptions maxHosts(int n);
 
-    /** What to do with servers on which a command failed. */
+    /** What to do with servers on which a command failed; see {@link OnError#CONTINUE} for the exit status. */
     TaskOptions onError(OnError policy);
 
     /** The task body runs server after server, waiting {@code wait} between two servers. */

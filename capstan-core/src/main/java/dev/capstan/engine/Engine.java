@@ -211,12 +211,13 @@ public final class Engine implements AutoCloseable {
             }
             log(Event.Level.INFO, task.name(), "group " + (from / size + 1) + ": "
                     + String.join(", ", group.stream().map(Server::label).toList()));
-            try {
-                runBody(task.body(), context.forServers(group));
-            } catch (EveryServerDropped e) {
-                // onError(CONTINUE): the group is done once all of its servers failed; the next one goes on
-                log(Event.Level.INFO, task.name(), "group " + (from / size + 1) + ": every server failed; the rest of"
-                        + " the task is skipped for it");
+            ExecutionContext inGroup = context.forServers(group);
+            runBody(task.body(), inGroup);
+            if (inGroup.servers().isEmpty()) {
+                // onError(CONTINUE) goes on without failed servers, not on to break the next group too (nor does
+                // Ansible's serial: a batch that failed whole ends the play)
+                throw new CapstanException("every server of group " + (from / size + 1) + " of task " + task.name()
+                        + " failed (onError(CONTINUE)): the groups after it were not started");
             }
         }
     }

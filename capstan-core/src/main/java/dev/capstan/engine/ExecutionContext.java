@@ -400,7 +400,7 @@ final class ExecutionContext implements TaskContext {
             servers = servers();
         }
         if (servers.isEmpty() && hosts.isEmpty() && roles.isEmpty() && !targets.isEmpty()) {
-            throw new EveryServerDropped("`" + what.get() + "`: every server of task " + task.name()
+            throw new CapstanException("`" + what.get() + "`: every server of task " + task.name()
                     + " failed and was dropped (onError(CONTINUE)); none is left to run it on");
         }
         if (servers.isEmpty()) {
