@@ -24,7 +24,8 @@ public interface Config extends Scope {
     /**
      * Declares a variable asked on the terminal when it is first fetched, as Capistrano's {@code ask}: the prompt
      * shows the default, and an empty answer takes it. Without a terminal (CI) the default is taken, and with no
-     * default the fetch fails, naming {@code -s NAME=VALUE}, which answers the question in advance.
+     * default the fetch fails, naming {@code -s NAME=VALUE}, which answers the question in advance ({@code -S} for a
+     * variable the recipe fetches while it loads). A variable set already ({@code -S}, or by the recipe) is not asked.
      * <pre>{@code cap.ask("branch", "main");   // "branch [main]: " when a task first fetches it}</pre>
      *
      * @param defaultValue the answer when none is typed, or null for none

@@ -94,14 +94,19 @@ public final class Configuration implements Config {
 
     @Override
     public void ask(String name, String defaultValue) {
-        Variables.validName(name);
+        if (variables.exists(Variables.validName(name))) {
+            return; // answered in advance (-S), or set by the recipe
+        }
         variables.setLazy(name, () -> answer(name, defaultValue == null ? ": " : " [" + defaultValue + "]: ", true,
                 defaultValue));
     }
 
     @Override
     public void askSecret(String name) {
-        Variables.validName(name);
+        if (variables.exists(Variables.validName(name))) {
+            variables.secret(name, variables.get(name));
+            return;
+        }
         variables.secretLazy(name, () -> answer(name, " (not shown): ", false, null));
     }
 
@@ -118,8 +123,11 @@ public final class Configuration implements Config {
         if (defaultValue != null) {
             return defaultValue;
         }
+        // -s comes after the recipe has loaded: a question the recipe asks while loading needs -S
+        String option = defining ? "-S" : "-s";
         throw new ConfigException(answer == null
-                ? "variable '" + name + "' is asked on the terminal, and there is none: give it with -s " + name + "=VALUE"
+                ? "variable '" + name + "' is asked on the terminal, and there is none: give it with " + option + " "
+                        + name + "=VALUE"
                 : "no answer for '" + name + "', and it has no default");
     }
 

@@ -57,6 +57,24 @@ class ConfigurationTest {
     }
 
     @Test
+    void aVariableSetBeforeTheRecipeAsksForItIsNotAskedAndOneFetchedWhileLoadingNamesMinusCapitalS() {
+        Configuration config = new Configuration();
+        config.set("ticket", "OPS-1"); // -S, before the recipe
+        config.define("Capfile.java", cap -> {
+            cap.ask("ticket", null);
+            cap.set("title", "fix " + cap.<String>fetch("ticket"));
+        });
+        assertThat(config.<String>fetch("title")).isEqualTo("fix OPS-1");
+
+        Configuration unanswered = new Configuration();
+        assertThatThrownBy(() -> unanswered.define("Capfile.java", cap -> {
+            cap.ask("ticket", null);
+            cap.fetch("ticket");
+        })).isInstanceOf(ConfigException.class)
+                .hasMessage("variable 'ticket' is asked on the terminal, and there is none: give it with -S ticket=VALUE");
+    }
+
+    @Test
     void anAskedSecretIsNotEchoedAndIsMaskedOnceAnswered() {
         List<Boolean> echoed = new ArrayList<>();
         Configuration config = new Configuration();
