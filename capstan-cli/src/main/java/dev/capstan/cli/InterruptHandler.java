@@ -63,6 +63,7 @@ final class InterruptHandler implements AutoCloseable {
     }
 
     static InterruptHandler install(Engine engine, PrintStream err) {
+        TerminalQuestions.reset();
         AtomicLong firstAt = new AtomicLong(Long.MIN_VALUE);
         SignalHandler handler = signal -> {
             long now = System.nanoTime();
@@ -70,6 +71,9 @@ final class InterruptHandler implements AutoCloseable {
                 err.println();
                 err.println("capstan: " + describe(signal)
                         + ": stopping commands and rolling back open transactions (Ctrl-C again to abort at once)");
+                if (TerminalQuestions.cancel()) {
+                    err.println("capstan: press Enter to leave the open question; its answer is not used");
+                }
                 engine.cancel();
             } else if (now - firstAt.get() >= SAME_REQUEST_NANOS) {
                 List<String> pending = engine.pendingRollbacks();
@@ -77,6 +81,7 @@ final class InterruptHandler implements AutoCloseable {
                         : "; these rollback handlers did NOT run (check those servers):"));
                 pending.forEach(p -> err.println("  not rolled back: " + engine.mask(p))); // a host may be a secret
                 err.flush();
+                TerminalQuestions.restoreEchoIfHidden();
                 Runtime.getRuntime().halt(1);
             }
         };
