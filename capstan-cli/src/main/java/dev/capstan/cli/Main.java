@@ -97,7 +97,9 @@ public final class Main implements Callable<Integer> {
         commandLine.setParameterExceptionHandler((ex, arguments) -> {
             // one line, as for every other bad call; the usage is a --help away
             String command = ex.getCommandLine().getCommandSpec().qualifiedName();
-            String hint = command.endsWith(" exec") && ex instanceof CommandLine.UnmatchedArgumentException
+            // words of an unquoted command (ls -ld /tmp), not a mistyped option of capstan's own (--rolse)
+            String hint = command.endsWith(" exec") && ex instanceof CommandLine.UnmatchedArgumentException unmatched
+                    && unmatched.getUnmatched().stream().noneMatch(word -> word.startsWith("--"))
                     ? "the command to run is one argument: quote it, as in capstan exec 'ls -ld /tmp'"
                     : command + " --help lists the options";
             err.println("capstan: " + ex.getMessage() + " (" + hint + ")");

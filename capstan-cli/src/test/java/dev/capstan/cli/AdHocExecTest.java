@@ -36,6 +36,11 @@ class AdHocExecTest {
             assertThat(run.stderr()).isEqualTo("capstan: Unknown options: '-ld', '/tmp' (the command to run is one"
                     + " argument: quote it, as in capstan exec 'ls -ld /tmp')\n");
         }
+        try (CapstanProcess run = CapstanProcess.start(dir, List.of(), List.of("exec", "--rolse", "web", "uptime"))) {
+            assertThat(run.exitWithin(60)).isEqualTo(2);
+            assertThat(run.stderr()).startsWith("capstan: Unknown options: '--rolse'").endsWith(
+                    " (capstan exec --help lists the options)\n");
+        }
     }
 
     @Test

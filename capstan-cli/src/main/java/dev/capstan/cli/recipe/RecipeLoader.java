@@ -93,15 +93,20 @@ public final class RecipeLoader {
      */
     private static List<String> misspelled(Configuration config, List<Map.Entry<String, Object>> late) {
         List<String> warnings = new ArrayList<>();
+        Set<String> used = null;
         for (Map.Entry<String, Object> assignment : late) {
             String name = assignment.getKey();
             if (config.exists(name) || CapstanVariables.NAMES.contains(name)) {
                 continue;
             }
-            Set<String> used = new TreeSet<>(CapstanVariables.NAMES);
-            used.addAll(config.variables().names());
-            // a typo (one or two letters), not a variable of the recipe's that it reads only with a default
-            used.stream().filter(u -> TaskNames.distance(name, u) <= 2)
+            if (used == null) {
+                used = new TreeSet<>(CapstanVariables.NAMES);
+                used.addAll(config.variables().names());
+            }
+            // a typo, not a variable the recipe reads only with a default: one letter off in a short name, two in a
+            // long one (rev is not a typo of repo)
+            int limit = name.length() < 8 ? 1 : 2;
+            used.stream().filter(u -> TaskNames.distance(name, u) <= limit)
                     .min(Comparator.comparingInt((String u) -> TaskNames.distance(name, u))).ifPresent(close -> warnings.add(
                     "-s " + name + ": capstan and the recipe use no variable of that name; did you mean " + close + "?"));
         }
