@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -20,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.channel.ClientChannel;
+import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.common.SshException;
 
@@ -38,6 +40,8 @@ final class RemoteCommand {
     private static final int CLOSED = 0;
     /** How long a stopped command's channel may take to close before it is dropped. */
     private static final long CLOSE_WAIT_MILLIS = 2000;
+    /** How long a command whose signal was refused may take to report its exit, as it does when it ended just then. */
+    private static final long REFUSED_GRACE_MILLIS = 250;
     private static final Map<String, Integer> SIGNAL_NUMBERS = Map.ofEntries(
             Map.entry("HUP", 1), Map.entry("INT", 2), Map.entry("QUIT", 3), Map.entry("ILL", 4),
             Map.entry("ABRT", 6), Map.entry("FPE", 8), Map.entry("KILL", 9), Map.entry("USR1", 10),
@@ -140,7 +144,8 @@ final class RemoteCommand {
                     event = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
                 }
                 if (event == null) {
-                    boolean stopped = stop(channel, closed);
+                    // a command on a pty ends anyway: closing the channel hangs its terminal up
+                    boolean stopped = stop(channel, closed) || command.pty();
                     throw new TransportException(server, Reason.COMMAND_TIMEOUT, "`" + command.line() + "` on "
                             + server.label() + " did not finish within " + describe(timeout)
                             + (stopped ? " and was stopped" : "; " + notStopped(server)));
@@ -255,8 +260,16 @@ final class RemoteCommand {
         channel.addCloseFutureListener(f -> settled.countDown());
         channel.close(false);
         boolean interrupted = false;
+        boolean refused = false;
         try {
             settled.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            refused = Boolean.FALSE.equals(delivered.getNow(null));
+            if (refused) {
+                // sshd also refuses once the command has just ended on its own: then its exit status follows at once
+                channel.waitFor(EnumSet.of(ClientChannelEvent.EXIT_STATUS, ClientChannelEvent.EXIT_SIGNAL),
+                        REFUSED_GRACE_MILLIS);
+                refused = channel.getExitStatus() == null && channel.getExitSignal() == null;
+            }
         } catch (InterruptedException e) {
             interrupted = true;
         }
@@ -266,20 +279,20 @@ final class RemoteCommand {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return !Boolean.FALSE.equals(delivered.getNow(null));
+        return !refused;
     }
 
     /** Stops the command as {@link #stop} does, and says so when it may still be running. */
     private void end(ExecChannel channel, CountDownLatch closed) {
-        if (!stop(channel, closed)) {
+        if (!stop(channel, closed) && !command.pty()) {
             log.warn("`" + command.line() + "` was stopped here, but " + notStopped(server));
         }
     }
 
     /** Why a stopped command may still be running, for the messages about it. */
     static String notStopped(Server server) {
-        return "the server refused to signal it (OpenSSH does for a root login), so it may still be running on "
-                + server.label();
+        return "the server refused the signal to stop it (as OpenSSH does for a root or forced-command login), so it"
+                + " may still be running on " + server.label();
     }
 
     private static InterruptedException interrupted(String message, Exception cause) {

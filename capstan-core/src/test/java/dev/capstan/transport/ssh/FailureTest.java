@@ -185,8 +185,8 @@ class FailureTest {
 
                 assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
                 assertThat(e.getMessage()).isEqualTo("`" + timedOut + "` on " + server.label() + " did not finish within"
-                        + " 500 ms; the server refused to signal it (OpenSSH does for a root login), so it may still be"
-                        + " running on " + server.label());
+                        + " 500 ms; the server refused the signal to stop it (as OpenSSH does for a root or forced-command"
+                        + " login), so it may still be running on " + server.label());
                 assertThat(process(timedOut)).as("the command the server would not stop").isPresent();
 
                 String interrupted = "sleep 30.625";
@@ -205,8 +205,8 @@ class FailureTest {
 
                 assertThat(ended.get(20, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
                 assertThat(events.logs(Event.Level.WARN)).containsExactly("`" + interrupted + "` was stopped here, but"
-                        + " the server refused to signal it (OpenSSH does for a root login), so it may still be running"
-                        + " on " + server.label());
+                        + " the server refused the signal to stop it (as OpenSSH does for a root or forced-command login), so"
+                        + " it may still be running on " + server.label());
                 assertThat(process(interrupted)).isPresent();
             }
         }

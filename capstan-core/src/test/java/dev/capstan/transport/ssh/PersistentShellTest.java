@@ -320,8 +320,9 @@ class PersistentShellTest {
                     Command.of(sleep).withTimeout(Duration.ofMillis(500)), OutputListener.IGNORE));
 
             assertThat(e.reason()).isEqualTo(Reason.COMMAND_TIMEOUT);
-            assertThat(e.getMessage()).endsWith("did not finish within 500 ms; the server refused to signal it (OpenSSH"
-                    + " does for a root login), so it may still be running on " + rootServer.label());
+            assertThat(e.getMessage()).endsWith("did not finish within 500 ms; the server refused the signal to stop it"
+                    + " (as OpenSSH does for a root or forced-command login), so it may still be running on "
+                    + rootServer.label());
             assertThat(FailureTest.process(sleep)).isPresent();
         }
         FailureTest.awaitGone(sleep);
