@@ -87,8 +87,19 @@ final class CommandRequest implements CommandOptions {
         return this;
     }
 
-    /** {@code line} run in the directory of {@link #within}, if one was given: one line, whatever {@code line} holds. */
+    /**
+     * {@code line} run in the directory of {@link #within}, if one was given: one line, whatever {@code line} holds.
+     * A leading {@code ~} is the login's home, as a shell would read it unquoted; cd's own output (with CDPATH set)
+     * goes nowhere, so that it never becomes part of a capture.
+     */
     String inDirectory(String line) {
-        return directory == null ? line : "cd " + Shell.quote(directory) + " || exit; " + line;
+        return directory == null ? line : "cd -- " + quotedDirectory() + " >/dev/null || exit; " + line;
+    }
+
+    private String quotedDirectory() {
+        if (directory.equals("~")) {
+            return "\"$HOME\"";
+        }
+        return directory.startsWith("~/") ? "\"$HOME\"/" + Shell.quote(directory.substring(2)) : Shell.quote(directory);
     }
 }

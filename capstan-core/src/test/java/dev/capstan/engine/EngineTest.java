@@ -306,15 +306,19 @@ class EngineTest {
                 seen.add(ctx.test("test -f marker", o -> o.within(app.toString())));
                 seen.add(ctx.test("test -f marker", o -> o.within(dir.resolve("missing").toString())));
                 seen.add(ctx.runLocally("pwd; cd /", o -> o.within(app.toString())).strip());
+                // ~ is the home, as unquoted in a shell
+                seen.add(ctx.capture("pwd", o -> o.within("~/app dir").env("HOME", dir.toString())));
+                // a relative directory found through CDPATH: cd's echo of it stays out of the capture
+                seen.add(ctx.capture("echo here", o -> o.within("app dir").env("CDPATH", dir.toString())));
                 ctx.run("pwd > seen", o -> o.within(app.toString()).once());
             });
             cap.task("missing", ctx -> ctx.run("touch " + dir.resolve("created"), o -> o.within(dir.resolve("missing").toString())));
         });
         f.run("t");
-        assertThat(seen).containsExactly(app.toString(), true, false, app.toString());
+        assertThat(seen).containsExactly(app.toString(), true, false, app.toString(), app.toString(), "here");
         assertThat(app.resolve("seen")).hasContent(app + "\n");
         assertThat(f.events.of(Event.CommandStarted.class)).last().extracting(Event.CommandStarted::line)
-                .isEqualTo("cd " + Shell.quote(app.toString()) + " || exit; pwd > seen");
+                .isEqualTo("cd -- " + Shell.quote(app.toString()) + " >/dev/null || exit; pwd > seen");
 
         assertThatThrownBy(() -> f.run("missing")).isInstanceOf(CommandFailedException.class)
                 .hasMessageContaining(dir.resolve("missing").toString());
@@ -693,7 +697,7 @@ class EngineTest {
                 "sudo -p '[capstan] sudo password: ' -- sh -c 'systemctl restart shop'",
                 "sudo -p '[capstan] sudo password: ' -u www-data -- sh -c 'touch /srv/x'",
                 // the directory is changed to as root: it may be root's alone
-                "sudo -p '[capstan] sudo password: ' -- sh -c 'cd /root/app || exit; ./reload'");
+                "sudo -p '[capstan] sudo password: ' -- sh -c 'cd -- /root/app >/dev/null || exit; ./reload'");
     }
 
     @Test

@@ -125,7 +125,7 @@ public final class DeployRecipe implements Recipe {
             StringBuilder script = new StringBuilder("m=0; miss() { echo \"missing: $*\" >&2; m=1; };");
             for (String dir : List.of(layout.releases(), layout.shared())) {
                 script.append(" if [ ! -d ").append(quote(dir)).append(" ]; then miss directory ").append(quote(dir))
-                        .append(" '(run deploy:setup)'; elif [ ! -w ").append(quote(dir)).append(" ]; then miss write permission on ")
+                        .append(" '(deploy:setup or the first deploy makes it)'; elif [ ! -w ").append(quote(dir)).append(" ]; then miss write permission on ")
                         .append(quote(dir)).append("; fi;");
             }
             for (String dir : list(ctx, "linked_dirs")) {

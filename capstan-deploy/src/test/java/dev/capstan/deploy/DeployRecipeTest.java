@@ -108,7 +108,7 @@ class DeployRecipeTest {
         DeployFixture f = new DeployFixture(dir, 1, cap -> cap.set("linked_files", List.of("config/db.yml")));
         RuntimeException error = f.run("deploy:check");
         assertThat(error).isInstanceOf(CommandFailedException.class)
-                .hasMessageContaining("missing: directory " + f.deployTo(0).resolve("releases") + " (run deploy:setup)")
+                .hasMessageContaining("missing: directory " + f.deployTo(0).resolve("releases") + " (deploy:setup or the first deploy makes it)")
                 .hasMessageContaining("missing: linked file " + f.deployTo(0).resolve("shared/config/db.yml"));
     }
 
