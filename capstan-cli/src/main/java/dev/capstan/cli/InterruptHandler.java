@@ -47,11 +47,19 @@ final class InterruptHandler implements AutoCloseable {
             err.flush();
             System.exit(1);
         };
-        Signal.handle(INT, handler);
-        Signal.handle(TERM, handler);
-        if (Signal.handle(HUP, handler) == SignalHandler.SIG_IGN) {
-            Signal.handle(HUP, SignalHandler.SIG_IGN); // nohup
+        handleAll(handler);
+    }
+
+    /**
+     * Handles INT, TERM and HUP with {@code handler}, except a HUP ignored when capstan started (nohup: the user asked
+     * to outlive the terminal). @return the handlers replaced: INT, TERM, HUP
+     */
+    private static SignalHandler[] handleAll(SignalHandler handler) {
+        SignalHandler previousHup = Signal.handle(HUP, handler);
+        if (previousHup == SignalHandler.SIG_IGN) {
+            Signal.handle(HUP, SignalHandler.SIG_IGN);
         }
+        return new SignalHandler[] {Signal.handle(INT, handler), Signal.handle(TERM, handler), previousHup};
     }
 
     private static String describe(Signal signal) {
@@ -85,11 +93,8 @@ final class InterruptHandler implements AutoCloseable {
                 Runtime.getRuntime().halt(1);
             }
         };
-        SignalHandler previousHup = Signal.handle(HUP, handler);
-        if (previousHup == SignalHandler.SIG_IGN) {
-            Signal.handle(HUP, SignalHandler.SIG_IGN); // nohup: the user asked to outlive the terminal
-        }
-        return new InterruptHandler(Signal.handle(INT, handler), Signal.handle(TERM, handler), previousHup);
+        SignalHandler[] previous = handleAll(handler);
+        return new InterruptHandler(previous[0], previous[1], previous[2]);
     }
 
     @Override

@@ -87,6 +87,37 @@ final class CommandRequest implements CommandOptions {
         return this;
     }
 
+    /** The options set that choose servers or concern them alone, which a command on this machine refuses. */
+    List<String> serverOptions() {
+        List<String> set = new ArrayList<>();
+        if (once) {
+            set.add("once()");
+        }
+        if (!hosts.isEmpty()) {
+            set.add("hosts(...)");
+        }
+        if (!roles.isEmpty()) {
+            set.add("roles(...)");
+        }
+        if (pty) {
+            set.add("pty()");
+        }
+        if (sudoUser != null) {
+            set.add("as(...)");
+        }
+        return set;
+    }
+
+    /**
+     * For sudo: {@code command} with the change of directory of {@link #within} in front, which then no longer applies
+     * around the whole line (sudo's own shell changes directory, as root).
+     */
+    String moveDirectoryInto(String command) {
+        String line = inDirectory(command);
+        directory = null;
+        return line;
+    }
+
     /**
      * {@code line} run in the directory of {@link #within}, if one was given: one line, whatever {@code line} holds.
      * A leading {@code ~} is the login's home, as a shell would read it unquoted; cd's own output (with CDPATH set)

@@ -229,8 +229,7 @@ final class ExecutionContext implements TaskContext {
         CommandRequest request = request(options);
         request.pty = true;
         request.prompt = engine.sudo().answer();
-        String line = Sudo.line(request.inDirectory(command), request.sudoUser);
-        request.directory = null; // changed to by sudo's shell, above
+        String line = Sudo.line(request.moveDirectoryInto(command), request.sudoUser);
         execute(line, server -> line, request, false);
     }
 
@@ -521,11 +520,10 @@ final class ExecutionContext implements TaskContext {
     @Override
     public String runLocally(String command, Consumer<CommandOptions> options) {
         CommandRequest request = request(options);
-        String refused = request.once ? "once()" : !request.hosts.isEmpty() ? "hosts(...)" : !request.roles.isEmpty()
-                ? "roles(...)" : request.pty ? "pty()" : request.sudoUser != null ? "as(...)" : null;
-        if (refused != null) {
-            throw new ConfigException("runLocally runs on this machine only: " + refused + " does not apply to `"
-                    + command + "`");
+        List<String> refused = request.serverOptions();
+        if (!refused.isEmpty()) {
+            throw new ConfigException("runLocally runs on this machine only: " + String.join(", ", refused)
+                    + " does not apply to `" + command + "`");
         }
         Server localhost = Server.THIS_MACHINE;
         String line = request.inDirectory(command);

@@ -26,10 +26,13 @@ public final class RecipeLoader {
     private RecipeLoader() {
     }
 
-    /** What is left of the command line's words once the stage is taken off. */
-    /** @param warnings what the command line may have got wrong, to be shown before anything runs */
+    /**
+     * The loaded recipe.
+     *
+     * @param tasks    what is left of the command line's words once the stage is taken off
+     * @param warnings what the command line may have got wrong, to be shown before anything runs
+     */
     public record Loaded(Configuration configuration, List<String> tasks, List<String> warnings) { }
-
 
     /** Loads the recipe to run the tasks {@code words} name, after a stage if they start with one. */
     public static Loaded load(Recipe recipe, String origin, List<Map.Entry<String, Object>> early,

@@ -107,11 +107,6 @@ final class HostConnections {
      *                          cut-off host would otherwise cost a whole connect_timeout again for every command and
      *                          rollback handler that runs one after another (a rollback of 40 parallelize blocks)
      */
-    /** Where this host's notes go. */
-    EventLog log() {
-        return log;
-    }
-
     HostConnections(SshTarget target, int maxConnections, Opener opener, EventLog log, Duration quietAfterTimeout) {
         this.target = target;
         this.maxConnections = maxConnections;
@@ -119,6 +114,11 @@ final class HostConnections {
         this.opener = opener;
         this.log = log;
         this.quietAfterTimeout = quietAfterTimeout;
+    }
+
+    /** Where this host's notes go. */
+    EventLog log() {
+        return log;
     }
 
     /**

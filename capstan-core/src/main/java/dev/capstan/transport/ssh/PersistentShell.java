@@ -91,9 +91,8 @@ final class PersistentShell {
     private final Duration checkLimit;
     /** Told when a command that was stopped may still be running. */
     private final EventLog log;
-    /** The command sent last, for what the log is told; null before the first. */
-    private volatile Command sent;
-    private volatile Server sentTo;
+    /** The command sent last and where, for what the log is told; null before the first. */
+    private volatile Sent sent;
     private ChannelLease<ExecChannel> lease;
     private OutputStream input;
     /** Whether the shell reading stdin has had {@link #SETUP}, which comes with the second command. */
@@ -176,8 +175,7 @@ final class PersistentShell {
         stderr.begin(checking, OutputStream.nullOutputStream());
         check = checking;
         Job current = begin(output);
-        sent = first;
-        sentTo = server;
+        sent = new Sent(first, server);
         String commandLine = "exec /bin/sh -c " + Shell.quote(DESCRIPTORS + SETUP + "__capstan_status=0; "
                 + printStatus() + "\n" + script(first) + "exec /bin/sh\n");
         lease = host.leaseExec(server, channel -> {
@@ -273,8 +271,7 @@ final class PersistentShell {
                 next = SETUP + next;
                 setUp = true;
             }
-            sent = command;
-            sentTo = server;
+            sent = new Sent(command, server);
             input.write(next.getBytes(StandardCharsets.UTF_8));
             input.flush();
         } catch (InterruptedIOException e) {
@@ -337,8 +334,9 @@ final class PersistentShell {
      * when the command may still be running.
      */
     private void stop() {
-        if (!signalAndClose() && sent != null) {
-            log.warn("`" + sent.line() + "` was stopped here, but " + RemoteCommand.notStopped(sentTo));
+        Sent last = sent;
+        if (!signalAndClose() && last != null) {
+            log.warn("`" + last.command().line() + "` was stopped here, but " + RemoteCommand.notStopped(last.server()));
         }
     }
 
@@ -388,6 +386,9 @@ final class PersistentShell {
         RANDOM.nextBytes(bytes);
         return bytes;
     }
+
+    /** A command written to the shell, and the server it runs on. */
+    private record Sent(Command command, Server server) { }
 
     /** One command's progress: done once both streams showed the marker, or the channel closed first. */
     private static final class Job {
