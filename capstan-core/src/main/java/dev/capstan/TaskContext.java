@@ -100,6 +100,22 @@ public interface TaskContext {
     void parallelize(int chunkSize, Consumer<Blocks> blocks);
 
     /**
+     * Runs {@code body} once per target server, all at once (at most {@code maxHosts} at a time when the task sets
+     * it), each with a context whose only server is that one: Capistrano 3's {@code on roles(...) do |host|}. A server
+     * goes through its steps at its own pace, and a {@code test} or {@code capture} answers for that server alone.
+     * The blocks are {@link #parallelize} blocks named by their servers: when one fails, the others finish, every
+     * block's rollback handlers run, and one error lists the failed servers.
+     * <pre>{@code
+     * ctx.eachServer(c -> {
+     *     if (!c.test("grep -qx 'vm.swappiness=10' /etc/sysctl.conf")) {
+     *         c.sudo("echo 'vm.swappiness=10' >> /etc/sysctl.conf");
+     *     }
+     * });
+     * }</pre>
+     */
+    void eachServer(BlockBody body);
+
+    /**
      * Runs {@code body}; on any exception every rollback handler registered inside it runs, latest first,
      * and the exception is rethrown. Nested transactions join the outer one.
      */

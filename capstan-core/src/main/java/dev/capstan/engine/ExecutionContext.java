@@ -1,5 +1,6 @@
 package dev.capstan.engine;
 
+import dev.capstan.BlockBody;
 import dev.capstan.Blocks;
 import dev.capstan.CancelledException;
 import dev.capstan.CapstanException;
@@ -584,6 +585,13 @@ final class ExecutionContext implements TaskContext {
     @Override
     public void parallelize(int chunkSize, Consumer<Blocks> blocks) {
         new Parallelizer(this, chunkSize).run(blocks);
+    }
+
+    @Override
+    public void eachServer(BlockBody body) {
+        List<Server> servers = commandTargets(false, List.of(), List.of(), () -> "eachServer");
+        int maxHosts = task.spec().maxHosts();
+        new Parallelizer(this, maxHosts > 0 ? maxHosts : servers.size()).runPerServer(servers, body);
     }
 
     // ---- variables and facts ---------------------------------------------------------------

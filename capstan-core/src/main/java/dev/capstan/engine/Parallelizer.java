@@ -46,8 +46,14 @@ final class Parallelizer {
 
         @Override
         public Blocks run(String name, BlockBody block) {
+            return run(name, null, block);
+        }
+
+        /** A block whose context has only {@code servers} (null: the caller's), for {@code eachServer}. */
+        Blocks run(String name, List<Server> servers, BlockBody block) {
             int index = blocks.size() + 1;
-            blocks.add(new Block(index, name == null ? "block " + index : name, Objects.requireNonNull(block, "block")));
+            blocks.add(new Block(index, name == null ? "block " + index : name, servers,
+                    Objects.requireNonNull(block, "block")));
             return this;
         }
 
@@ -68,6 +74,8 @@ final class Parallelizer {
     private static final class Block {
         final int index;
         final String name;
+        /** The servers the block's context has, or null for the caller's. */
+        final List<Server> servers;
         final BlockBody body;
         final Journal journal = new Journal();
         ExecutionContext context;
@@ -77,15 +85,21 @@ final class Parallelizer {
         volatile Throwable failure;
         volatile boolean cancelledBySibling;
 
-        Block(int index, String name, BlockBody body) {
+        Block(int index, String name, List<Server> servers, BlockBody body) {
             this.index = index;
             this.name = name;
+            this.servers = servers;
             this.body = body;
         }
 
         boolean failed() {
             return failure != null || journal.rolledBack();
         }
+    }
+
+    /** One block per server, named by it, whose context has that server only. */
+    void runPerServer(List<Server> servers, BlockBody body) {
+        run(declared -> servers.forEach(server -> ((Declared) declared).run(server.label(), List.of(server), body)));
     }
 
     void run(Consumer<Blocks> declaration) {
@@ -221,7 +235,8 @@ final class Parallelizer {
     }
 
     private void start(long id, Block block, Semaphore finished) {
-        block.context = caller.forBlock(block.journal, id + "." + block.index);
+        ExecutionContext context = caller.forBlock(block.journal, id + "." + block.index);
+        block.context = block.servers == null ? context : context.forServers(block.servers);
         block.started = true;
         caller.engine().opened(block.journal);
         block.thread = Thread.ofVirtual().name("capstan-block-" + block.index).unstarted(() -> {

@@ -325,6 +325,56 @@ class EngineTest {
         assertThat(dir.resolve("created")).doesNotExist();
     }
 
+    /**
+     * Capistrano 3's {@code on roles do |host|}: each server runs the body at its own pace (alpha finishes all its steps
+     * while beta's first one waits for that; with a step after step on all servers it never would), and a test answers
+     * for its own server.
+     */
+    @Test
+    void eachServerRunsTheBodyPerServerAtItsOwnPaceAndTestsAnswerPerServer(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("alpha.conf"), "configured\n");
+        List<List<String>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.eachServer(c -> {
+            String me = c.servers().get(0).host();
+            seen.add(c.servers().stream().map(Server::host).toList());
+            if (!c.test("test -f " + dir.resolve(me + ".conf"))) {
+                c.run("echo configured > " + dir.resolve(me + ".conf") + "; touch " + dir.resolve(me + ".changed"));
+            }
+            // both at once (alpha waits for beta to have started), and each at its own pace (beta's one step lasts
+            // while alpha takes three): run one after the other, or step after step, this would never end
+            if (me.equals("alpha")) {
+                c.run(waitFor(dir.resolve("beta.started")));
+                c.run("true");
+                c.run("touch " + dir.resolve("alpha.done"));
+            } else {
+                c.run("touch " + dir.resolve("beta.started") + "; " + waitFor(dir.resolve("alpha.done")));
+            }
+        })));
+        f.run("t");
+        assertThat(seen).containsExactlyInAnyOrder(List.of("alpha"), List.of("beta"));
+        assertThat(dir.resolve("beta.changed")).exists();
+        assertThat(dir.resolve("alpha.changed")).doesNotExist();
+        assertThat(dir.resolve("beta.conf")).hasContent("configured");
+    }
+
+    /** A shell loop that waits (at most 20 s, then fails) until {@code file} exists. */
+    private static String waitFor(Path file) {
+        return "i=0; while [ ! -f " + file + " ]; do i=$((i+1)); [ $i -lt 400 ] || exit 9; sleep 0.05; done";
+    }
+
+    @Test
+    void aServerFailingInEachServerRollsBackEveryServerAndIsNamed(@TempDir Path dir) {
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.transaction(() -> ctx.eachServer(c -> {
+            String me = c.servers().get(0).host();
+            c.onRollback(() -> c.run("touch " + dir.resolve(me + ".undone")));
+            c.run(me.equals("beta") ? "exit 4" : "true");
+        }))));
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(dev.capstan.ParallelizeException.class)
+                .hasMessageContaining("beta (task t on beta): `exit 4` failed on 1 host: beta");
+        assertThat(dir.resolve("alpha.undone")).exists();
+        assertThat(dir.resolve("beta.undone")).exists();
+    }
+
     @Test
     void onErrorContinueDropsFailedHostsForTheRestOfTheTask() {
         List<List<String>> remaining = new ArrayList<>();
