@@ -97,9 +97,23 @@ final class Parallelizer {
         }
     }
 
-    /** One block per server, named by it, whose context has that server only. */
+    /**
+     * One block per server, named by it, whose context has that server only. Under {@code onError(CONTINUE)} a block
+     * whose server failed ends there: the task goes on without that server, as {@code run} does.
+     */
     void runPerServer(List<Server> servers, BlockBody body) {
-        run(declared -> servers.forEach(server -> ((Declared) declared).run(server.label(), List.of(server), body)));
+        BlockBody untilDropped = c -> {
+            try {
+                body.run(c);
+            } catch (RuntimeException e) {
+                if (e instanceof CancelledException || !c.servers().isEmpty()) {
+                    throw e;
+                }
+                // its one server was dropped (onError(CONTINUE)); what failed after that only lacked a server
+            }
+        };
+        run(declared -> servers.forEach(server -> ((Declared) declared).run(server.label(), List.of(server),
+                untilDropped)));
     }
 
     void run(Consumer<Blocks> declaration) {

@@ -357,6 +357,21 @@ class EngineTest {
         assertThat(dir.resolve("beta.conf")).hasContent("configured");
     }
 
+    @Test
+    void underContinueEachServerGoesOnWithoutAServerThatFailed(@TempDir Path dir) {
+        EngineFixture f = local(cap -> cap.task("t", o -> o.onError(OnError.CONTINUE), ctx -> ctx.eachServer(c -> {
+            String me = c.servers().get(0).host();
+            c.onRollback(() -> c.run("touch " + dir.resolve(me + ".undone")));
+            c.run(me.equals("beta") ? "exit 4" : "true");
+            c.run("touch " + dir.resolve(me + ".second"));
+        })));
+        assertThatThrownBy(() -> f.run("t"))
+                .hasMessage("the run went on without 1 host that failed under onError(CONTINUE): beta");
+        assertThat(dir.resolve("alpha.second")).exists();
+        assertThat(dir.resolve("beta.second")).doesNotExist();
+        assertThat(dir.resolve("alpha.undone")).as("nothing rolled back").doesNotExist();
+    }
+
     /** A shell loop that waits (at most 20 s, then fails) until {@code file} exists. */
     private static String waitFor(Path file) {
         return "i=0; while [ ! -f " + file + " ]; do i=$((i+1)); [ $i -lt 400 ] || exit 9; sleep 0.05; done";
