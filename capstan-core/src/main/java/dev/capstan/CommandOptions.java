@@ -35,7 +35,8 @@ public interface CommandOptions {
     /**
      * Run the command in {@code directory}, as Capistrano's {@code within} and Ansible's {@code chdir} do; where it
      * does not exist the command fails (a {@code test} is false) and its error names the directory. With {@code sudo}
-     * the change of directory is sudo's too; a leading {@code ~/} is the home. What runs, and what output shows, is
+     * the change of directory is sudo's too; a leading {@code ~/} is {@code $HOME} as the command's shell has it (under
+     * sudo, as sudo sets it). What runs, and what output shows, is
      * {@code cd -- 'DIR' >/dev/null || exit; COMMAND}:
      * <pre>{@code ctx.run("./bin/migrate", o -> o.within(releasePath).once());}</pre>
      */

@@ -100,11 +100,14 @@ public interface TaskContext {
     void parallelize(int chunkSize, Consumer<Blocks> blocks);
 
     /**
-     * Runs {@code body} once per target server, all at once (at most {@code maxHosts} at a time when the task sets
-     * it), each with a context whose only server is that one: Capistrano 3's {@code on roles(...) do |host|}. A server
-     * goes through its steps at its own pace, and a {@code test} or {@code capture} answers for that server alone.
-     * The blocks are {@link #parallelize} blocks named by their servers: when one fails, the others finish, every
-     * block's rollback handlers run, and one error lists the failed servers.
+     * Runs {@code body} once per target server, all at once (in batches of {@code maxHosts} when the task sets it),
+     * each with a context whose only server is that one: Capistrano 3's {@code on roles(...) do |host|}. A server goes
+     * through its steps at its own pace, and a {@code test} or {@code capture} answers for that server alone; a
+     * command's {@code hosts} and {@code roles} options are refused there, while {@code invoke} runs the named task on
+     * its own servers, once per block. The blocks are {@link #parallelize} blocks named by their servers: when one
+     * fails, the others finish, inside a transaction every block's rollback handlers run, and one error lists the
+     * failed servers. Under {@code onError(CONTINUE)} the block of a server that failed ends there, its work kept,
+     * and the others go on.
      * <pre>{@code
      * ctx.eachServer(c -> {
      *     if (!c.test("grep -qx 'vm.swappiness=10' /etc/sysctl.conf")) {

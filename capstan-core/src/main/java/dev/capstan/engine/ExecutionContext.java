@@ -49,6 +49,8 @@ final class ExecutionContext implements TaskContext {
     private final List<Server> targets;
     /** Hosts dropped after a failure under {@code onError(CONTINUE)}; shared by the invocation. */
     private final Set<Server> failedHosts;
+    /** An {@code eachServer} block's context: its commands run on its one server, and end the block when it fails. */
+    private final boolean soleServer;
     /** Non-null for a parallelize block: where the block's rollback handlers are kept. */
     private final Journal blockJournal;
     /** Whether a block was started inside a caller's open transaction. */
@@ -63,11 +65,12 @@ final class ExecutionContext implements TaskContext {
     record Failure(String task, List<Server> servers) { }
 
     ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets) {
-        this(engine, task, parent, depth, targets, ConcurrentHashMap.newKeySet(), null, false, null);
+        this(engine, task, parent, depth, targets, ConcurrentHashMap.newKeySet(), null, false, null, false);
     }
 
     private ExecutionContext(Engine engine, TaskDefinition task, ExecutionContext parent, int depth, List<Server> targets,
-                             Set<Server> failedHosts, Journal blockJournal, boolean blockInTransaction, String blockName) {
+                             Set<Server> failedHosts, Journal blockJournal, boolean blockInTransaction, String blockName,
+                             boolean soleServer) {
         this.engine = engine;
         this.task = task;
         this.parent = parent;
@@ -77,16 +80,25 @@ final class ExecutionContext implements TaskContext {
         this.blockJournal = blockJournal;
         this.blockInTransaction = blockInTransaction;
         this.blockName = blockName;
+        this.soleServer = soleServer;
     }
 
     /** A context for one parallelize block: the caller's task and servers, its own rollback journal. */
     ExecutionContext forBlock(Journal journal, String name) {
-        return new ExecutionContext(engine, task, this, depth, targets, failedHosts, journal, openTransaction() != null, name);
+        return new ExecutionContext(engine, task, this, depth, targets, failedHosts, journal, openTransaction() != null, name,
+                false);
     }
 
     /** A context for the same invocation restricted to some servers (rolling execution). */
     ExecutionContext forServers(List<Server> servers) {
-        return new ExecutionContext(engine, task, parent, depth, servers, failedHosts, blockJournal, blockInTransaction, blockName);
+        return new ExecutionContext(engine, task, parent, depth, servers, failedHosts, blockJournal, blockInTransaction,
+                blockName, false);
+    }
+
+    /** A context for an {@code eachServer} block: the one server, for every command in it. */
+    ExecutionContext forServer(Server server) {
+        return new ExecutionContext(engine, task, parent, depth, List.of(server), failedHosts, blockJournal,
+                blockInTransaction, blockName, true);
     }
 
     /** The parallelize block this context runs in ({@code "<parallelize id>.<block>"}), or null. */
@@ -165,6 +177,8 @@ final class ExecutionContext implements TaskContext {
         engine.opened(journal);
         try {
             runBody(body);
+        } catch (ServerDropped e) {
+            throw e; // the task goes on without the server, its work kept, as under onError(CONTINUE) elsewhere
         } catch (RuntimeException | Error e) {
             engine.rollbacks().rollBack(task.name(), journal.snapshot(mark), e);
             journal.markRolledBack();
@@ -345,6 +359,9 @@ final class ExecutionContext implements TaskContext {
         if (task.spec().onError() == OnError.CONTINUE) {
             failures.forEach(f -> failedHosts.add(f.server()));
             engine.dropped(failures.stream().map(HostFailure::server).toList());
+            if (soleServer && servers().isEmpty()) {
+                throw new ServerDropped(commandFailed(display, failures).getMessage());
+            }
             engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
                     failures.stream().map(HostFailure::server).toList(), commandFailed(display, failures).getMessage()));
             return;
@@ -391,6 +408,10 @@ final class ExecutionContext implements TaskContext {
 
     /** The servers one command runs on: its own hosts/roles options, else the task's targets. */
     private List<Server> commandTargets(boolean once, List<String> hosts, List<String> roles, Supplier<String> what) {
+        if (soleServer && (!hosts.isEmpty() || !roles.isEmpty())) {
+            throw new ConfigException("`" + what.get() + "`: in eachServer every command runs on its block's server;"
+                    + " hosts(...) and roles(...) do not apply");
+        }
         List<Server> servers;
         if (!hosts.isEmpty()) {
             servers = engine.hostSelector().byHosts(hosts);

@@ -46,13 +46,13 @@ final class Parallelizer {
 
         @Override
         public Blocks run(String name, BlockBody block) {
-            return run(name, null, block);
+            return run(name, (Server) null, block);
         }
 
-        /** A block whose context has only {@code servers} (null: the caller's), for {@code eachServer}. */
-        Blocks run(String name, List<Server> servers, BlockBody block) {
+        /** A block whose context has {@code server} alone (null: the caller's servers), for {@code eachServer}. */
+        Blocks run(String name, Server server, BlockBody block) {
             int index = blocks.size() + 1;
-            blocks.add(new Block(index, name == null ? "block " + index : name, servers,
+            blocks.add(new Block(index, name == null ? "block " + index : name, server,
                     Objects.requireNonNull(block, "block")));
             return this;
         }
@@ -74,8 +74,8 @@ final class Parallelizer {
     private static final class Block {
         final int index;
         final String name;
-        /** The servers the block's context has, or null for the caller's. */
-        final List<Server> servers;
+        /** The one server the block's context has, or null for the caller's servers. */
+        final Server server;
         final BlockBody body;
         final Journal journal = new Journal();
         ExecutionContext context;
@@ -85,10 +85,10 @@ final class Parallelizer {
         volatile Throwable failure;
         volatile boolean cancelledBySibling;
 
-        Block(int index, String name, List<Server> servers, BlockBody body) {
+        Block(int index, String name, Server server, BlockBody body) {
             this.index = index;
             this.name = name;
-            this.servers = servers;
+            this.server = server;
             this.body = body;
         }
 
@@ -105,15 +105,11 @@ final class Parallelizer {
         BlockBody untilDropped = c -> {
             try {
                 body.run(c);
-            } catch (RuntimeException e) {
-                if (e instanceof CancelledException || !c.servers().isEmpty()) {
-                    throw e;
-                }
-                // its one server was dropped (onError(CONTINUE)); what failed after that only lacked a server
+            } catch (ServerDropped e) {
+                // its server failed and the task goes on without it: the block is done, not failed
             }
         };
-        run(declared -> servers.forEach(server -> ((Declared) declared).run(server.label(), List.of(server),
-                untilDropped)));
+        run(declared -> servers.forEach(server -> ((Declared) declared).run(server.label(), server, untilDropped)));
     }
 
     void run(Consumer<Blocks> declaration) {
@@ -250,7 +246,7 @@ final class Parallelizer {
 
     private void start(long id, Block block, Semaphore finished) {
         ExecutionContext context = caller.forBlock(block.journal, id + "." + block.index);
-        block.context = block.servers == null ? context : context.forServers(block.servers);
+        block.context = block.server == null ? context : context.forServer(block.server);
         block.started = true;
         caller.engine().opened(block.journal);
         block.thread = Thread.ofVirtual().name("capstan-block-" + block.index).unstarted(() -> {

@@ -357,19 +357,36 @@ class EngineTest {
         assertThat(dir.resolve("beta.conf")).hasContent("configured");
     }
 
+    /**
+     * Under onError(CONTINUE) the block of a server that failed ends right there (nothing after it runs, not even on
+     * this machine), its transaction is not rolled back, and the other servers go on and keep their work.
+     */
     @Test
     void underContinueEachServerGoesOnWithoutAServerThatFailed(@TempDir Path dir) {
-        EngineFixture f = local(cap -> cap.task("t", o -> o.onError(OnError.CONTINUE), ctx -> ctx.eachServer(c -> {
-            String me = c.servers().get(0).host();
-            c.onRollback(() -> c.run("touch " + dir.resolve(me + ".undone")));
-            c.run(me.equals("beta") ? "exit 4" : "true");
-            c.run("touch " + dir.resolve(me + ".second"));
-        })));
+        EngineFixture f = local(cap -> cap.task("t", o -> o.onError(OnError.CONTINUE), ctx -> ctx.eachServer(c ->
+                c.transaction(() -> {
+                    String me = c.servers().get(0).host();
+                    c.onRollback(() -> c.run("touch " + dir.resolve(me + ".undone")));
+                    c.run(me.equals("beta") ? "exit 4" : "true");
+                    c.runLocally("touch " + dir.resolve(me + ".notified"));
+                    c.run("touch " + dir.resolve(me + ".second"));
+                }))));
         assertThatThrownBy(() -> f.run("t"))
                 .hasMessage("the run went on without 1 host that failed under onError(CONTINUE): beta");
+        assertThat(dir.resolve("alpha.notified")).exists();
         assertThat(dir.resolve("alpha.second")).exists();
+        assertThat(dir.resolve("beta.notified")).doesNotExist();
         assertThat(dir.resolve("beta.second")).doesNotExist();
-        assertThat(dir.resolve("alpha.undone")).as("nothing rolled back").doesNotExist();
+        assertThat(dir.resolve("alpha.undone")).as("alpha's work kept").doesNotExist();
+        assertThat(dir.resolve("beta.undone")).as("as under CONTINUE anywhere").doesNotExist();
+    }
+
+    @Test
+    void inEachServerACommandRunsOnItsBlocksServerOnly() {
+        EngineFixture f = local(cap -> cap.task("t", ctx -> ctx.eachServer(c -> c.run("true", o -> o.roles("db")))));
+        assertThatThrownBy(() -> f.run("t")).isInstanceOf(dev.capstan.ParallelizeException.class)
+                .hasMessageContaining("`true`: in eachServer every command runs on its block's server; hosts(...) and"
+                        + " roles(...) do not apply");
     }
 
     /** A shell loop that waits (at most 20 s, then fails) until {@code file} exists. */
