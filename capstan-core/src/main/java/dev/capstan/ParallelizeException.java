@@ -44,7 +44,15 @@ public class ParallelizeException extends CapstanException {
      *                 was rolled back", "nothing to roll back", ...
      */
     public ParallelizeException(List<BlockFailure> failures, int blocks, String rollback) {
-        super(describe(failures, blocks, rollback), failures.isEmpty() ? null : failures.get(0).cause());
+        this("parallelize", "block", failures, blocks, rollback);
+    }
+
+    /**
+     * @param what the call whose blocks failed, "parallelize" or "eachServer", for the first line
+     * @param unit what a block stands for there, "block" or "server"
+     */
+    public ParallelizeException(String what, String unit, List<BlockFailure> failures, int blocks, String rollback) {
+        super(describe(what, unit, failures, blocks, rollback), failures.isEmpty() ? null : failures.get(0).cause());
         this.failures = List.copyOf(failures);
     }
 
@@ -52,9 +60,10 @@ public class ParallelizeException extends CapstanException {
         return failures;
     }
 
-    private static String describe(List<BlockFailure> failures, int blocks, String rollback) {
-        StringBuilder sb = new StringBuilder("parallelize: " + failures.size() + " of " + blocks
-                + (blocks == 1 ? " block" : " blocks") + " failed; " + rollback);
+    private static String describe(String what, String unit, List<BlockFailure> failures, int blocks,
+            String rollback) {
+        StringBuilder sb = new StringBuilder(what + ": " + failures.size() + " of " + blocks + " " + unit
+                + (blocks == 1 ? "" : "s") + " failed; " + rollback);
         for (BlockFailure f : failures) {
             sb.append("\n  ").append(f.name()).append(" (task ").append(f.task());
             if (!f.servers().isEmpty()) {

@@ -27,6 +27,9 @@ final class Parallelizer {
 
     private final ExecutionContext caller;
     private final Integer chunkArgument;
+    /** What the recipe called, for messages: parallelize, or eachServer (whose blocks are its servers). */
+    private String what = "parallelize";
+    private String unit = "block";
 
     Parallelizer(ExecutionContext caller, Integer chunkArgument) {
         this.caller = caller;
@@ -109,6 +112,8 @@ final class Parallelizer {
                 // its server failed and the task goes on without it: the block is done, not failed
             }
         };
+        what = "eachServer";
+        unit = "server";
         run(declared -> servers.forEach(server -> ((Declared) declared).run(server.label(), server, untilDropped)));
     }
 
@@ -124,8 +129,10 @@ final class Parallelizer {
         }
         int chunkSize = chunkSize();
         long id = engine.nextId();
-        engine.log(Event.Level.INFO, task, "Running " + blocks.size() + (blocks.size() == 1 ? " block" : " blocks")
-                + (declared.slidingWindow ? " in a sliding window of " : " in chunks of ") + chunkSize);
+        engine.log(Event.Level.INFO, task, "Running " + blocks.size() + " " + unit + (blocks.size() == 1 ? "" : "s")
+                + (what.equals("eachServer") ? (chunkSize >= blocks.size() ? " at once, each at its own pace"
+                        : " in batches of " + chunkSize + ", each at its own pace")
+                : (declared.slidingWindow ? " in a sliding window of " : " in chunks of ") + chunkSize));
         engine.emit(new Event.ParallelizeStarted(Instant.now(), id, task, blocks.size(), chunkSize, declared.slidingWindow));
         boolean cancelled = declared.slidingWindow
                 ? runWindow(id, blocks, chunkSize, declared.failFast)
@@ -159,12 +166,12 @@ final class Parallelizer {
         }
         List<ParallelizeException.BlockFailure> failures = failed.stream().map(this::describe).toList();
         Rollbacks.Outcome rollback = rollBackAll(id, blocks,
-                new ParallelizeException(failures, blocks.size(), "rolling back every block run so far"));
+                new ParallelizeException(what, unit, failures, blocks.size(), "rolling back every block run so far"));
         if (cancelled && failed.isEmpty()) {
-            throw new CancelledException("interrupted during parallelize");
+            throw new CancelledException("interrupted during " + what);
         }
         // the first line says what the rollback came to, not what it was meant to do
-        throw new ParallelizeException(failures, blocks.size(), rollback.ran() == 0
+        throw new ParallelizeException(what, unit, failures, blocks.size(), rollback.ran() == 0
                 ? "no block run so far had anything to roll back"
                 : rollback.failed() == 0 ? "every block run so far was rolled back"
                 : "rolling back the blocks run so far, " + rollback.failed() + " of " + rollback.ran() + " rollback handler"

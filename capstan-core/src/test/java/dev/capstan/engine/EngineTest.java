@@ -402,6 +402,7 @@ class EngineTest {
             c.run(me.equals("beta") ? "exit 4" : "true");
         }))));
         assertThatThrownBy(() -> f.run("t")).isInstanceOf(dev.capstan.ParallelizeException.class)
+                .hasMessageStartingWith("eachServer: 1 of 2 servers failed; every block run so far was rolled back")
                 .hasMessageContaining("beta (task t on beta): `exit 4` failed on 1 host: beta");
         assertThat(dir.resolve("alpha.undone")).exists();
         assertThat(dir.resolve("beta.undone")).exists();

@@ -11,8 +11,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -24,7 +24,8 @@ final class DeployFixture {
     final Path root;
     final Path app;
     final List<String> hosts;
-    final List<Event> events = Collections.synchronizedList(new ArrayList<>());
+    /** Every event of the runs; read while a run adds to it (awaitCommand), so a copy-on-write list. */
+    final List<Event> events = new CopyOnWriteArrayList<>();
     private final Supplier<Transport> remote;
     private final Consumer<Config> extra;
     private final java.util.function.IntFunction<Path> deployTo;
