@@ -21,6 +21,7 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -208,10 +209,17 @@ class FailureTest {
                         + " the server refused the signal to stop it (as OpenSSH does for a root or forced-command login), so"
                         + " it may still be running on " + server.label());
                 assertThat(process(interrupted)).isPresent();
+
+                // on a pty the command is taken to end with its terminal's hang-up (this host does not hang up)
+                String onPty = "sleep 30.875";
+                TransportException ptyTimeout = catchThrowableOfType(TransportException.class, () -> ssh.execute(server,
+                        new Command(onPty, Map.of(), null, true, Duration.ofMillis(500), false), OutputListener.IGNORE));
+                assertThat(ptyTimeout.getMessage()).endsWith("did not finish within 500 ms and was stopped");
             }
         }
         awaitGone("sleep 30.375"); // the host ended them when it stopped
         awaitGone("sleep 30.625");
+        awaitGone("sleep 30.875");
     }
 
     @Test
