@@ -3,8 +3,9 @@ package dev.capstan;
 import java.util.List;
 
 /**
- * One or more blocks of {@code parallelize} failed. Every block run so far, and the caller's transaction,
- * was rolled back before this was thrown (the message's first line says how that went); later chunks never started.
+ * One or more blocks of {@code parallelize} (or servers of {@code eachServer}, whose blocks they are) failed. Every
+ * block run so far, and the caller's transaction, was rolled back before this was thrown (the message's first line
+ * says how that went); later chunks never started.
  */
 public class ParallelizeException extends CapstanException {
     private static final long serialVersionUID = 1L;
