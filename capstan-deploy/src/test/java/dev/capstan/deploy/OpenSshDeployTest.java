@@ -54,6 +54,23 @@ class OpenSshDeployTest {
                 i -> base.resolve(specs.get(i).replaceAll(".*@|:.*", "")).resolve("shop"));
     }
 
+    /** On hosts that have never seen capstan: no deploy:setup first, and each host's pace in eachServer. */
+    @Test
+    void aFirstDeployOnFreshHostsNeedsNoSetupAndEachServerChecksEachHost() throws Exception {
+        DeployFixture f = fixture(cap -> cap.task("verify", ctx -> ctx.eachServer(c -> {
+            if (!c.test("test -f REVISION", o -> o.within("~/" + base.getFileName() + "/" + c.servers().get(0).host()
+                    + "/shop/current"))) {
+                throw new IllegalStateException("no complete release on " + c.servers().get(0).label());
+            }
+        })));
+        assertThat(f.deployTo(0)).doesNotExist();
+
+        assertThat(f.run("deploy", "verify")).isNull();
+        for (int host = 0; host < 3; host++) {
+            assertThat(f.deployTo(host).resolve("current/index.html")).hasContent("v1");
+        }
+    }
+
     @Test
     void deployRollbackCleanupAndFailureOnRealOpenSsh() throws Exception {
         // the app must be readable by the remote user: it is uploaded, so only this JVM reads it
