@@ -104,9 +104,11 @@ public final class SshTestHost implements AutoCloseable {
      *                                 signed by a certificate authority of its own ({@link SshTestHost#hostCertificate()})
      * @param refuseSignals            as OpenSSH for a root login: a {@code signal} request is refused, and a command
      *                                 outlives its channel (it is ended when the host stops)
+     * @param passwordOnly             public keys are not taken at all, only the password (needs one)
      */
     public record Options(String name, int maxChannelsPerConnection, boolean allowPassword, String password, Path root,
-            ClientKey authorizedKey, List<String> extraHostKeyTypes, boolean hostCertificate, boolean refuseSignals) {
+            ClientKey authorizedKey, List<String> extraHostKeyTypes, boolean hostCertificate, boolean refuseSignals,
+            boolean passwordOnly) {
 
         public Options {
             if (maxChannelsPerConnection < 0) {
@@ -115,13 +117,17 @@ public final class SshTestHost implements AutoCloseable {
             if (allowPassword && password == null) {
                 throw new IllegalArgumentException("allowPassword needs a password");
             }
+            if (passwordOnly && !allowPassword) {
+                throw new IllegalArgumentException("passwordOnly needs a password");
+            }
             extraHostKeyTypes = extraHostKeyTypes == null ? List.of() : List.copyOf(extraHostKeyTypes);
         }
 
         /** The options of a host with only its ed25519 host key and no certificate. */
         public Options(String name, int maxChannelsPerConnection, boolean allowPassword, String password, Path root,
                 ClientKey authorizedKey) {
-            this(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey, List.of(), false, false);
+            this(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey, List.of(), false, false,
+                    false);
         }
 
         /** @return no name, unlimited channels, key authentication only, a temporary root, the shared key */
@@ -132,49 +138,55 @@ public final class SshTestHost implements AutoCloseable {
         /** @param name the host name; {@code null} for {@code "sandbox-" + port} */
         public Options withName(String name) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate, refuseSignals);
+                    extraHostKeyTypes, hostCertificate, refuseSignals, passwordOnly);
         }
 
         /** @param max the most session channels open at once per connection; 0 for unlimited */
         public Options withMaxChannels(int max) {
             return new Options(name, max, allowPassword, password, root, authorizedKey, extraHostKeyTypes,
-                    hostCertificate, refuseSignals);
+                    hostCertificate, refuseSignals, passwordOnly);
         }
 
         /** @param password enables password authentication with this password; {@code null} disables it */
         public Options withPassword(String password) {
             return new Options(name, maxChannelsPerConnection, password != null, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate, refuseSignals);
+                    extraHostKeyTypes, hostCertificate, refuseSignals, passwordOnly);
         }
 
         /** @param root the host's directory; {@code null} for a fresh temporary one */
         public Options withRoot(Path root) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate, refuseSignals);
+                    extraHostKeyTypes, hostCertificate, refuseSignals, passwordOnly);
         }
 
         /** @param key the client key allowed in; {@code null} for {@link ClientKey#shared()} */
         public Options withAuthorizedKey(ClientKey key) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, key, extraHostKeyTypes,
-                    hostCertificate, refuseSignals);
+                    hostCertificate, refuseSignals, passwordOnly);
         }
 
         /** @param types host key types besides ed25519, e.g. {@code "ecdsa-sha2-nistp256"}, {@code "ssh-rsa"} */
         public Options withExtraHostKeys(String... types) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    List.of(types), hostCertificate, refuseSignals);
+                    List.of(types), hostCertificate, refuseSignals, passwordOnly);
+        }
+
+        /** Takes only {@code password}, no public key (as a server with PubkeyAuthentication no). */
+        public Options withPasswordOnly(String password) {
+            return new Options(name, maxChannelsPerConnection, true, password, root, authorizedKey, extraHostKeyTypes,
+                    hostCertificate, refuseSignals, true);
         }
 
         /** Refuses {@code signal} requests and lets commands outlive their channels, as OpenSSH does for root. */
         public Options withRefusedSignals() {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate, true);
+                    extraHostKeyTypes, hostCertificate, true, passwordOnly);
         }
 
         /** @param certificate whether the host presents a certificate for its ed25519 host key */
         public Options withHostCertificate(boolean certificate) {
             return new Options(name, maxChannelsPerConnection, allowPassword, password, root, authorizedKey,
-                    extraHostKeyTypes, certificate, refuseSignals);
+                    extraHostKeyTypes, certificate, refuseSignals, passwordOnly);
         }
     }
 
@@ -248,7 +260,9 @@ public final class SshTestHost implements AutoCloseable {
         CoreModuleProperties.NIO_WORKERS.set(server, 2);
 
         List<UserAuthFactory> auth = new ArrayList<>();
-        auth.add(UserAuthPublicKeyFactory.INSTANCE);
+        if (!options.passwordOnly()) {
+            auth.add(UserAuthPublicKeyFactory.INSTANCE);
+        }
         server.setPublickeyAuthenticator((user, key, session) -> {
             publicKeyChecks.incrementAndGet();
             return KeyUtils.compareKeys(key, authorizedKey.publicKey());

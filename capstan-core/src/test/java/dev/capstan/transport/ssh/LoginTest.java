@@ -239,6 +239,22 @@ class LoginTest {
     }
 
     @Test
+    void aRefusedLoginAtAServerThatTakesOnlyAPasswordSaysSo() throws Exception {
+        try (SshTestFleet guarded = SshTestFleet.start(1, SshTestHost.Options.defaults().withPasswordOnly("hunter2"))) {
+            SshSettings keyOnly = Fixtures.forFleet(guarded, home)
+                    .set("ssh_identity", fleet.identityFile().toString()).settings();
+            try (SshTransport ssh = new SshTransport(keyOnly, EventSink.NONE, PassphrasePrompt.NONE)) {
+                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(
+                        Fixtures.server(guarded.host(0)), Command.of("true"), OutputListener.IGNORE));
+
+                assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+                assertThat(e.getMessage()).endsWith("; it only takes password (set the secret ssh_password to log in"
+                        + " with a password)");
+            }
+        }
+    }
+
+    @Test
     void logsInWithThePasswordWhenOneIsSet() throws Exception {
         ClientKey other = ClientKey.generate(home.resolve("other"));
         SshTestHost.Options options = SshTestHost.Options.defaults().withPassword("hunter2").withAuthorizedKey(other);
