@@ -359,11 +359,11 @@ final class ExecutionContext implements TaskContext {
         if (task.spec().onError() == OnError.CONTINUE) {
             failures.forEach(f -> failedHosts.add(f.server()));
             engine.dropped(failures.stream().map(HostFailure::server).toList());
+            engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
+                    failures.stream().map(HostFailure::server).toList(), commandFailed(display, failures).getMessage()));
             if (soleServer && servers().isEmpty()) {
                 throw new ServerDropped(commandFailed(display, failures).getMessage());
             }
-            engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
-                    failures.stream().map(HostFailure::server).toList(), commandFailed(display, failures).getMessage()));
             return;
         }
         throw commandFailed(display, failures);

@@ -49,6 +49,11 @@ final class Journal {
         return (int) entries.stream().filter(e -> !e.done().get()).count();
     }
 
+    /** Forgets every handler: what they would undo stays (a server dropped under {@code onError(CONTINUE)}). */
+    synchronized void discard() {
+        entries.clear();
+    }
+
     void markRolledBack() {
         rolledBack = true;
     }

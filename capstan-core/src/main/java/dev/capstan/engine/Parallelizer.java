@@ -108,8 +108,12 @@ final class Parallelizer {
         BlockBody untilDropped = c -> {
             try {
                 body.run(c);
-            } catch (ServerDropped e) {
-                // its server failed and the task goes on without it: the block is done, not failed
+            } catch (RuntimeException e) {
+                // its server failed and the task goes on without it (also when that happened in a parallelize nested
+                // in the block, whose failure then only says so): the block is done, not failed
+                if (e instanceof CancelledException || !(e instanceof ServerDropped || c.servers().isEmpty())) {
+                    throw e;
+                }
             }
         };
         what = "eachServer";
@@ -265,6 +269,11 @@ final class Parallelizer {
             } catch (Throwable t) {
                 block.failure = t;
             } finally {
+                if (block.server != null && block.context.servers().isEmpty()) {
+                    // a server dropped under onError(CONTINUE) keeps its work: its handlers never run, not even
+                    // when a sibling or the caller rolls back later (they would find no server to run on)
+                    block.journal.discard();
+                }
                 String failure = block.failure != null ? Rollbacks.firstLine(block.failure)
                         : block.journal.rolledBack() ? "rolled back" : null;
                 engine.emit(new Event.BlockFinished(Instant.now(), id, block.index, block.name,

@@ -379,6 +379,40 @@ class EngineTest {
         assertThat(dir.resolve("beta.second")).doesNotExist();
         assertThat(dir.resolve("alpha.undone")).as("alpha's work kept").doesNotExist();
         assertThat(dir.resolve("beta.undone")).as("as under CONTINUE anywhere").doesNotExist();
+        assertThat(f.events.of(Event.HostsDropped.class)).singleElement()
+                .satisfies(e -> assertThat(e.servers()).extracting(Server::host).containsExactly("beta"));
+    }
+
+    /**
+     * A server dropped in eachServer keeps its work also when a sibling's failure rolls every other block back (its
+     * handlers would find no server), and a drop inside a parallelize nested in its block ends the block too.
+     */
+    @Test
+    void aServerDroppedInEachServerIsNotRolledBackLaterAndANestedDropEndsItsBlock(@TempDir Path dir) {
+        EngineFixture f = local(cap -> {
+            cap.task("sibling", o -> o.onError(OnError.CONTINUE), ctx -> ctx.transaction(() -> ctx.eachServer(c -> {
+                String me = c.servers().get(0).host();
+                c.onRollback(() -> c.run("touch " + dir.resolve(me + ".undone")));
+                c.run(me.equals("beta") ? "exit 4" : "true");
+                if (me.equals("alpha")) {
+                    throw new IllegalStateException("alpha's recipe bug"); // rolled back once every block has ended
+                }
+            })));
+            cap.task("nested", o -> o.onError(OnError.CONTINUE), ctx -> ctx.eachServer(c -> {
+                String me = c.servers().get(0).host();
+                c.parallelize(s -> s.run(inner -> inner.run(me.equals("beta") ? "exit 4" : "true")));
+                c.run("touch " + dir.resolve(me + ".second"));
+            }));
+        });
+
+        assertThatThrownBy(() -> f.run("sibling")).isInstanceOf(dev.capstan.ParallelizeException.class)
+                .hasMessageContaining("alpha's recipe bug").hasMessageNotContaining("rollback handler");
+        assertThat(dir.resolve("alpha.undone")).as("the failed block rolled back").exists();
+        assertThat(dir.resolve("beta.undone")).as("the dropped server's work kept").doesNotExist();
+
+        assertThatThrownBy(() -> f.run("nested")).hasMessageEndingWith("onError(CONTINUE): beta");
+        assertThat(dir.resolve("alpha.second")).exists();
+        assertThat(dir.resolve("beta.second")).doesNotExist();
     }
 
     @Test

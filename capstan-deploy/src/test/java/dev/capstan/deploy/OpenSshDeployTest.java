@@ -54,14 +54,23 @@ class OpenSshDeployTest {
                 i -> base.resolve(specs.get(i).replaceAll(".*@|:.*", "")).resolve("shop"));
     }
 
-    /** On hosts that have never seen capstan: no deploy:setup first, and each host's pace in eachServer. */
+    /**
+     * On hosts that have never seen capstan: no deploy:setup first. Then eachServer checks each host's own release
+     * (the three servers share one file system: each block also says which server it reached, by $SSH_CONNECTION).
+     */
     @Test
     void aFirstDeployOnFreshHostsNeedsNoSetupAndEachServerChecksEachHost() throws Exception {
+        java.util.Set<String> reached = java.util.concurrent.ConcurrentHashMap.newKeySet();
         DeployFixture f = fixture(cap -> cap.task("verify", ctx -> ctx.eachServer(c -> {
-            if (!c.test("test -f REVISION", o -> o.within("~/" + base.getFileName() + "/" + c.servers().get(0).host()
-                    + "/shop/current"))) {
+            String host = c.servers().get(0).host();
+            if (!c.test("test -f REVISION", o -> o.within("~/" + base.getFileName() + "/" + host + "/shop/current"))) {
                 throw new IllegalStateException("no complete release on " + c.servers().get(0).label());
             }
+            String server = c.capture("echo $SSH_CONNECTION | cut -d' ' -f3");
+            if (!server.equals(host)) {
+                throw new IllegalStateException("the block of " + host + " ran on " + server);
+            }
+            reached.add(server);
         })));
         assertThat(f.deployTo(0)).doesNotExist();
 
@@ -69,6 +78,7 @@ class OpenSshDeployTest {
         for (int host = 0; host < 3; host++) {
             assertThat(f.deployTo(host).resolve("current/index.html")).hasContent("v1");
         }
+        assertThat(reached).hasSize(3);
     }
 
     @Test

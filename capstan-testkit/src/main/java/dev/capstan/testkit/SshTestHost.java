@@ -150,7 +150,7 @@ public final class SshTestHost implements AutoCloseable {
         /** @param password enables password authentication with this password; {@code null} disables it */
         public Options withPassword(String password) {
             return new Options(name, maxChannelsPerConnection, password != null, password, root, authorizedKey,
-                    extraHostKeyTypes, hostCertificate, refuseSignals, passwordOnly);
+                    extraHostKeyTypes, hostCertificate, refuseSignals, passwordOnly && password != null);
         }
 
         /** @param root the host's directory; {@code null} for a fresh temporary one */
