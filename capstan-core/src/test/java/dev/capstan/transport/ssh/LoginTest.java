@@ -224,33 +224,27 @@ class LoginTest {
     void aRefusedLoginNamesThePasswordTheServerWouldTakeWhenNoneIsSet() throws Exception {
         ClientKey other = ClientKey.generate(home.resolve("other"));
         SshTestHost.Options options = SshTestHost.Options.defaults().withPassword("hunter2").withAuthorizedKey(other);
-        try (SshTestFleet guarded = SshTestFleet.start(1, options)) {
-            SshSettings keyOnly = Fixtures.forFleet(guarded, home)
-                    .set("ssh_identity", fleet.identityFile().toString()).settings(); // a key this host does not accept
-            try (SshTransport ssh = new SshTransport(keyOnly, EventSink.NONE, PassphrasePrompt.NONE)) {
-                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(
-                        Fixtures.server(guarded.host(0)), Command.of("true"), OutputListener.IGNORE));
+        TransportException e = refusedWithAKeyItDoesNotTake(options);
 
-                assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
-                assertThat(e.getMessage()).endsWith("the server accepted none of publickey (" + fleet.identityFile()
-                        + "); it also takes password (set the secret ssh_password to log in with a password)");
-            }
-        }
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+        assertThat(e.getMessage()).endsWith("the server accepted none of publickey (" + fleet.identityFile()
+                + "); it also takes password (set the secret ssh_password to log in with a password)");
     }
 
     @Test
     void aRefusedLoginAtAServerThatTakesOnlyAPasswordSaysSo() throws Exception {
-        try (SshTestFleet guarded = SshTestFleet.start(1, SshTestHost.Options.defaults().withPasswordOnly("hunter2"))) {
-            SshSettings keyOnly = Fixtures.forFleet(guarded, home)
-                    .set("ssh_identity", fleet.identityFile().toString()).settings();
-            try (SshTransport ssh = new SshTransport(keyOnly, EventSink.NONE, PassphrasePrompt.NONE)) {
-                TransportException e = catchThrowableOfType(TransportException.class, () -> ssh.execute(
-                        Fixtures.server(guarded.host(0)), Command.of("true"), OutputListener.IGNORE));
+        TransportException e = refusedWithAKeyItDoesNotTake(SshTestHost.Options.defaults().withPasswordOnly("hunter2"));
 
-                assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
-                assertThat(e.getMessage()).endsWith("; it only takes password (set the secret ssh_password to log in"
-                        + " with a password)");
-            }
+        assertThat(e.reason()).isEqualTo(TransportException.Reason.AUTH);
+        assertThat(e.getMessage()).endsWith("; it only takes password (set the secret ssh_password to log in"
+                + " with a password)");
+    }
+
+    /** The failure of a login, without ssh_password, with the shared fleet's key at a host that does not take it. */
+    private TransportException refusedWithAKeyItDoesNotTake(SshTestHost.Options options) throws Exception {
+        try (SshTestFleet guarded = SshTestFleet.start(1, options)) {
+            return Fixtures.connectFailure(Fixtures.forFleet(guarded, home)
+                    .set("ssh_identity", fleet.identityFile().toString()).settings(), guarded.host(0));
         }
     }
 
