@@ -116,20 +116,13 @@ public final class RecipeLoader {
         return warnings;
     }
 
-    /**
-     * The variables capstan itself reads: its SSH settings (the names {@link SshSettings#from} asks for), and more.
-     * Worked out on first use only, when a {@code -s} names none of the recipe's variables.
-     */
+    /** The variables capstan itself reads: its SSH settings, and the run's own. */
     private static final class CapstanVariables {
         static final Set<String> NAMES = names();
 
         private static Set<String> names() {
-            Set<String> names = new TreeSet<>(List.of("parallelize_thread_count", "log_file", "default_stage",
-                    "sudo_password"));
-            SshSettings.from(name -> {
-                names.add(name);
-                return null;
-            });
+            Set<String> names = new TreeSet<>(SshSettings.VARIABLES);
+            names.addAll(List.of("parallelize_thread_count", "log_file", "default_stage", "sudo_password"));
             return Set.copyOf(names);
         }
     }

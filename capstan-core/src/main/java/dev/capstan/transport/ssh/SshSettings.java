@@ -106,6 +106,11 @@ public record SshSettings(
     /** Where OpenSSH's client reads the machine's host keys (its GlobalKnownHostsFile). */
     public static final Path GLOBAL_KNOWN_HOSTS = Path.of("/etc/ssh/ssh_known_hosts");
 
+    /** The variables {@link #from} reads, for telling a misspelled {@code -s} name apart without reading them. */
+    public static final List<String> VARIABLES = List.of("ssh_known_hosts", "host_key_checking", "ssh_identity",
+            "ssh_password", "ssh_user", "ssh_config", "gateway", "max_sessions", "max_connections_per_host",
+            "connect_timeout", "command_timeout", "keepalive_interval", "keepalive_count_max", "ssh_persistent_shell");
+
     public SshSettings {
         knownHostsFiles = List.copyOf(knownHostsFiles);
         identityFiles = List.copyOf(identityFiles);

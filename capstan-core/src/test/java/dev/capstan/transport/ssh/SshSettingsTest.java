@@ -17,6 +17,17 @@ class SshSettingsTest {
 
     private final Map<String, Object> variables = new HashMap<>();
 
+    /** The list the command line checks {@code -s} names against is the one {@code from} reads, name for name. */
+    @Test
+    void variablesNamesEveryVariableFromReads() {
+        List<String> read = new java.util.ArrayList<>();
+        SshSettings.from(name -> {
+            read.add(name);
+            return null;
+        });
+        assertThat(SshSettings.VARIABLES).containsExactlyInAnyOrderElementsOf(read);
+    }
+
     @Test
     void defaultsFollowOpenSsh() {
         SshSettings s = SshSettings.defaults();
