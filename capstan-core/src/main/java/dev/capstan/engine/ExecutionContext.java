@@ -357,12 +357,13 @@ final class ExecutionContext implements TaskContext {
         }
         rethrowCancelled(display, failures);
         if (task.spec().onError() == OnError.CONTINUE) {
-            failures.forEach(f -> failedHosts.add(f.server()));
-            engine.dropped(failures.stream().map(HostFailure::server).toList());
-            engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(),
-                    failures.stream().map(HostFailure::server).toList(), commandFailed(display, failures).getMessage()));
+            List<Server> dropped = failures.stream().map(HostFailure::server).toList();
+            String reason = commandFailed(display, failures).getMessage();
+            failedHosts.addAll(dropped);
+            engine.dropped(dropped);
+            engine.emit(new Event.HostsDropped(java.time.Instant.now(), task.name(), dropped, reason));
             if (soleServer && servers().isEmpty()) {
-                throw new ServerDropped(commandFailed(display, failures).getMessage());
+                throw new ServerDropped(reason);
             }
             return;
         }
@@ -426,7 +427,7 @@ final class ExecutionContext implements TaskContext {
         }
         if (servers.isEmpty()) {
             throw new CapstanException("`" + what.get() + "`: no servers match task " + task.name() + " ("
-                    + engine.hostSelector().describe(task.spec()) + (failedHosts.isEmpty() ? "" : ", " + failedHosts.size() + " failed hosts dropped") + ")");
+                    + engine.hostSelector().describe(task.spec()) + ")");
         }
         return once || task.spec().once() ? List.of(servers.get(0)) : servers;
     }
