@@ -45,6 +45,9 @@ import java.util.function.Function;
  * <tr><td>{@code ssh_persistent_shell}</td>
  *     <td>run commands on long-lived shell channels instead of a channel per command (see below)</td>
  *     <td>false</td></tr>
+ * <tr><td>{@code ssh_keep_connections}</td>
+ *     <td>seconds a background process keeps each host's connection open after a run, for the next run to
+ *     use (see {@link dev.capstan.transport.kept.KeptConnections})</td><td>off</td></tr>
  * </table>
  *
  * <p>{@code ssh_persistent_shell}: each server keeps shell channels ({@code /bin/sh}, no pty) open between commands and
@@ -77,6 +80,7 @@ import java.util.function.Function;
  * @param keepaliveInterval     {@code keepalive_interval}; zero disables keepalives
  * @param keepaliveCountMax     {@code keepalive_count_max}
  * @param persistentShell       {@code ssh_persistent_shell}
+ * @param keepConnections       {@code ssh_keep_connections}, or {@code null} for connections that end with the run
  * @param userKnownHosts        the user's known_hosts file, always checked ({@code ~/.ssh/known_hosts})
  * @param userSshDir            where the default identities live ({@code ~/.ssh})
  * @param agentSocket           the ssh-agent socket ({@code $SSH_AUTH_SOCK}), or {@code null} for no agent
@@ -98,6 +102,7 @@ public record SshSettings(
         Duration keepaliveInterval,
         int keepaliveCountMax,
         boolean persistentShell,
+        Duration keepConnections,
         Path userKnownHosts,
         Path userSshDir,
         Path agentSocket,
@@ -109,7 +114,8 @@ public record SshSettings(
     /** The variables {@link #from} reads, for telling a misspelled {@code -s} name apart without reading them. */
     public static final List<String> VARIABLES = List.of("ssh_known_hosts", "host_key_checking", "ssh_identity",
             "ssh_password", "ssh_user", "ssh_config", "gateway", "max_sessions", "max_connections_per_host",
-            "connect_timeout", "command_timeout", "keepalive_interval", "keepalive_count_max", "ssh_persistent_shell");
+            "connect_timeout", "command_timeout", "keepalive_interval", "keepalive_count_max", "ssh_persistent_shell",
+            "ssh_keep_connections");
 
     public SshSettings {
         knownHostsFiles = List.copyOf(knownHostsFiles);
@@ -151,6 +157,7 @@ public record SshSettings(
                 v.seconds("keepalive_interval", Duration.ofSeconds(15), true),
                 v.integer("keepalive_count_max", 3, 1),
                 v.bool("ssh_persistent_shell", false),
+                v.seconds("ssh_keep_connections", null, false),
                 sshDir.resolve("known_hosts"),
                 sshDir,
                 agent == null || agent.isBlank() ? null : Path.of(agent),
@@ -161,28 +168,28 @@ public record SshSettings(
     public SshSettings withUserKnownHosts(Path file) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, file, userSshDir, agentSocket, globalKnownHosts);
+                keepaliveCountMax, persistentShell, keepConnections, file, userSshDir, agentSocket, globalKnownHosts);
     }
 
     /** These settings with the default identities looked up in {@code dir} instead of {@code ~/.ssh}. */
     public SshSettings withUserSshDir(Path dir) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, userKnownHosts, dir, agentSocket, globalKnownHosts);
+                keepaliveCountMax, persistentShell, keepConnections, userKnownHosts, dir, agentSocket, globalKnownHosts);
     }
 
     /** These settings with another ssh-agent socket, or none ({@code null}). */
     public SshSettings withAgentSocket(Path socket) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, userKnownHosts, userSshDir, socket, globalKnownHosts);
+                keepaliveCountMax, persistentShell, keepConnections, userKnownHosts, userSshDir, socket, globalKnownHosts);
     }
 
     /** These settings with another machine-wide known_hosts file, or none ({@code null}). */
     public SshSettings withGlobalKnownHosts(Path file) {
         return new SshSettings(knownHostsFiles, hostKeyChecking, identityFiles, password, user, configFile, gateway,
                 maxSessions, maxConnectionsPerHost, connectTimeout, commandTimeout, keepaliveInterval,
-                keepaliveCountMax, persistentShell, userKnownHosts, userSshDir, agentSocket, file);
+                keepaliveCountMax, persistentShell, keepConnections, userKnownHosts, userSshDir, agentSocket, file);
     }
 
     /** The file {@code accept-new} records keys in: the first {@code ssh_known_hosts} file, else the user's. */
@@ -210,7 +217,7 @@ public record SshSettings(
                 + ", maxSessions=" + maxSessions + ", maxConnectionsPerHost=" + maxConnectionsPerHost
                 + ", connectTimeout=" + connectTimeout + ", commandTimeout=" + commandTimeout
                 + ", keepaliveInterval=" + keepaliveInterval + ", keepaliveCountMax=" + keepaliveCountMax
-                + ", persistentShell=" + persistentShell
+                + ", persistentShell=" + persistentShell + ", keepConnections=" + keepConnections
                 + ", userKnownHosts=" + userKnownHosts + ", userSshDir=" + userSshDir
                 + ", agentSocket=" + agentSocket + ", globalKnownHosts=" + globalKnownHosts + "]";
     }

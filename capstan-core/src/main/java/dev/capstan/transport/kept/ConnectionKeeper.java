@@ -1,0 +1,341 @@
+package dev.capstan.transport.kept;
+
+import dev.capstan.event.Event;
+import dev.capstan.event.EventSink;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.Prompt;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.kept.KeeperMessage.Accepted;
+import dev.capstan.transport.kept.KeeperMessage.Alive;
+import dev.capstan.transport.kept.KeeperMessage.Answer;
+import dev.capstan.transport.kept.KeeperMessage.Ask;
+import dev.capstan.transport.kept.KeeperMessage.Call;
+import dev.capstan.transport.kept.KeeperMessage.Done;
+import dev.capstan.transport.kept.KeeperMessage.Download;
+import dev.capstan.transport.kept.KeeperMessage.Execute;
+import dev.capstan.transport.kept.KeeperMessage.Failed;
+import dev.capstan.transport.kept.KeeperMessage.Interrupted;
+import dev.capstan.transport.kept.KeeperMessage.Line;
+import dev.capstan.transport.kept.KeeperMessage.Note;
+import dev.capstan.transport.kept.KeeperMessage.Progress;
+import dev.capstan.transport.kept.KeeperMessage.Put;
+import dev.capstan.transport.kept.KeeperMessage.Refused;
+import dev.capstan.transport.kept.KeeperMessage.Result;
+import dev.capstan.transport.kept.KeeperMessage.Stop;
+import dev.capstan.transport.kept.KeeperMessage.Upload;
+import dev.capstan.transport.ssh.PassphrasePrompt;
+import dev.capstan.transport.ssh.SshSettings;
+import dev.capstan.transport.ssh.SshTransport;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The background process that keeps a run's SSH connections open for the next run ({@code ssh_keep_connections}).
+ * It holds one {@link SshTransport}, so one connection per host (and, with {@code ssh_persistent_shell}, its shells)
+ * for every run with the same settings; each of a run's calls arrives on a Unix socket of its own and is done by that
+ * transport exactly as the run would have done it. It ends once no call has been open for {@code ssh_keep_connections}
+ * seconds, closing the connections.
+ *
+ * <p>Started by {@link KeptConnections}, in a session of its own so that the terminal's Ctrl-C and hang-up reach the
+ * run, not the keeper; it reads its settings from standard input, never from its command line, where {@code ps} would
+ * show a password.
+ */
+public final class ConnectionKeeper {
+    /** How often an open call hears from the keeper, so that a run can tell a stuck keeper from a long command. */
+    static final Duration ALIVE_INTERVAL = Duration.ofSeconds(5);
+
+    private final KeeperAddress address;
+    private final SshTransport transport;
+    private final Duration idleLimit;
+    private final Set<OpenCall> open = ConcurrentHashMap.newKeySet();
+    private final NoteBoard notes = new NoteBoard();
+    private final Object lifecycle = new Object();
+    private int running;
+    private long idleSince = System.nanoTime();
+    private boolean closing;
+    private ServerSocketChannel server;
+
+    private ConnectionKeeper(KeeperAddress address, SshSettings settings) {
+        this.address = address;
+        this.idleLimit = settings.keepConnections();
+        // No terminal to ask on: an encrypted key is used only through ssh-agent.
+        this.transport = new SshTransport(settings, notes, PassphrasePrompt.NONE);
+    }
+
+    /**
+     * {@code ConnectionKeeper DIRECTORY}, the encoded settings on standard input. Exits 0 when another keeper already
+     * serves these settings or once idle, 1 when it cannot listen.
+     */
+    public static void main(String[] args) throws Exception {
+        ignoreTerminalSignals();
+        SshSettings settings = KeeperWire.settings(System.in.readAllBytes());
+        KeeperAddress address = KeeperAddress.of(java.nio.file.Path.of(args[0]), settings);
+        try (FileChannel lockFile = FileChannel.open(address.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = awaitLock(lockFile, address, settings.connectTimeout())) {
+            if (lock == null) {
+                return; // another keeper serves these settings
+            }
+            new ConnectionKeeper(address, settings).serve();
+        }
+        // The transport's I/O threads are not daemons.
+        System.exit(0);
+    }
+
+    /**
+     * The lock, held for the keeper's life; {@code null} when another keeper holds it and answers. A keeper that is
+     * closing still holds it for a moment after it stopped answering, hence the wait.
+     */
+    private static FileLock awaitLock(FileChannel file, KeeperAddress address, Duration patience) throws Exception {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            FileLock lock = file.tryLock();
+            if (lock != null) {
+                return lock;
+            }
+            if (answers(address) || System.nanoTime() > deadline) {
+                return null;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static boolean answers(KeeperAddress address) {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(address.socket()))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Ctrl-C and hang-up are for the run that started the keeper, not for the keeper. */
+    private static void ignoreTerminalSignals() {
+        for (String name : new String[] {"INT", "HUP"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sun.misc.SignalHandler.SIG_IGN);
+            } catch (IllegalArgumentException e) {
+                // not a signal on this system
+            }
+        }
+    }
+
+    private void serve() throws IOException, InterruptedException {
+        Files.deleteIfExists(address.socket()); // a keeper that died left it; the lock says none lives
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(address.socket()));
+        Files.setPosixFilePermissions(address.socket(), PosixFilePermissions.fromString("rw-------"));
+        Thread.ofVirtual().name("keeper-watch").start(this::watch);
+        try {
+            while (true) {
+                SocketChannel client;
+                try {
+                    client = server.accept();
+                } catch (IOException e) {
+                    break; // closed by watch()
+                }
+                Thread.ofVirtual().name("keeper-call").start(() -> handle(client));
+            }
+        } finally {
+            transport.close();
+        }
+    }
+
+    /** Says that every open call is alive, and closes the keeper once it has been idle for its limit. */
+    private void watch() {
+        while (true) {
+            try {
+                Thread.sleep(Math.min(ALIVE_INTERVAL.toMillis(), Math.max(50, idleLimit.toMillis() / 4)));
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (OpenCall call : open) {
+                call.send(new Alive());
+            }
+            synchronized (lifecycle) {
+                if (running == 0 && System.nanoTime() - idleSince >= idleLimit.toNanos()) {
+                    closing = true;
+                    try {
+                        Files.deleteIfExists(address.socket());
+                        server.close();
+                    } catch (IOException e) {
+                        // closing anyway
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    private void handle(SocketChannel channel) {
+        try (channel) {
+            DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
+            if (!(KeeperWire.read(in) instanceof Call call)) {
+                return;
+            }
+            OpenCall opened = new OpenCall(out);
+            if (!MessageDigest.isEqual(call.settingsDigest(), address.digest())) {
+                opened.send(new Refused("this keeper has other settings or another build of capstan"));
+                return;
+            }
+            synchronized (lifecycle) {
+                if (closing) {
+                    opened.send(new Refused("this keeper is closing"));
+                    return;
+                }
+                running++;
+            }
+            try {
+                opened.send(new Accepted());
+                open.add(opened);
+                notes.flushEarly(opened);
+                run(call.operation(), opened, in);
+            } finally {
+                open.remove(opened);
+                synchronized (lifecycle) {
+                    running--;
+                    idleSince = System.nanoTime();
+                }
+            }
+        } catch (IOException e) {
+            // the run went away before its call began
+        }
+    }
+
+    /** Does the call on a thread of its own while this one reads the run's answers and its Stop. */
+    private void run(KeeperMessage.Operation operation, OpenCall call, DataInputStream in) {
+        BlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
+        Thread worker = Thread.ofVirtual().name("keeper-work").start(() -> call.send(perform(operation, call, answers)));
+        try {
+            while (worker.isAlive()) {
+                KeeperMessage message = KeeperWire.read(in);
+                switch (message) {
+                    case Answer answer -> answers.add(answer);
+                    case Stop stop -> worker.interrupt();
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            // The run is gone (killed, or its machine's end of the call closed): stop the command as it would have.
+            answers.add(new Answer(null));
+            worker.interrupt();
+        }
+        try {
+            worker.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private KeeperMessage perform(KeeperMessage.Operation operation, OpenCall call, BlockingQueue<Answer> answers) {
+        try {
+            switch (operation) {
+                case Execute(var server, var command) -> {
+                    Command asked = command.prompt() == null ? command : command.withPrompt(
+                            new Prompt(command.prompt().marker(), () -> ask(call, answers)));
+                    CommandResult r = transport.execute(server, asked, (s, stream, line) -> call.send(new Line(stream, line)));
+                    return new Result(r.exitStatus(), r.stdout(), r.stderrTail(), r.duration());
+                }
+                case Upload(var server, var local, var remote, var mode) -> transport.upload(server, local, remote, mode,
+                        (s, path, done, total) -> call.send(new Progress(path, done, total)));
+                case Put(var server, var content, var remote, var mode) -> transport.put(server, content, remote, mode);
+                case Download(var server, var remote, var local) -> transport.download(server, remote, local,
+                        (s, path, done, total) -> call.send(new Progress(path, done, total)));
+            }
+            return new Done();
+        } catch (InterruptedException e) {
+            return new Interrupted();
+        } catch (TransportException e) {
+            return new Failed(e.reason(), e.getMessage());
+        } catch (RuntimeException e) {
+            return new Failed(TransportException.Reason.OTHER, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static String ask(OpenCall call, BlockingQueue<Answer> answers) {
+        call.send(new Ask());
+        try {
+            return answers.take().answer();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** One call's way back to its run; several threads write to it (output, notes, the watch). */
+    private static final class OpenCall {
+        private final DataOutputStream out;
+        private boolean broken;
+
+        OpenCall(DataOutputStream out) {
+            this.out = out;
+        }
+
+        synchronized void send(KeeperMessage message) {
+            if (broken) {
+                return;
+            }
+            try {
+                KeeperWire.write(out, message);
+                out.flush();
+            } catch (IOException e) {
+                broken = true; // the run went away; its reader interrupts the work
+            }
+        }
+    }
+
+    /**
+     * The SSH layer's events, sent to every open call (a run shows each once, by its sequence number). Those that come
+     * while no call is open, the settings' warnings as the transport starts among them, wait for the next call.
+     */
+    private final class NoteBoard implements EventSink {
+        private static final int EARLY_LIMIT = 100;
+        private final AtomicLong sequence = new AtomicLong();
+        private final Deque<Note> early = new ArrayDeque<>();
+
+        @Override
+        public void emit(Event event) {
+            Note note = new Note(sequence.incrementAndGet(), event);
+            if (open.isEmpty()) {
+                synchronized (early) {
+                    if (early.size() == EARLY_LIMIT) {
+                        early.removeFirst();
+                    }
+                    early.addLast(note);
+                }
+            }
+            for (OpenCall call : open) {
+                call.send(note);
+            }
+        }
+
+        void flushEarly(OpenCall call) {
+            synchronized (early) {
+                early.forEach(call::send);
+                early.clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.capstan.transport.kept;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.capstan.Server;
+import dev.capstan.event.Event;
+import dev.capstan.event.EventSink;
+import dev.capstan.testkit.SshTestFleet;
+import dev.capstan.testkit.SshTestHost;
+import dev.capstan.transport.Command;
+import dev.capstan.transport.CommandResult;
+import dev.capstan.transport.OutputListener;
+import dev.capstan.transport.Prompt;
+import dev.capstan.transport.Stream;
+import dev.capstan.transport.TransportException;
+import dev.capstan.transport.ssh.PassphrasePrompt;
+import dev.capstan.transport.ssh.SshSettings;
+import dev.capstan.transport.ssh.SshTransport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Connections kept between runs by a real keeper process (started by the transport, as a run starts it) against
+ * embedded SSH hosts: what the hosts count shows that a second run logs in no more, and what the runs get shows that
+ * nothing else changes.
+ */
+class KeptConnectionsTest {
+
+    @TempDir
+    Path home;
+
+    private SshTestFleet fleet;
+    private SshTestHost host;
+    private Path sockets;
+
+    @BeforeEach
+    void start() throws Exception {
+        fleet = SshTestFleet.start(1);
+        host = fleet.host(0);
+        sockets = home.resolve("kept");
+    }
+
+    @AfterEach
+    void stop() {
+        fleet.close();
+    }
+
+    @Test
+    void aSecondRunFindsTheConnectionLoggedIn() throws Exception {
+        Server web = new Server(host.user(), host.hostAddress(), host.port(), Set.of("web"), Map.of("n", 1));
+        Events first = new Events();
+        try (KeptConnections run = new KeptConnections(settings(3), first, PassphrasePrompt.NONE, sockets)) {
+            Lines lines = new Lines();
+            CommandResult r = run.execute(web, Command.of("echo one"), lines);
+            assertThat(r.exitStatus()).isZero();
+            assertThat(r.server()).isSameAs(web);
+            assertThat(lines.all).containsExactly("STDOUT one");
+        }
+        // the run's own server in the event, roles and all, once
+        assertThat(first.all).filteredOn(e -> e instanceof Event.ConnectionOpened)
+                .extracting(e -> ((Event.ConnectionOpened) e).server()).containsExactly(web);
+
+        Events second = new Events();
+        try (KeptConnections run = new KeptConnections(settings(3), second, PassphrasePrompt.NONE, sockets)) {
+            Lines lines = new Lines();
+            CommandResult r = run.execute(web, Command.of("echo two; echo warn >&2; exit 3").capturing(), lines);
+            assertThat(r.exitStatus()).isEqualTo(3);
+            assertThat(r.stdout()).isEqualTo("two\n");
+            assertThat(r.stderrTail()).containsExactly("warn");
+            assertThat(lines.all).containsExactlyInAnyOrder("STDOUT two", "STDERR warn");
+        }
+        assertThat(second.all).noneMatch(e -> e instanceof Event.ConnectionOpened);
+        assertThat(host.connectionsAccepted()).isEqualTo(1);
+        assertThat(host.publicKeyChecks()).isEqualTo(1);
+        assertThat(host.commandsRun()).hasSize(2);
+    }
+
+    @Test
+    void theKeeperClosesTheConnectionsOnceIdleForItsTime() throws Exception {
+        try (KeptConnections run = new KeptConnections(settings(1), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            run.execute(server(), Command.of("true"), OutputListener.IGNORE);
+            assertThat(host.openConnections()).isEqualTo(1);
+            Path socket = run.socket();
+            assertThat(socket).exists();
+
+            await(() -> !Files.exists(socket) && host.openConnections() == 0, "the keeper closing");
+        }
+        // and a later run starts a new one
+        try (KeptConnections run = new KeptConnections(settings(1), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+        }
+        assertThat(host.connectionsAccepted()).isEqualTo(2);
+    }
+
+    @Test
+    void ctrlCStopsTheCommandThroughTheKeeper() throws Exception {
+        String sleep = "sleep 30.125";
+        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            AtomicReference<Throwable> outcome = new AtomicReference<>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try {
+                    run.execute(server(), Command.of(sleep), OutputListener.IGNORE);
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            await(() -> process(sleep).isPresent(), sleep + " running");
+
+            caller.interrupt();
+            caller.join(Duration.ofSeconds(20));
+
+            assertThat(caller.isAlive()).isFalse();
+            assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+            await(() -> process(sleep).isEmpty(), sleep + " stopped");
+            // the connection stays for the next run
+            assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+            assertThat(host.connectionsAccepted()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void failuresReadAsTheyDoWithoutAKeeper() throws Exception {
+        Path empty = Files.createFile(home.resolve("empty_known_hosts"));
+        SshSettings unknownKey = settings(3, Map.of("ssh_known_hosts", empty.toString()));
+        TransportException direct;
+        try (SshTransport ssh = new SshTransport(unknownKey, EventSink.NONE, PassphrasePrompt.NONE)) {
+            direct = catchThrowableOfType(TransportException.class,
+                    () -> ssh.execute(server(), Command.of("true"), OutputListener.IGNORE));
+        }
+        try (KeptConnections run = new KeptConnections(unknownKey, EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            TransportException kept = catchThrowableOfType(TransportException.class,
+                    () -> run.execute(server(), Command.of("true"), OutputListener.IGNORE));
+
+            assertThat(kept.reason()).isEqualTo(TransportException.Reason.HOST_KEY).isEqualTo(direct.reason());
+            assertThat(kept.getMessage()).isEqualTo(direct.getMessage());
+            assertThat(kept.server()).isEqualTo(server());
+        }
+        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            TransportException timeout = catchThrowableOfType(TransportException.class, () -> run.execute(server(),
+                    Command.of("sleep 30.25").withTimeout(Duration.ofMillis(300)), OutputListener.IGNORE));
+            assertThat(timeout.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
+            assertThat(timeout.getMessage()).isEqualTo("`sleep 30.25` on " + server().label()
+                    + " did not finish within 300 ms and was stopped");
+        }
+    }
+
+    @Test
+    void filesTravelThroughTheKeeper() throws Exception {
+        Path local = Files.writeString(home.resolve("local.txt"), "x".repeat(100_000));
+        Path remote = host.root().resolve("remote.txt");
+        Path back = home.resolve("back.txt");
+        List<Long> progress = new CopyOnWriteArrayList<>();
+        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            run.upload(server(), local, remote.toString(), 0640, (s, path, done, total) -> progress.add(done));
+            run.put(server(), "put".getBytes(), remote + ".put", null);
+            run.download(server(), remote.toString(), back, (s, path, done, total) -> { });
+        }
+        assertThat(Files.readString(back)).isEqualTo(Files.readString(local));
+        assertThat(Files.readString(Path.of(remote + ".put"))).isEqualTo("put");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(remote))).isEqualTo("rw-r-----");
+        assertThat(progress).isNotEmpty().last().isEqualTo(100_000L);
+    }
+
+    @Test
+    void aPromptIsAnsweredByTheRun() throws Exception {
+        String marker = "[capstan] password: ";
+        Command asks = new Command("printf '%s' '" + marker + "'; IFS= read -r pw; [ \"$pw\" = secret ] && echo right",
+                Map.of(), null, true, null, true, new Prompt(marker, () -> "secret"));
+        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+            Lines lines = new Lines();
+            CommandResult r = run.execute(server(), asks, lines);
+
+            assertThat(r.exitStatus()).isZero();
+            assertThat(lines.all).containsExactly("STDOUT right");
+        }
+    }
+
+    @Test
+    void otherSettingsNeverShareAKeepersConnection() throws Exception {
+        try (KeptConnections a = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets);
+                KeptConnections b = new KeptConnections(settings(3, Map.of("max_sessions", 4)), EventSink.NONE,
+                        PassphrasePrompt.NONE, sockets)) {
+            a.execute(server(), Command.of("true"), OutputListener.IGNORE);
+            b.execute(server(), Command.of("true"), OutputListener.IGNORE);
+
+            assertThat(a.socket()).isNotEqualTo(b.socket());
+            assertThat(host.connectionsAccepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void withoutAPrivateDirectoryARunConnectsByItselfAndSaysWhy() throws Exception {
+        Files.createDirectory(sockets, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Events events = new Events();
+        try (KeptConnections run = new KeptConnections(settings(3), events, PassphrasePrompt.NONE, sockets)) {
+            assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+            assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+        }
+        assertThat(events.logs(Event.Level.WARN)).containsExactly("not keeping connections (ssh_keep_connections):"
+                + " cannot start a keeper: " + sockets + " must belong to " + System.getProperty("user.name")
+                + " and be closed to everyone else (chmod 700), as it holds the sockets of kept connections; it is"
+                + " rwxr-xr-x, owned by " + System.getProperty("user.name") + "; connecting directly");
+        assertThat(host.connectionsAccepted()).isEqualTo(1);
+        try (var files = Files.list(sockets)) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    private Server server() {
+        return Server.parse(host.spec());
+    }
+
+    private SshSettings settings(int keepSeconds) {
+        return settings(keepSeconds, Map.of());
+    }
+
+    private SshSettings settings(int keepSeconds, Map<String, Object> more) {
+        Map<String, Object> variables = new HashMap<>(Map.of("ssh_config", "none",
+                "ssh_known_hosts", fleet.knownHostsFile().toString(),
+                "ssh_identity", fleet.identityFile().toString(),
+                "ssh_keep_connections", keepSeconds));
+        variables.putAll(more);
+        return SshSettings.from(variables::get)
+                .withUserKnownHosts(home.resolve("known_hosts"))
+                .withUserSshDir(home)
+                .withAgentSocket(null)
+                .withGlobalKnownHosts(null);
+    }
+
+    /** The test host runs commands as local processes, so the process table shows what runs "remotely". */
+    private static Optional<ProcessHandle> process(String commandLine) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
+                .findFirst();
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        for (int i = 0; i < 500 && !condition.getAsBoolean(); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(condition.getAsBoolean()).as(what).isTrue();
+    }
+
+    private static final class Lines implements OutputListener {
+        final List<String> all = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void line(Server server, Stream stream, String line) {
+            all.add(stream + " " + line);
+        }
+    }
+
+    private static final class Events implements EventSink {
+        final List<Event> all = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void emit(Event event) {
+            all.add(event);
+        }
+
+        List<String> logs(Event.Level level) {
+            return all.stream().filter(e -> e instanceof Event.Log log && log.level() == level)
+                    .map(e -> ((Event.Log) e).message()).toList();
+        }
+    }
+}
