@@ -30,6 +30,26 @@ class AdHocExecTest {
     }
 
     @Test
+    void keptConnectionsServeTheNextRun(@TempDir Path dir) throws Exception {
+        try (SshTestFleet fleet = SshTestFleet.start(2)) {
+            String hosts = String.join(",", fleet.hosts().stream().map(SshTestHost::spec).toList());
+            List<String> arguments = List.of("exec", "--hosts", hosts, "-s", "ssh_keep_connections=2",
+                    "-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
+                    "-s", "ssh_config=none", "echo answer-$((6 * 7))");
+            for (int run = 1; run <= 2; run++) {
+                try (CapstanProcess capstan = CapstanProcess.start(dir, List.of(), arguments)) {
+                    assertThat(capstan.exitWithin(60)).as(capstan.stderr()).isZero();
+                    assertThat(capstan.stdout().lines().filter(line -> line.endsWith("│ answer-42"))).hasSize(2);
+                    assertThat(capstan.stderr()).as("run %d", run).isEmpty();
+                }
+            }
+            // the second run found both hosts logged in
+            assertThat(fleet.hosts()).allSatisfy(host -> assertThat(host.connectionsAccepted()).isEqualTo(1));
+            assertThat(dir.resolve("capstan")).isDirectory();
+        }
+    }
+
+    @Test
     void anUnquotedCommandIsToldToBeQuoted(@TempDir Path dir) throws Exception {
         try (CapstanProcess run = CapstanProcess.start(dir, List.of(), List.of("exec", "ls", "-ld", "/tmp"))) {
             assertThat(run.exitWithin(60)).isEqualTo(2);

@@ -32,6 +32,8 @@ record CapstanProcess(Process process, Path out, Path err) implements AutoClosea
         command.addAll(arguments);
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
         builder.environment().put("XDG_CACHE_HOME", dir.resolve("cache").toString());
+        // where ssh_keep_connections puts its keepers' sockets
+        builder.environment().put("XDG_RUNTIME_DIR", dir.toString());
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Path out = Files.createTempFile(dir, "capstan-", ".out");
         Path err = Files.createTempFile(dir, "capstan-", ".err");

@@ -1,5 +1,6 @@
 package dev.capstan.transport.kept;
 
+import dev.capstan.Server;
 import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import dev.capstan.transport.Command;
@@ -18,6 +19,7 @@ import dev.capstan.transport.kept.KeeperMessage.Failed;
 import dev.capstan.transport.kept.KeeperMessage.Interrupted;
 import dev.capstan.transport.kept.KeeperMessage.Line;
 import dev.capstan.transport.kept.KeeperMessage.Note;
+import dev.capstan.transport.kept.KeeperMessage.Operation;
 import dev.capstan.transport.kept.KeeperMessage.Progress;
 import dev.capstan.transport.kept.KeeperMessage.Put;
 import dev.capstan.transport.kept.KeeperMessage.Refused;
@@ -46,6 +48,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,10 +70,17 @@ public final class ConnectionKeeper {
     /** How often an open call hears from the keeper, so that a run can tell a stuck keeper from a long command. */
     static final Duration ALIVE_INTERVAL = Duration.ofSeconds(5);
 
+    /**
+     * Messages a call may have waiting for its run; a run that reads none of them (stopped with Ctrl-Z) loses its call,
+     * and its command is stopped, rather than hold up the connection's other channels.
+     */
+    static final int BACKLOG_LIMIT = 100_000;
+
     private final KeeperAddress address;
     private final SshTransport transport;
-    private final Duration idleLimit;
+    private final long idleLimitMillis;
     private final Set<OpenCall> open = ConcurrentHashMap.newKeySet();
+    private final Map<Thread, OpenCall> workers = new ConcurrentHashMap<>();
     private final NoteBoard notes = new NoteBoard();
     private final Object lifecycle = new Object();
     private int running;
@@ -80,19 +90,19 @@ public final class ConnectionKeeper {
 
     private ConnectionKeeper(KeeperAddress address, SshSettings settings) {
         this.address = address;
-        this.idleLimit = settings.keepConnections();
+        this.idleLimitMillis = settings.keepConnections().toMillis();
         // No terminal to ask on: an encrypted key is used only through ssh-agent.
         this.transport = new SshTransport(settings, notes, PassphrasePrompt.NONE);
     }
 
     /**
-     * {@code ConnectionKeeper DIRECTORY}, the encoded settings on standard input. Exits 0 when another keeper already
-     * serves these settings or once idle, 1 when it cannot listen.
+     * {@code ConnectionKeeper DIRECTORY}, its address and settings on standard input ({@link KeeperAddress#keeperInput}).
+     * Exits 0 when another keeper already serves them, or once idle.
      */
     public static void main(String[] args) throws Exception {
         ignoreTerminalSignals();
-        SshSettings settings = KeeperWire.settings(System.in.readAllBytes());
-        KeeperAddress address = KeeperAddress.of(java.nio.file.Path.of(args[0]), settings);
+        KeeperAddress address = KeeperAddress.fromKeeperInput(java.nio.file.Path.of(args[0]), System.in.readAllBytes());
+        SshSettings settings = KeeperWire.settings(address.settings());
         try (FileChannel lockFile = FileChannel.open(address.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = awaitLock(lockFile, address, settings.connectTimeout())) {
             if (lock == null) {
@@ -141,7 +151,7 @@ public final class ConnectionKeeper {
         }
     }
 
-    private void serve() throws IOException, InterruptedException {
+    private void serve() throws IOException {
         Files.deleteIfExists(address.socket()); // a keeper that died left it; the lock says none lives
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(address.socket()));
@@ -166,7 +176,7 @@ public final class ConnectionKeeper {
     private void watch() {
         while (true) {
             try {
-                Thread.sleep(Math.min(ALIVE_INTERVAL.toMillis(), Math.max(50, idleLimit.toMillis() / 4)));
+                Thread.sleep(Math.min(ALIVE_INTERVAL.toMillis(), Math.max(50, idleLimitMillis / 4)));
             } catch (InterruptedException e) {
                 return;
             }
@@ -174,7 +184,7 @@ public final class ConnectionKeeper {
                 call.send(new Alive());
             }
             synchronized (lifecycle) {
-                if (running == 0 && System.nanoTime() - idleSince >= idleLimit.toNanos()) {
+                if (running == 0 && (System.nanoTime() - idleSince) / 1_000_000 >= idleLimitMillis) {
                     closing = true;
                     try {
                         Files.deleteIfExists(address.socket());
@@ -191,33 +201,35 @@ public final class ConnectionKeeper {
     private void handle(SocketChannel channel) {
         try (channel) {
             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)));
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
             if (!(KeeperWire.read(in) instanceof Call call)) {
                 return;
             }
-            OpenCall opened = new OpenCall(out);
-            if (!MessageDigest.isEqual(call.settingsDigest(), address.digest())) {
-                opened.send(new Refused("this keeper has other settings or another build of capstan"));
-                return;
-            }
-            synchronized (lifecycle) {
-                if (closing) {
-                    opened.send(new Refused("this keeper is closing"));
+            OpenCall opened = new OpenCall(channel);
+            try {
+                if (!MessageDigest.isEqual(call.settingsDigest(), address.digest())) {
+                    opened.send(new Refused("this keeper has other settings or another build of capstan"));
                     return;
                 }
-                running++;
-            }
-            try {
-                opened.send(new Accepted());
-                open.add(opened);
-                notes.flushEarly(opened);
-                run(call.operation(), opened, in);
-            } finally {
-                open.remove(opened);
                 synchronized (lifecycle) {
-                    running--;
-                    idleSince = System.nanoTime();
+                    if (closing) {
+                        opened.send(new Refused("this keeper is closing"));
+                        return;
+                    }
+                    running++;
                 }
+                try {
+                    opened.send(new Accepted());
+                    notes.opening(opened, call.operation());
+                    run(call.operation(), opened, in);
+                } finally {
+                    open.remove(opened);
+                    synchronized (lifecycle) {
+                        running--;
+                        idleSince = System.nanoTime();
+                    }
+                }
+            } finally {
+                opened.finish();
             }
         } catch (IOException e) {
             // the run went away before its call began
@@ -225,20 +237,30 @@ public final class ConnectionKeeper {
     }
 
     /** Does the call on a thread of its own while this one reads the run's answers and its Stop. */
-    private void run(KeeperMessage.Operation operation, OpenCall call, DataInputStream in) {
+    private void run(Operation operation, OpenCall call, DataInputStream in) {
         BlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
-        Thread worker = Thread.ofVirtual().name("keeper-work").start(() -> call.send(perform(operation, call, answers)));
+        Thread worker = Thread.ofVirtual().name("keeper-work").unstarted(() -> {
+            try {
+                call.send(perform(operation, call, answers));
+            } catch (Throwable t) {
+                call.send(new Failed(TransportException.Reason.OTHER, "the connection keeper failed: " + t));
+            } finally {
+                workers.remove(Thread.currentThread());
+                call.workDone();
+            }
+        });
+        workers.put(worker, call);
+        worker.start();
         try {
             while (worker.isAlive()) {
-                KeeperMessage message = KeeperWire.read(in);
-                switch (message) {
+                switch (KeeperWire.read(in)) {
                     case Answer answer -> answers.add(answer);
                     case Stop stop -> worker.interrupt();
                     default -> { }
                 }
             }
         } catch (IOException e) {
-            // The run is gone (killed, or its machine's end of the call closed): stop the command as it would have.
+            // The run is gone (killed, or dropped for not reading): stop the command as it would have.
             answers.add(new Answer(null));
             worker.interrupt();
         }
@@ -249,7 +271,7 @@ public final class ConnectionKeeper {
         }
     }
 
-    private KeeperMessage perform(KeeperMessage.Operation operation, OpenCall call, BlockingQueue<Answer> answers) {
+    private KeeperMessage perform(Operation operation, OpenCall call, BlockingQueue<Answer> answers) {
         try {
             switch (operation) {
                 case Execute(var server, var command) -> {
@@ -284,58 +306,128 @@ public final class ConnectionKeeper {
         }
     }
 
-    /** One call's way back to its run; several threads write to it (output, notes, the watch). */
+    /**
+     * One call's way back to its run. Output comes from MINA's I/O threads and must never wait for a run that reads
+     * slowly, so messages queue and a thread of the call's own writes them; a run that lets {@link #BACKLOG_LIMIT}
+     * pile up is cut off.
+     */
     private static final class OpenCall {
-        private final DataOutputStream out;
-        private boolean broken;
+        private static final KeeperMessage END = new Done();
+        private final SocketChannel channel;
+        private final BlockingQueue<KeeperMessage> outbox = new LinkedBlockingQueue<>(BACKLOG_LIMIT);
+        private final Thread writer;
+        private final java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
+        private volatile Server server;
 
-        OpenCall(DataOutputStream out) {
-            this.out = out;
+        OpenCall(SocketChannel channel) {
+            this.channel = channel;
+            this.writer = Thread.ofVirtual().name("keeper-write").start(this::write);
         }
 
-        synchronized void send(KeeperMessage message) {
-            if (broken) {
-                return;
+        void send(KeeperMessage message) {
+            if (!outbox.offer(message)) {
+                cutOff();
             }
+        }
+
+        /** The work is done and its last message queued: the writer ends after it. */
+        void workDone() {
+            outbox.offer(END);
+        }
+
+        /** Waits (briefly) until the writer has written everything, so that closing the socket loses nothing. */
+        void finish() {
+            outbox.offer(END);
             try {
-                KeeperWire.write(out, message);
-                out.flush();
+                written.await(ALIVE_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private void cutOff() {
+            try {
+                channel.close(); // the reader sees the end and stops the work
             } catch (IOException e) {
-                broken = true; // the run went away; its reader interrupts the work
+                // closed anyway
+            }
+        }
+
+        private void write() {
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
+            try {
+                while (true) {
+                    KeeperMessage message = outbox.take();
+                    if (message == END) {
+                        break;
+                    }
+                    KeeperWire.write(out, message);
+                    if (outbox.isEmpty()) {
+                        out.flush();
+                    }
+                }
+                out.flush();
+            } catch (IOException | InterruptedException e) {
+                cutOff();
+            } finally {
+                written.countDown();
             }
         }
     }
 
     /**
-     * The SSH layer's events, sent to every open call (a run shows each once, by its sequence number). Those that come
-     * while no call is open, the settings' warnings as the transport starts among them, wait for the next call.
+     * The SSH layer's events, to the calls they concern: an event on a call's own thread (a refused stop) to that call,
+     * a connection's opening to the calls for that server, anything else (a host key added by an I/O thread) to every
+     * open call; a run shows each once, by its sequence number. What comes before the first call (the settings'
+     * warnings as the transport starts) goes to the first; what comes while no call is open is dropped.
      */
     private final class NoteBoard implements EventSink {
         private static final int EARLY_LIMIT = 100;
         private final AtomicLong sequence = new AtomicLong();
         private final Deque<Note> early = new ArrayDeque<>();
+        private boolean called;
 
         @Override
         public void emit(Event event) {
             Note note = new Note(sequence.incrementAndGet(), event);
-            if (open.isEmpty()) {
-                synchronized (early) {
-                    if (early.size() == EARLY_LIMIT) {
-                        early.removeFirst();
+            OpenCall own = workers.get(Thread.currentThread());
+            if (own != null) {
+                own.send(note);
+                return;
+            }
+            synchronized (early) {
+                if (!called) {
+                    if (early.size() < EARLY_LIMIT) {
+                        early.addLast(note);
                     }
-                    early.addLast(note);
+                    return;
                 }
             }
             for (OpenCall call : open) {
-                call.send(note);
+                if (!(event instanceof Event.ConnectionOpened opened) || sameEndpoint(opened.server(), call.server)) {
+                    call.send(note);
+                }
             }
         }
 
-        void flushEarly(OpenCall call) {
+        void opening(OpenCall call, Operation operation) {
+            call.server = switch (operation) {
+                case Execute e -> e.server();
+                case Upload u -> u.server();
+                case Put p -> p.server();
+                case Download d -> d.server();
+            };
             synchronized (early) {
+                called = true;
                 early.forEach(call::send);
                 early.clear();
             }
+            open.add(call);
+        }
+
+        private static boolean sameEndpoint(Server a, Server b) {
+            return b != null && a.port() == b.port() && a.host().equals(b.host())
+                    && java.util.Objects.equals(a.user(), b.user());
         }
     }
 }

@@ -26,16 +26,58 @@ record KeeperAddress(Path directory, byte[] digest, byte[] settings) {
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
+    /**
+     * The address for {@code settings} as they stand now: the digest also covers the size and time of every file they
+     * name (ssh config, identities, known_hosts), so that a run after an edit gets a keeper that has read the edit.
+     */
     static KeeperAddress of(Path directory, SshSettings settings) {
         byte[] encoded = KeeperWire.settings(settings);
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(build());
             sha.update(encoded);
+            sha.update(fileStamps(settings));
             return new KeeperAddress(directory, sha.digest(), encoded);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JDK has no SHA-256", e);
         }
+    }
+
+    /** What a keeper reads on its standard input: the digest its starter computed, then the settings. */
+    byte[] keeperInput() {
+        byte[] input = new byte[digest.length + settings.length];
+        System.arraycopy(digest, 0, input, 0, digest.length);
+        System.arraycopy(settings, 0, input, digest.length, settings.length);
+        return input;
+    }
+
+    /** The address a keeper was started for, from {@link #keeperInput()}. */
+    static KeeperAddress fromKeeperInput(Path directory, byte[] input) {
+        return new KeeperAddress(directory, java.util.Arrays.copyOf(input, 32),
+                java.util.Arrays.copyOfRange(input, 32, input.length));
+    }
+
+    private static byte[] fileStamps(SshSettings s) {
+        java.util.List<Path> files = new java.util.ArrayList<>();
+        if (s.configFile() != null) {
+            files.add(s.configFile());
+        }
+        files.addAll(s.identityFiles());
+        for (String name : new String[] {"id_ed25519", "id_ecdsa", "id_rsa"}) {
+            files.add(s.userSshDir().resolve(name));
+        }
+        files.addAll(s.allKnownHostsFiles());
+        StringBuilder stamps = new StringBuilder();
+        for (Path file : files) {
+            stamps.append(file.toAbsolutePath()).append('\0');
+            try {
+                stamps.append(Files.getLastModifiedTime(file).toMillis()).append(' ').append(Files.size(file));
+            } catch (IOException e) {
+                stamps.append("none");
+            }
+            stamps.append('\n');
+        }
+        return stamps.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**

@@ -24,14 +24,33 @@ final class KeeperLauncher {
     private final KeeperAddress address;
     private final Duration patience;
     private String unavailable;
+    private boolean directoryChecked;
 
     KeeperLauncher(KeeperAddress address, Duration patience) {
         this.address = address;
         this.patience = patience;
     }
 
-    /** A socket to the keeper, or {@code null} when there is none and none could be started ({@link #whyUnavailable}). */
-    SocketChannel connect(EventSink events) {
+    /**
+     * A socket to the keeper, or {@code null} when there is none and none could be started ({@link #whyUnavailable}).
+     * The directory is checked before a run's first connect: in a directory others can write to, a socket could be
+     * anyone's.
+     */
+    SocketChannel connect(EventSink events) throws InterruptedException {
+        synchronized (this) {
+            if (unavailable != null) {
+                return null;
+            }
+            if (!directoryChecked) {
+                try {
+                    address.prepareDirectory();
+                } catch (IOException e) {
+                    unavailable = "cannot start a keeper: " + e.getMessage();
+                    return null;
+                }
+                directoryChecked = true;
+            }
+        }
         SocketChannel channel = tryConnect();
         return channel != null ? channel : startAndConnect(events);
     }
@@ -40,14 +59,13 @@ final class KeeperLauncher {
         return unavailable;
     }
 
-    private synchronized SocketChannel startAndConnect(EventSink events) {
+    private synchronized SocketChannel startAndConnect(EventSink events) throws InterruptedException {
         SocketChannel channel = tryConnect(); // another call may have started it meanwhile
         if (channel != null || unavailable != null) {
             return channel;
         }
         Process keeper;
         try {
-            address.prepareDirectory();
             keeper = start();
         } catch (IOException e) {
             unavailable = "cannot start a keeper: " + e.getMessage();
@@ -65,13 +83,7 @@ final class KeeperLauncher {
                 unavailable = "the keeper exited with status " + keeper.exitValue() + " (its log: " + address.log() + ")";
                 return null;
             }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                unavailable = "interrupted while the keeper started";
-                return null;
-            }
+            Thread.sleep(5); // interrupted: the keeper starts anyway, for the next run
         }
         unavailable = "the keeper did not listen within " + patience.toSeconds() + " s (its log: " + address.log() + ")";
         return null;
@@ -93,7 +105,7 @@ final class KeeperLauncher {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         try (OutputStream settings = process.getOutputStream()) {
-            settings.write(address.settings());
+            settings.write(address.keeperInput());
         }
         return process;
     }

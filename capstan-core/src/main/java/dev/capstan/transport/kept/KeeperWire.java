@@ -287,15 +287,24 @@ final class KeeperWire {
         };
     }
 
-    /** A server as the SSH layer sees it: who and where; roles and properties stay with the run. */
+    /**
+     * A server as the SSH layer sees it: who and where, and the name messages call it by ({@link Server#label()});
+     * roles and other properties stay with the run.
+     */
     private static void server(DataOutputStream out, Server server) throws IOException {
         nullableString(out, server.user());
         string(out, server.host());
         out.writeInt(server.port());
+        Object name = server.properties().get("name");
+        nullableString(out, name == null ? null : name.toString());
     }
 
     private static Server server(DataInputStream in) throws IOException {
-        return new Server(nullableString(in), string(in), in.readInt(), Set.of(), Map.of());
+        String user = nullableString(in);
+        String host = string(in);
+        int port = in.readInt();
+        String name = nullableString(in);
+        return new Server(user, host, port, Set.of(), name == null ? Map.of() : Map.of("name", name));
     }
 
     private static void mode(DataOutputStream out, Integer mode) throws IOException {

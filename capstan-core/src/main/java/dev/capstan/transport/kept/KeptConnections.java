@@ -152,6 +152,9 @@ public final class KeptConnections implements Transport {
     private KeeperMessage call(Server server, Operation operation, Command command, OutputListener output,
             TransferListener progress) throws InterruptedException {
         servers.put(key(server), server);
+        if (Thread.interrupted()) {
+            throw new InterruptedException(); // before a socket, which an interrupted thread cannot open
+        }
         for (int attempt = 1; direct == null; attempt++) {
             SocketChannel channel = launcher.connect(events);
             if (channel == null) {
@@ -186,8 +189,13 @@ public final class KeptConnections implements Transport {
         return null;
     }
 
+    /**
+     * Relays the keeper's messages until the call's last. A listener that throws does not end the call (the command
+     * would be stopped): as without a keeper, the command runs to its end, and then the listener's exception is thrown.
+     */
     private KeeperMessage relay(Server server, Command command, OutputListener output, TransferListener progress,
             DataOutputStream out, BlockingQueue<Object> inbox) throws InterruptedException, IOException {
+        RuntimeException listenerFailure = null;
         long stopDeadline = 0;
         while (true) {
             Object next;
@@ -217,9 +225,28 @@ public final class KeptConnections implements Transport {
                 throw new TransportException(server, TransportException.Reason.CONNECTION_LOST,
                         "the connection keeper ended in the middle of the call; its log: " + address.log());
             }
+            if (listenerFailure != null && stopDeadline == 0 && (next instanceof Result || next instanceof Done)) {
+                throw listenerFailure;
+            }
             switch ((KeeperMessage) next) {
-                case Line line -> output.line(server, line.stream(), line.text());
-                case Progress p -> progress.progress(server, p.path(), p.done(), p.total());
+                case Line line -> {
+                    if (listenerFailure == null) {
+                        try {
+                            output.line(server, line.stream(), line.text());
+                        } catch (RuntimeException e) {
+                            listenerFailure = e;
+                        }
+                    }
+                }
+                case Progress p -> {
+                    if (listenerFailure == null) {
+                        try {
+                            progress.progress(server, p.path(), p.done(), p.total());
+                        } catch (RuntimeException e) {
+                            listenerFailure = e;
+                        }
+                    }
+                }
                 case Note note -> show(note);
                 case Ask ask -> send(out, new Answer(command == null ? null : command.prompt().answer().get()));
                 case Alive alive -> { }
@@ -295,8 +322,13 @@ public final class KeptConnections implements Transport {
         return server.user() + "@" + server.host() + ":" + server.port();
     }
 
-    /** The socket's directory and name, for tests. */
+    /** The keeper's socket, for tests. */
     Path socket() {
         return address.socket();
+    }
+
+    /** What a call must carry to be served, for tests. */
+    byte[] digest() {
+        return address.digest();
     }
 }

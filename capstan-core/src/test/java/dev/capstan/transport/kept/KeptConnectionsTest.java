@@ -17,6 +17,10 @@ import dev.capstan.transport.TransportException;
 import dev.capstan.transport.ssh.PassphrasePrompt;
 import dev.capstan.transport.ssh.SshSettings;
 import dev.capstan.transport.ssh.SshTransport;
+import java.io.DataOutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -55,9 +59,18 @@ class KeptConnectionsTest {
         sockets = home.resolve("kept");
     }
 
+    /** What every run of a test reported; none of them may have connected by itself. */
+    private final Events events = new Events();
+
     @AfterEach
     void stop() {
         fleet.close();
+        assertThat(events.logs(Event.Level.WARN)).as("runs that connected by themselves")
+                .noneMatch(warning -> warning.startsWith("not keeping connections"));
+    }
+
+    private KeptConnections kept(SshSettings settings) {
+        return new KeptConnections(settings, events, PassphrasePrompt.NONE, sockets);
     }
 
     @Test
@@ -92,7 +105,7 @@ class KeptConnectionsTest {
 
     @Test
     void theKeeperClosesTheConnectionsOnceIdleForItsTime() throws Exception {
-        try (KeptConnections run = new KeptConnections(settings(1), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections run = kept(settings(1))) {
             run.execute(server(), Command.of("true"), OutputListener.IGNORE);
             assertThat(host.openConnections()).isEqualTo(1);
             Path socket = run.socket();
@@ -101,7 +114,7 @@ class KeptConnectionsTest {
             await(() -> !Files.exists(socket) && host.openConnections() == 0, "the keeper closing");
         }
         // and a later run starts a new one
-        try (KeptConnections run = new KeptConnections(settings(1), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections run = kept(settings(1))) {
             assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
         }
         assertThat(host.connectionsAccepted()).isEqualTo(2);
@@ -110,7 +123,7 @@ class KeptConnectionsTest {
     @Test
     void ctrlCStopsTheCommandThroughTheKeeper() throws Exception {
         String sleep = "sleep 30.125";
-        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections run = kept(settings(3))) {
             AtomicReference<Throwable> outcome = new AtomicReference<>();
             Thread caller = Thread.ofVirtual().start(() -> {
                 try {
@@ -142,7 +155,7 @@ class KeptConnectionsTest {
             direct = catchThrowableOfType(TransportException.class,
                     () -> ssh.execute(server(), Command.of("true"), OutputListener.IGNORE));
         }
-        try (KeptConnections run = new KeptConnections(unknownKey, EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections run = kept(unknownKey)) {
             TransportException kept = catchThrowableOfType(TransportException.class,
                     () -> run.execute(server(), Command.of("true"), OutputListener.IGNORE));
 
@@ -150,12 +163,69 @@ class KeptConnectionsTest {
             assertThat(kept.getMessage()).isEqualTo(direct.getMessage());
             assertThat(kept.server()).isEqualTo(server());
         }
-        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
-            TransportException timeout = catchThrowableOfType(TransportException.class, () -> run.execute(server(),
+        Server web1 = new Server(host.user(), host.hostAddress(), host.port(), Set.of(), Map.of("name", "web1"));
+        try (KeptConnections run = kept(settings(3))) {
+            TransportException timeout = catchThrowableOfType(TransportException.class, () -> run.execute(web1,
                     Command.of("sleep 30.25").withTimeout(Duration.ofMillis(300)), OutputListener.IGNORE));
             assertThat(timeout.reason()).isEqualTo(TransportException.Reason.COMMAND_TIMEOUT);
-            assertThat(timeout.getMessage()).isEqualTo("`sleep 30.25` on " + server().label()
-                    + " did not finish within 300 ms and was stopped");
+            assertThat(timeout.getMessage()).isEqualTo("`sleep 30.25` on web1 did not finish within 300 ms and was stopped");
+            assertThat(timeout.server()).isSameAs(web1);
+        }
+    }
+
+    @Test
+    void anOutputListenerThatThrowsLetsTheCommandFinishFirst() throws Exception {
+        Path marker = home.resolve("finished");
+        IllegalStateException thrown = new IllegalStateException("listener broke");
+        try (KeptConnections run = kept(settings(3))) {
+            IllegalStateException e = catchThrowableOfType(IllegalStateException.class, () -> run.execute(server(),
+                    Command.of("echo a; sleep 0.3; echo b; touch '" + marker + "'"), (s, stream, line) -> {
+                        throw thrown;
+                    }));
+            assertThat(e).isSameAs(thrown);
+        }
+        assertThat(marker).exists();
+    }
+
+    @Test
+    void aRunThatStopsReadingHoldsUpNoOtherRun() throws Exception {
+        try (KeptConnections run = kept(settings(5))) {
+            run.execute(server(), Command.of("true"), OutputListener.IGNORE);
+            // a run that sends a call with a flood of output and never reads (as one stopped with Ctrl-Z)
+            try (SocketChannel stalled = SocketChannel.open(UnixDomainSocketAddress.of(run.socket()))) {
+                DataOutputStream out = new DataOutputStream(Channels.newOutputStream(stalled));
+                KeeperWire.write(out, new KeeperMessage.Call(run.digest(),
+                        new KeeperMessage.Execute(server(), Command.of("yes | head -n 1000000; sleep 30.375"))));
+                out.flush();
+
+                // the other run's commands on the same connection go on, and the flood is cut off and stopped
+                for (int i = 0; i < 3; i++) {
+                    Lines lines = new Lines();
+                    assertThat(run.execute(server(), Command.of("echo hi"), lines).exitStatus()).isZero();
+                    assertThat(lines.all).containsExactly("STDOUT hi");
+                }
+                await(() -> host.commandsRun().stream().anyMatch(c -> c.contains("sleep 30.375"))
+                        && process("sleep 30.375").isEmpty(), "the flood stopped");
+            }
+            assertThat(host.connectionsAccepted()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anEditedSshConfigIsReadByTheNextRun() throws Exception {
+        try (SshTestFleet two = SshTestFleet.start(2)) {
+            Path config = home.resolve("ssh_config");
+            Map<String, Object> variables = Map.of("ssh_config", config.toString(),
+                    "ssh_known_hosts", two.knownHostsFile().toString(), "ssh_identity", two.identityFile().toString());
+            Server alias = Server.parse("alias");
+            for (SshTestHost target : two.hosts()) {
+                Files.writeString(config, "Host alias\n  HostName " + target.hostAddress() + "\n  Port " + target.port()
+                        + "\n  User " + target.user() + "\n");
+                try (KeptConnections run = kept(settings(5, variables))) {
+                    assertThat(run.execute(alias, Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+                }
+            }
+            assertThat(two.hosts()).allSatisfy(h -> assertThat(h.connectionsAccepted()).isEqualTo(1));
         }
     }
 
@@ -165,7 +235,7 @@ class KeptConnectionsTest {
         Path remote = host.root().resolve("remote.txt");
         Path back = home.resolve("back.txt");
         List<Long> progress = new CopyOnWriteArrayList<>();
-        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections run = kept(settings(3))) {
             run.upload(server(), local, remote.toString(), 0640, (s, path, done, total) -> progress.add(done));
             run.put(server(), "put".getBytes(), remote + ".put", null);
             run.download(server(), remote.toString(), back, (s, path, done, total) -> { });
@@ -181,7 +251,7 @@ class KeptConnectionsTest {
         String marker = "[capstan] password: ";
         Command asks = new Command("printf '%s' '" + marker + "'; IFS= read -r pw; [ \"$pw\" = secret ] && echo right",
                 Map.of(), null, true, null, true, new Prompt(marker, () -> "secret"));
-        try (KeptConnections run = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections run = kept(settings(3))) {
             Lines lines = new Lines();
             CommandResult r = run.execute(server(), asks, lines);
 
@@ -192,9 +262,8 @@ class KeptConnectionsTest {
 
     @Test
     void otherSettingsNeverShareAKeepersConnection() throws Exception {
-        try (KeptConnections a = new KeptConnections(settings(3), EventSink.NONE, PassphrasePrompt.NONE, sockets);
-                KeptConnections b = new KeptConnections(settings(3, Map.of("max_sessions", 4)), EventSink.NONE,
-                        PassphrasePrompt.NONE, sockets)) {
+        try (KeptConnections a = kept(settings(3));
+                KeptConnections b = kept(settings(3, Map.of("max_sessions", 4)))) {
             a.execute(server(), Command.of("true"), OutputListener.IGNORE);
             b.execute(server(), Command.of("true"), OutputListener.IGNORE);
 
