@@ -62,6 +62,26 @@ class OpenSshTest {
     }
 
     @Test
+    void keptConnectionsAndShellsServeTheNextRun() throws Exception {
+        Server server = server(1);
+        SshSettings settings = settings(Map.of("ssh_keep_connections", 3, "ssh_persistent_shell", true));
+        Fixtures.Events events = new Fixtures.Events();
+        List<String> seen = new java.util.ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            try (var kept = new dev.capstan.transport.kept.KeptConnections(settings, events, PassphrasePrompt.NONE,
+                    home.resolve("kept"))) {
+                // the client's port names the connection, the shell's parent the persistent shell
+                CommandResult r = kept.execute(server, Command.of("echo $SSH_CONNECTION | cut -d' ' -f2; echo $PPID")
+                        .capturing(), OutputListener.IGNORE);
+                assertThat(r.exitStatus()).isZero();
+                seen.add(r.stdout());
+            }
+        }
+        assertThat(seen.get(1)).isEqualTo(seen.get(0));
+        assertThat(events.logs(Event.Level.WARN)).isEmpty();
+    }
+
+    @Test
     void theFirstChannelIsOpenedWithTheLoginAndRunsTheFirstCommand() throws Exception {
         Server server = server(2);
         Fixtures.Events events = new Fixtures.Events();
