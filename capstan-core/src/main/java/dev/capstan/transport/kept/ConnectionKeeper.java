@@ -71,10 +71,13 @@ public final class ConnectionKeeper {
     static final Duration ALIVE_INTERVAL = Duration.ofSeconds(5);
 
     /**
-     * Messages a call may have waiting for its run; a run that reads none of them (stopped with Ctrl-Z) loses its call,
-     * and its command is stopped, rather than hold up the connection's other channels.
+     * A run that has read nothing for this long while more than {@link #STALL_BACKLOG} bytes wait for it (stopped with
+     * Ctrl-Z) loses its call, and its command is stopped, rather than hold up the connection's other channels or fill
+     * the keeper's memory; {@link #BACKLOG_LIMIT} waiting bytes cut a call off at once.
      */
-    static final int BACKLOG_LIMIT = 100_000;
+    static final Duration STALL_LIMIT = ALIVE_INTERVAL;
+    static final long STALL_BACKLOG = 1024 * 1024;
+    static final long BACKLOG_LIMIT = 512L * 1024 * 1024;
 
     private final KeeperAddress address;
     private final SshTransport transport;
@@ -308,13 +311,16 @@ public final class ConnectionKeeper {
 
     /**
      * One call's way back to its run. Output comes from MINA's I/O threads and must never wait for a run that reads
-     * slowly, so messages queue and a thread of the call's own writes them; a run that lets {@link #BACKLOG_LIMIT}
-     * pile up is cut off.
+     * slowly, so messages queue and a thread of the call's own writes them; a run that stops reading is cut off
+     * ({@link #STALL_LIMIT}).
      */
     private static final class OpenCall {
         private static final KeeperMessage END = new Done();
         private final SocketChannel channel;
-        private final BlockingQueue<KeeperMessage> outbox = new LinkedBlockingQueue<>(BACKLOG_LIMIT);
+        private final BlockingQueue<KeeperMessage> outbox = new LinkedBlockingQueue<>();
+        private final AtomicLong backlog = new AtomicLong();
+        /** When the write under way began (it blocks while the run reads nothing), or 0. */
+        private volatile long writingSince;
         private final Thread writer;
         private final java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
         private volatile Server server;
@@ -325,9 +331,22 @@ public final class ConnectionKeeper {
         }
 
         void send(KeeperMessage message) {
-            if (!outbox.offer(message)) {
+            long waiting = backlog.addAndGet(size(message));
+            long since = writingSince;
+            if (waiting > BACKLOG_LIMIT || (waiting > STALL_BACKLOG && since != 0
+                    && System.nanoTime() - since > STALL_LIMIT.toNanos())) {
                 cutOff();
+                return;
             }
+            outbox.add(message);
+        }
+
+        private static long size(KeeperMessage message) {
+            return switch (message) {
+                case Line line -> 16 + 2L * line.text().length();
+                case Result result -> 64 + 2L * result.stdout().length();
+                default -> 64;
+            };
         }
 
         /** The work is done and its last message queued: the writer ends after it. */
@@ -361,10 +380,13 @@ public final class ConnectionKeeper {
                     if (message == END) {
                         break;
                     }
+                    writingSince = System.nanoTime();
                     KeeperWire.write(out, message);
                     if (outbox.isEmpty()) {
                         out.flush();
                     }
+                    writingSince = 0;
+                    backlog.addAndGet(-size(message));
                 }
                 out.flush();
             } catch (IOException | InterruptedException e) {

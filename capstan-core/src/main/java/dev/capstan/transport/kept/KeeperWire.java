@@ -49,8 +49,11 @@ import java.util.function.Supplier;
  * are the same build of capstan (the keeper's address names the build), so there is no versioning within a message.
  */
 final class KeeperWire {
-    /** Strings are UTF-8 with an int length: command lines and outputs can exceed the 64 kB of writeUTF. */
-    private static final int MAX_STRING = 64 * 1024 * 1024;
+    /**
+     * Strings are UTF-8 with an int length: command lines and outputs can exceed the 64 kB of writeUTF. A longer field
+     * than this is taken for a garbled message (a captured output as big is not one a run could hold either).
+     */
+    private static final int MAX_STRING = 1024 * 1024 * 1024;
 
     private KeeperWire() {
     }
