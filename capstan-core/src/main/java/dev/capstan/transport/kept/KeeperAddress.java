@@ -31,7 +31,8 @@ record KeeperAddress(Path directory, byte[] digest, byte[] settings) {
      */
     static KeeperAddress of(Path directory, SshSettings settings) {
         byte[] encoded = KeeperWire.settings(settings);
-        // Bouncy Castle's SHA-256 itself: the JDK's, through the JCA, would set its providers up first (~5 ms of a run)
+        // Bouncy Castle's SHA-256 itself: the JDK's, through the JCA, would first set up its providers, which nothing
+        // else in a kept run needs (no difference measured on a 2-host exec, 15 interleaved pairs)
         SHA256Digest sha = new SHA256Digest();
         for (byte[] part : new byte[][] {build(), encoded, fileStamps(settings)}) {
             sha.update(part, 0, part.length);
