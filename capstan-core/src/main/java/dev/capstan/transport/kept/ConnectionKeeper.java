@@ -426,7 +426,8 @@ public final class ConnectionKeeper {
                 }
             }
             for (OpenCall call : open) {
-                if (!(event instanceof Event.ConnectionOpened opened) || sameEndpoint(opened.server(), call.server)) {
+                if (!(event instanceof Event.ConnectionOpened opened)
+                        || (call.server != null && opened.server().sameAs(call.server))) {
                     call.send(note);
                 }
             }
@@ -447,9 +448,5 @@ public final class ConnectionKeeper {
             open.add(call);
         }
 
-        private static boolean sameEndpoint(Server a, Server b) {
-            return b != null && a.port() == b.port() && a.host().equals(b.host())
-                    && java.util.Objects.equals(a.user(), b.user());
-        }
     }
 }

@@ -151,7 +151,7 @@ public final class KeptConnections implements Transport {
      */
     private KeeperMessage call(Server server, Operation operation, Command command, OutputListener output,
             TransferListener progress) throws InterruptedException {
-        servers.put(key(server), server);
+        servers.put(server.spec(), server);
         if (Thread.interrupted()) {
             throw new InterruptedException(); // before a socket, which an interrupted thread cannot open
         }
@@ -225,52 +225,45 @@ public final class KeptConnections implements Transport {
                 throw new TransportException(server, TransportException.Reason.CONNECTION_LOST,
                         "the connection keeper ended in the middle of the call; its log: " + address.log());
             }
-            if (listenerFailure != null && stopDeadline == 0 && (next instanceof Result || next instanceof Done)) {
+            boolean last = next instanceof Result || next instanceof Done || next instanceof Failed
+                    || next instanceof Interrupted;
+            if (last && stopDeadline != 0) {
+                throw new InterruptedException(); // whatever ended the call, the run was interrupted
+            }
+            if (listenerFailure != null && (next instanceof Result || next instanceof Done)) {
                 throw listenerFailure;
             }
             switch ((KeeperMessage) next) {
-                case Line line -> {
-                    if (listenerFailure == null) {
-                        try {
-                            output.line(server, line.stream(), line.text());
-                        } catch (RuntimeException e) {
-                            listenerFailure = e;
-                        }
-                    }
-                }
-                case Progress p -> {
-                    if (listenerFailure == null) {
-                        try {
-                            progress.progress(server, p.path(), p.done(), p.total());
-                        } catch (RuntimeException e) {
-                            listenerFailure = e;
-                        }
-                    }
-                }
+                case Line line -> listenerFailure = deliver(listenerFailure,
+                        () -> output.line(server, line.stream(), line.text()));
+                case Progress p -> listenerFailure = deliver(listenerFailure,
+                        () -> progress.progress(server, p.path(), p.done(), p.total()));
                 case Note note -> show(note);
                 case Ask ask -> send(out, new Answer(command == null ? null : command.prompt().answer().get()));
                 case Alive alive -> { }
                 case Result result -> {
-                    if (stopDeadline != 0) {
-                        throw new InterruptedException();
-                    }
                     return result;
                 }
                 case Done done -> {
-                    if (stopDeadline != 0) {
-                        throw new InterruptedException();
-                    }
                     return done;
                 }
-                case Failed failed -> {
-                    if (stopDeadline != 0) {
-                        throw new InterruptedException();
-                    }
-                    throw new TransportException(server, failed.reason(), failed.message());
-                }
+                case Failed failed -> throw new TransportException(server, failed.reason(), failed.message());
                 case Interrupted interrupted -> throw new InterruptedException();
                 default -> throw new IOException("unexpected " + next + " from the connection keeper");
             }
+        }
+    }
+
+    /** Gives the run's listener a line or progress, until it has thrown once; returns what it threw. */
+    private static RuntimeException deliver(RuntimeException earlier, Runnable delivery) {
+        if (earlier != null) {
+            return earlier;
+        }
+        try {
+            delivery.run();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
         }
     }
 
@@ -281,7 +274,7 @@ public final class KeptConnections implements Transport {
         }
         Event event = note.event();
         if (event instanceof Event.ConnectionOpened opened) {
-            event = new Event.ConnectionOpened(opened.at(), servers.getOrDefault(key(opened.server()), opened.server()),
+            event = new Event.ConnectionOpened(opened.at(), servers.getOrDefault(opened.server().spec(), opened.server()),
                     opened.took());
         }
         events.emit(event);
@@ -316,10 +309,6 @@ public final class KeptConnections implements Transport {
     private SshTransport direct() {
         useDirect("no keeper");
         return direct;
-    }
-
-    private static String key(Server server) {
-        return server.user() + "@" + server.host() + ":" + server.port();
     }
 
     /** The keeper's socket, for tests. */
