@@ -342,11 +342,8 @@ public final class ConnectionKeeper {
         }
 
         private static long size(KeeperMessage message) {
-            return switch (message) {
-                case Line line -> 16 + 2L * line.text().length();
-                case Result result -> 64 + 2L * result.stdout().length();
-                default -> 64;
-            };
+            // a Result is the last message, however big its capture: never the reason to cut a call off
+            return message instanceof Line line ? 16 + 2L * line.text().length() : 0;
         }
 
         /** The work is done and its last message queued: the writer ends after it. */
@@ -365,6 +362,11 @@ public final class ConnectionKeeper {
         }
 
         private void cutOff() {
+            if (channel.isOpen()) {
+                System.err.println(java.time.Instant.now() + " cut off a call to " + (server == null ? "?" : server.label())
+                        + ": its run read none of " + backlog.get() + " bytes of output for " + STALL_LIMIT.toSeconds()
+                        + " s (or more than " + BACKLOG_LIMIT + " bytes waited)");
+            }
             try {
                 channel.close(); // the reader sees the end and stops the work
             } catch (IOException e) {

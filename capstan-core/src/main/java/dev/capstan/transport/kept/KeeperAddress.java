@@ -26,15 +26,17 @@ record KeeperAddress(Path directory, byte[] digest, byte[] settings) {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     /**
-     * The address for {@code settings} as they stand now: the digest also covers the size and time of every file they
-     * name (ssh config, identities, known_hosts), so that a run after an edit gets a keeper that has read the edit.
+     * The address for {@code settings} as they stand now: the digest also covers the ssh config's text (its
+     * {@code Include}s inlined) and the size and time of every file they name (identities, known_hosts), so that a run
+     * after an edit gets a keeper that has read the edit.
      */
     static KeeperAddress of(Path directory, SshSettings settings) {
         byte[] encoded = KeeperWire.settings(settings);
         // Bouncy Castle's SHA-256 itself: the JDK's, through the JCA, would first set up its providers, which nothing
         // else in a kept run needs (no difference measured on a 2-host exec, 15 interleaved pairs)
         SHA256Digest sha = new SHA256Digest();
-        for (byte[] part : new byte[][] {build(), encoded, fileStamps(settings)}) {
+        byte[] config = settings.configText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (byte[] part : new byte[][] {build(), encoded, config, fileStamps(settings)}) {
             sha.update(part, 0, part.length);
         }
         byte[] digest = new byte[sha.getDigestSize()];
@@ -58,9 +60,6 @@ record KeeperAddress(Path directory, byte[] digest, byte[] settings) {
 
     private static byte[] fileStamps(SshSettings s) {
         java.util.List<Path> files = new java.util.ArrayList<>();
-        if (s.configFile() != null) {
-            files.add(s.configFile());
-        }
         files.addAll(s.identityFiles());
         for (String name : new String[] {"id_ed25519", "id_ecdsa", "id_rsa"}) {
             files.add(s.userSshDir().resolve(name));

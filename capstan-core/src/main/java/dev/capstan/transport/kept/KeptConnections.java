@@ -46,6 +46,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -161,16 +162,28 @@ public final class KeptConnections implements Transport {
                 useDirect(launcher.whyUnavailable());
                 return null;
             }
-            try (channel) {
+            Inbox inbox = new Inbox();
+            // A platform thread: a virtual one would start the JDK's I/O poller, a thread in native code that the JVM
+            // waits 300 ms for at exit.
+            Thread reader = Thread.ofPlatform().daemon().name("kept-read").start(() -> inbox.fill(channel));
+            try {
                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
-                BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-                // A platform thread: a virtual one would start the JDK's I/O poller, a thread in native code that the JVM
-                // waits 300 ms for at exit.
-                Thread.ofPlatform().daemon().name("kept-read").start(() -> read(channel, inbox));
-                send(out, new Call(address.digest(), operation));
-                Object first = inbox.poll(SILENCE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                Object first;
+                try {
+                    send(out, new Call(address.digest(), operation));
+                    first = inbox.take(SILENCE_LIMIT.toNanos());
+                } catch (IOException e) {
+                    first = END_OF_CALL;
+                }
                 if (first instanceof Accepted) {
-                    return relay(server, command, output, progress, out, inbox);
+                    // From here on the keeper does the call: it is never tried again, by a keeper or directly.
+                    try {
+                        return relay(server, command, output, progress, out, inbox);
+                    } catch (IOException e) {
+                        throw new TransportException(server, TransportException.Reason.CONNECTION_LOST,
+                                "lost the connection keeper in the middle of the call (" + e.getMessage() + "); its log: "
+                                        + address.log());
+                    }
                 }
                 // Nothing was done: a keeper that is closing, or gone between connect and call, is replaced once.
                 String why = first instanceof Refused refused ? refused.reason()
@@ -179,11 +192,13 @@ public final class KeptConnections implements Transport {
                     useDirect(why);
                     return null;
                 }
-            } catch (IOException e) {
-                if (attempt > 1) {
-                    useDirect("cannot talk to the keeper: " + e.getMessage());
-                    return null;
+            } finally {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    // closed anyway
                 }
+                reader.interrupt(); // in case it waits for room in the inbox
             }
         }
         return null;
@@ -194,19 +209,23 @@ public final class KeptConnections implements Transport {
      * would be stopped): as without a keeper, the command runs to its end, and then the listener's exception is thrown.
      */
     private KeeperMessage relay(Server server, Command command, OutputListener output, TransferListener progress,
-            DataOutputStream out, BlockingQueue<Object> inbox) throws InterruptedException, IOException {
+            DataOutputStream out, Inbox inbox) throws InterruptedException, IOException {
         RuntimeException listenerFailure = null;
         long stopDeadline = 0;
         while (true) {
             Object next;
             try {
                 long wait = stopDeadline == 0 ? SILENCE_LIMIT.toNanos() : stopDeadline - System.nanoTime();
-                next = inbox.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
+                next = inbox.take(Math.max(0, wait));
             } catch (InterruptedException e) {
                 if (stopDeadline != 0) {
                     throw e; // a second interrupt: give up waiting for the keeper
                 }
-                send(out, new Stop());
+                try {
+                    send(out, new Stop());
+                } catch (IOException gone) {
+                    throw e; // the keeper has already let go of the call, and stops its command when it does
+                }
                 stopDeadline = System.nanoTime() + STOP_LIMIT.toNanos();
                 continue;
             }
@@ -223,7 +242,9 @@ public final class KeptConnections implements Transport {
                     throw new InterruptedException("the keeper ended while stopping the command");
                 }
                 throw new TransportException(server, TransportException.Reason.CONNECTION_LOST,
-                        "the connection keeper ended in the middle of the call; its log: " + address.log());
+                        "the connection keeper ended the call before its end (it does so when a run reads none of its"
+                                + " output for " + ConnectionKeeper.STALL_LIMIT.toSeconds() + " s) or ended itself; its log: "
+                                + address.log());
             }
             boolean last = next instanceof Result || next instanceof Done || next instanceof Failed
                     || next instanceof Interrupted;
@@ -280,14 +301,41 @@ public final class KeptConnections implements Transport {
         events.emit(event);
     }
 
-    private static void read(SocketChannel channel, BlockingQueue<Object> inbox) {
-        try {
-            DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)));
-            while (true) {
-                inbox.add(KeeperWire.read(in));
+    /**
+     * What the keeper sent for one call and the run has not handled yet. Output takes room, {@link #ROOM} bytes in
+     * all: a run whose listener falls behind (a pager held) stops reading, so that the keeper's own limit on a run that
+     * reads nothing applies, instead of the output piling up in the run's memory.
+     */
+    private static final class Inbox {
+        static final int ROOM = 64 * 1024 * 1024;
+        private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+        private final Semaphore room = new Semaphore(ROOM);
+
+        /** Reads the keeper's messages into the inbox until the call ends. */
+        void fill(SocketChannel channel) {
+            try {
+                DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)));
+                while (true) {
+                    KeeperMessage message = KeeperWire.read(in);
+                    room.acquire(size(message));
+                    queue.add(message);
+                }
+            } catch (IOException | RuntimeException | InterruptedException e) {
+                queue.add(END_OF_CALL);
             }
-        } catch (IOException | RuntimeException e) {
-            inbox.add(END_OF_CALL);
+        }
+
+        /** The next message, {@code null} after {@code nanos}, or {@link #END_OF_CALL}. */
+        Object take(long nanos) throws InterruptedException {
+            Object next = queue.poll(nanos, TimeUnit.NANOSECONDS);
+            if (next instanceof KeeperMessage message) {
+                room.release(size(message));
+            }
+            return next;
+        }
+
+        private static int size(KeeperMessage message) {
+            return message instanceof Line line ? (int) Math.min(ROOM, 16 + 2L * line.text().length()) : 0;
         }
     }
 

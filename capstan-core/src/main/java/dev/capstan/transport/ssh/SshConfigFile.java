@@ -96,6 +96,19 @@ final class SshConfigFile {
     }
 
     /**
+     * The text {@link #read} would give MINA for {@code file}, its {@code Include}s inlined, without warnings; "" for a
+     * missing file. Two runs whose configs read the same here connect the same way.
+     */
+    static String inlined(Path file, Path sshDir) throws IOException {
+        if (!Files.exists(file)) {
+            return "";
+        }
+        SshConfigFile config = new SshConfigFile(sshDir, System::getenv, new EventLog(dev.capstan.event.EventSink.NONE));
+        config.append(file, 0, null);
+        return String.join("\n", config.lines);
+    }
+
+    /**
      * @param within the Host line of the block an {@code Include} of this file stands in, unless that is every host:
      *               the file's own Host blocks would apply only where that block matches too, which one flat file
      *               cannot say, so they are left out (with a warning) rather than applied to every host

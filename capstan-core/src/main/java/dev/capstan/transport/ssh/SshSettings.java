@@ -192,6 +192,21 @@ public record SshSettings(
                 keepaliveCountMax, persistentShell, keepConnections, userKnownHosts, userSshDir, agentSocket, file);
     }
 
+    /**
+     * The ssh config as capstan reads it now, its {@code Include}s inlined: "" without one, or when it cannot be read
+     * (a run then says why when it connects). For telling an edited config apart, as kept connections do.
+     */
+    public String configText() {
+        if (configFile == null) {
+            return "";
+        }
+        try {
+            return SshConfigFile.inlined(configFile, userSshDir);
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
     /** The file {@code accept-new} records keys in: the first {@code ssh_known_hosts} file, else the user's. */
     public Path knownHostsToUpdate() {
         return knownHostsFiles.isEmpty() ? userKnownHosts : knownHostsFiles.get(0);

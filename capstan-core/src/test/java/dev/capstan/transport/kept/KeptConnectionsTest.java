@@ -222,14 +222,38 @@ class KeptConnectionsTest {
             Map<String, Object> variables = Map.of("ssh_config", config.toString(),
                     "ssh_known_hosts", two.knownHostsFile().toString(), "ssh_identity", two.identityFile().toString());
             Server alias = Server.parse("alias");
+            Path included = home.resolve("included_config");
+            Files.writeString(config, "Include " + included + "\n");
             for (SshTestHost target : two.hosts()) {
-                Files.writeString(config, "Host alias\n  HostName " + target.hostAddress() + "\n  Port " + target.port()
+                // an edit of an included file, of the same size and within the same second
+                Files.writeString(included, "Host alias\n  HostName " + target.hostAddress() + "\n  Port " + target.port()
                         + "\n  User " + target.user() + "\n");
                 try (KeptConnections run = kept(settings(5, variables))) {
                     assertThat(run.execute(alias, Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
                 }
             }
             assertThat(two.hosts()).allSatisfy(h -> assertThat(h.connectionsAccepted()).isEqualTo(1));
+        }
+    }
+
+    @Test
+    void aCallTheKeeperTookIsNeverRunAgainWhenTheKeeperGoes() throws Exception {
+        Path counter = home.resolve("counter");
+        String marker = "[capstan] password: ";
+        Command asks = new Command("echo ran >> '" + counter + "'; printf '%s' '" + marker + "'; IFS= read -r pw",
+                Map.of(), null, true, null, true, new Prompt(marker, () -> {
+                    // the keeper ends (killed) while the command waits at its prompt
+                    ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+                            .map(c -> c.contains("ConnectionKeeper") && c.contains(sockets.toString())).orElse(false))
+                            .forEach(ProcessHandle::destroyForcibly);
+                    return "secret";
+                }));
+        try (KeptConnections run = kept(settings(3))) {
+            TransportException e = catchThrowableOfType(TransportException.class,
+                    () -> run.execute(server(), asks, OutputListener.IGNORE));
+
+            assertThat(e.reason()).isEqualTo(TransportException.Reason.CONNECTION_LOST);
+            assertThat(Files.readAllLines(counter)).containsExactly("ran");
         }
     }
 
