@@ -209,7 +209,7 @@ public final class ConnectionKeeper {
             }
             OpenCall opened = new OpenCall(channel);
             try {
-                if (!MessageDigest.isEqual(call.settingsDigest(), address.digest())) {
+                if (!MessageDigest.isEqual(call.identity(), address.identity())) {
                     opened.send(new Refused("this keeper has other settings or another build of capstan"));
                     return;
                 }

@@ -1,61 +1,63 @@
 package dev.capstan.transport.kept;
 
 import dev.capstan.transport.ssh.SshSettings;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.Set;
-import org.bouncycastle.crypto.digests.SHA256Digest;
 
 /**
- * Where the keeper for one set of SSH settings listens: a Unix socket named by a digest of the settings and of this
- * build of capstan, in a directory only the user can enter (whoever can reach the socket can run commands on the
- * servers, as with OpenSSH's ControlPath). The lock file is held by the keeper while it lives, its log gets what the
- * keeper could not tell a run.
+ * Where the keeper for one set of SSH settings listens: a Unix socket named by a hash of the settings and of this build
+ * of capstan, in a directory only the user can enter (whoever can reach the socket can run commands on the servers, as
+ * with OpenSSH's ControlPath). The lock file is held by the keeper while it lives, its log gets what the keeper could
+ * not tell a run.
  *
- * @param digest SHA-256 of this build and the settings; a call carries it, so that a keeper serves only runs that
- *               would have connected exactly as it does
+ * @param identity this build, the settings, the ssh config's text and the stamps of the files the settings name, as
+ *                 bytes: every call carries it and the keeper compares it whole, so that a keeper serves only runs that
+ *                 would have connected exactly as it does (the socket's name, a 64-bit hash of it, only finds the keeper)
+ * @param settings the settings alone, as the keeper reads them
  */
-record KeeperAddress(Path directory, byte[] digest, byte[] settings) {
+record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     /**
-     * The address for {@code settings} as they stand now: the digest also covers the ssh config's text (its
+     * The address for {@code settings} as they stand now: the identity also covers the ssh config's text (its
      * {@code Include}s inlined) and the size and time of every file they name (identities, known_hosts), so that a run
      * after an edit gets a keeper that has read the edit.
      */
     static KeeperAddress of(Path directory, SshSettings settings) {
         byte[] encoded = KeeperWire.settings(settings);
-        // Bouncy Castle's SHA-256 itself: the JDK's, through the JCA, would first set up its providers, which nothing
-        // else in a kept run needs (no difference measured on a 2-host exec, 15 interleaved pairs)
-        SHA256Digest sha = new SHA256Digest();
-        byte[] config = settings.configText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] config = settings.configText().getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream identity = new ByteArrayOutputStream();
         for (byte[] part : new byte[][] {build(), encoded, config, fileStamps(settings)}) {
-            sha.update(part, 0, part.length);
+            identity.writeBytes(ByteBuffer.allocate(4).putInt(part.length).array());
+            identity.writeBytes(part);
         }
-        byte[] digest = new byte[sha.getDigestSize()];
-        sha.doFinal(digest, 0);
-        return new KeeperAddress(directory, digest, encoded);
+        return new KeeperAddress(directory, identity.toByteArray(), encoded);
     }
 
-    /** What a keeper reads on its standard input: the digest its starter computed, then the settings. */
+    /** What a keeper reads on its standard input: the identity its starter computed, then the settings. */
     byte[] keeperInput() {
-        byte[] input = new byte[digest.length + settings.length];
-        System.arraycopy(digest, 0, input, 0, digest.length);
-        System.arraycopy(settings, 0, input, digest.length, settings.length);
-        return input;
+        return ByteBuffer.allocate(4 + identity.length + settings.length)
+                .putInt(identity.length).put(identity).put(settings).array();
     }
 
     /** The address a keeper was started for, from {@link #keeperInput()}. */
     static KeeperAddress fromKeeperInput(Path directory, byte[] input) {
-        return new KeeperAddress(directory, java.util.Arrays.copyOf(input, 32),
-                java.util.Arrays.copyOfRange(input, 32, input.length));
+        ByteBuffer in = ByteBuffer.wrap(input);
+        byte[] identity = new byte[in.getInt()];
+        in.get(identity);
+        byte[] settings = new byte[in.remaining()];
+        in.get(settings);
+        return new KeeperAddress(directory, identity, settings);
     }
 
     private static byte[] fileStamps(SshSettings s) {
@@ -90,9 +92,17 @@ record KeeperAddress(Path directory, byte[] digest, byte[] settings) {
         return Path.of(System.getProperty("user.home"), ".capstan", "kept");
     }
 
-    /** The socket's name: 64 bits of the digest, short enough for a Unix socket path under a long home. */
+    /**
+     * The socket's name: a 64-bit FNV-1a hash of the identity, short enough for a Unix socket path under a long home.
+     * Not a cryptographic digest, which would cost a run the set-up of a provider (~4 ms): two identities with the same
+     * name only mean that the keeper refuses the other run, which then connects by itself.
+     */
     private String name() {
-        return HexFormat.of().formatHex(digest, 0, 8);
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : identity) {
+            hash = (hash ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        return HexFormat.of().withLowerCase().toHexDigits(hash);
     }
 
     Path socket() {

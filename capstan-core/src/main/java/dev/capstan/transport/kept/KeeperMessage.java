@@ -18,7 +18,7 @@ import java.util.List;
 sealed interface KeeperMessage {
 
     /** The first message of every call: what to do, and with which settings the run would have done it itself. */
-    record Call(byte[] settingsDigest, Operation operation) implements KeeperMessage { }
+    record Call(byte[] identity, Operation operation) implements KeeperMessage { }
 
     /** What a call does: one of the four {@link dev.capstan.transport.Transport} methods. */
     sealed interface Operation { }

@@ -62,7 +62,7 @@ final class KeeperWire {
         switch (message) {
             case Call call -> {
                 out.writeByte(1);
-                bytes(out, call.settingsDigest());
+                bytes(out, call.identity());
                 operation(out, call.operation());
             }
             case Answer answer -> {

@@ -194,7 +194,7 @@ class KeptConnectionsTest {
             // a run that sends a call with a flood of output and never reads (as one stopped with Ctrl-Z)
             try (SocketChannel stalled = SocketChannel.open(UnixDomainSocketAddress.of(run.socket()))) {
                 DataOutputStream out = new DataOutputStream(Channels.newOutputStream(stalled));
-                KeeperWire.write(out, new KeeperMessage.Call(run.digest(),
+                KeeperWire.write(out, new KeeperMessage.Call(run.identity(),
                         new KeeperMessage.Execute(server(), Command.of("yes | head -n 1000000; sleep 30.375"))));
                 out.flush();
 
