@@ -403,12 +403,17 @@ public final class ConnectionKeeper {
      * The SSH layer's events, to the calls they concern: an event on a call's own thread (a refused stop) to that call,
      * a connection's opening to the calls for that server, anything else (a host key added by an I/O thread) to every
      * open call; a run shows each once, by its sequence number. What comes before the first call (the settings'
-     * warnings as the transport starts) goes to the first; what comes while no call is open is dropped.
+     * warnings as the transport starts) goes to the first; what comes while no call is open is dropped. A warning
+     * raised off any call's thread is the transport's own, given once for its life ("host key checking is off", a
+     * missing identity file): every later call gets it again, so that every run shows it, as every run would without a
+     * keeper.
      */
     private final class NoteBoard implements EventSink {
         private static final int EARLY_LIMIT = 100;
+        private static final int STANDING_LIMIT = 20;
         private final AtomicLong sequence = new AtomicLong();
         private final Deque<Note> early = new ArrayDeque<>();
+        private final Deque<Note> standing = new ArrayDeque<>();
         private boolean called;
 
         @Override
@@ -420,6 +425,10 @@ public final class ConnectionKeeper {
                 return;
             }
             synchronized (early) {
+                if (event instanceof Event.Log log && log.level() == Event.Level.WARN
+                        && standing.size() < STANDING_LIMIT) {
+                    standing.addLast(note);
+                }
                 if (!called) {
                     if (early.size() < EARLY_LIMIT) {
                         early.addLast(note);
@@ -446,9 +455,9 @@ public final class ConnectionKeeper {
                 called = true;
                 early.forEach(call::send);
                 early.clear();
+                standing.forEach(call::send); // those early sent twice: the run shows each sequence number once
             }
             open.add(call);
         }
-
     }
 }

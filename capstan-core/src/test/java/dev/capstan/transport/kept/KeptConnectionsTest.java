@@ -258,6 +258,21 @@ class KeptConnectionsTest {
     }
 
     @Test
+    void aWarningTheKeeperGivesOnceReachesEveryRun() throws Exception {
+        for (int run = 1; run <= 2; run++) {
+            Events each = new Events();
+            try (KeptConnections kept = new KeptConnections(settings(3, Map.of("host_key_checking", "off")), each,
+                    PassphrasePrompt.NONE, sockets)) {
+                kept.execute(server(), Command.of("true"), OutputListener.IGNORE);
+                kept.execute(server(), Command.of("true"), OutputListener.IGNORE);
+            }
+            assertThat(each.logs(Event.Level.WARN)).as("run %d", run).containsExactly("host key checking is off: no host"
+                    + " key is verified, so a connection can be intercepted without notice (host_key_checking=off)");
+        }
+        assertThat(host.connectionsAccepted()).isEqualTo(1);
+    }
+
+    @Test
     void filesTravelThroughTheKeeper() throws Exception {
         Path local = Files.writeString(home.resolve("local.txt"), "x".repeat(100_000));
         Path remote = host.root().resolve("remote.txt");
