@@ -19,7 +19,7 @@ import java.util.Set;
  * with OpenSSH's ControlPath). The lock file is held by the keeper while it lives, its log gets what the keeper could
  * not tell a run.
  *
- * @param identity this build, the settings, the ssh config's text and the stamps of the files the settings name, as
+ * @param identity this build, the settings, the ssh config's text and the stamps of the identity files, as
  *                 bytes: every call carries it and the keeper compares it whole, so that a keeper serves only runs that
  *                 would have connected exactly as it does (the socket's name, a 64-bit hash of it, only finds the keeper)
  * @param settings the settings alone, as the keeper reads them
@@ -30,7 +30,7 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
 
     /**
      * The address for {@code settings} as they stand now: the identity also covers the ssh config's text (its
-     * {@code Include}s inlined) and the size and time of every file they name (identities, known_hosts), so that a run
+     * {@code Include}s inlined) and the size and time of the identity files, which a transport reads once, so that a run
      * after an edit gets a keeper that has read the edit.
      */
     static KeeperAddress of(Path directory, SshSettings settings) {
@@ -66,7 +66,8 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
         for (String name : new String[] {"id_ed25519", "id_ecdsa", "id_rsa"}) {
             files.add(s.userSshDir().resolve(name));
         }
-        files.addAll(s.allKnownHostsFiles());
+        // not the known_hosts files: the keeper's transport reads them again when they change, as a run's does, and
+        // the key accept-new records in one would otherwise start a second keeper
         StringBuilder stamps = new StringBuilder();
         for (Path file : files) {
             stamps.append(file.toAbsolutePath()).append('\0');

@@ -273,6 +273,19 @@ class KeptConnectionsTest {
     }
 
     @Test
+    void aKeyThatAcceptNewRecordsKeepsTheKeeper() throws Exception {
+        Path known = Files.createFile(home.resolve("accept_new_known_hosts"));
+        SshSettings acceptNew = settings(3, Map.of("host_key_checking", "accept-new", "ssh_known_hosts", known.toString()));
+        for (int run = 1; run <= 2; run++) {
+            try (KeptConnections kept = kept(acceptNew)) {
+                assertThat(kept.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+            }
+        }
+        assertThat(Files.readString(known)).as("the key recorded").contains("[" + host.hostAddress() + "]:" + host.port());
+        assertThat(host.connectionsAccepted()).as("the second run on the first run's connection").isEqualTo(1);
+    }
+
+    @Test
     void filesTravelThroughTheKeeper() throws Exception {
         Path local = Files.writeString(home.resolve("local.txt"), "x".repeat(100_000));
         Path remote = host.root().resolve("remote.txt");
