@@ -136,7 +136,7 @@ public final class ConnectionKeeper {
     }
 
     private static boolean answers(KeeperAddress address) {
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(address.socket()))) {
+        try (SocketChannel probe = address.connect()) {
             return true;
         } catch (IOException e) {
             return false;
@@ -249,7 +249,6 @@ public final class ConnectionKeeper {
                 call.send(new Failed(TransportException.Reason.OTHER, "the connection keeper failed: " + t));
             } finally {
                 workers.remove(Thread.currentThread());
-                call.workDone();
             }
         });
         workers.put(worker, call);
@@ -344,11 +343,6 @@ public final class ConnectionKeeper {
         private static long size(KeeperMessage message) {
             // a Result is the last message, however big its capture: never the reason to cut a call off
             return message instanceof Line line ? 16 + 2L * line.text().length() : 0;
-        }
-
-        /** The work is done and its last message queued: the writer ends after it. */
-        void workDone() {
-            outbox.offer(END);
         }
 
         /** Waits (briefly) until the writer has written everything, so that closing the socket loses nothing. */

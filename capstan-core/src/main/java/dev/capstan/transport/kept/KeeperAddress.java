@@ -4,6 +4,8 @@ import dev.capstan.transport.ssh.SshSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URISyntaxException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,12 +21,11 @@ import java.util.Set;
  * with OpenSSH's ControlPath). The lock file is held by the keeper while it lives, its log gets what the keeper could
  * not tell a run.
  *
- * @param identity this build, the settings, the ssh config's text and the stamps of the identity files, as
- *                 bytes: every call carries it and the keeper compares it whole, so that a keeper serves only runs that
- *                 would have connected exactly as it does (the socket's name, a 64-bit hash of it, only finds the keeper)
- * @param settings the settings alone, as the keeper reads them
+ * <p>A run's identity is this build, the settings, the ssh config's text and the stamps of the identity files, as bytes:
+ * every call carries it and the keeper compares it whole, so that a keeper serves only runs that would have connected
+ * exactly as it does (the socket's name, a 64-bit hash of it, only finds the keeper).
  */
-record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
+final class KeeperAddress {
 
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
@@ -33,6 +34,18 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
      * {@code Include}s inlined) and the size and time of the identity files, which a transport reads once, so that a run
      * after an edit gets a keeper that has read the edit.
      */
+    private final Path directory;
+    private final byte[] identity;
+    private final byte[] settings;
+    private final String name;
+
+    private KeeperAddress(Path directory, byte[] identity, byte[] settings) {
+        this.directory = directory;
+        this.identity = identity;
+        this.settings = settings;
+        this.name = name(identity);
+    }
+
     static KeeperAddress of(Path directory, SshSettings settings) {
         byte[] encoded = KeeperWire.settings(settings);
         byte[] config = settings.configText().getBytes(StandardCharsets.UTF_8);
@@ -60,16 +73,14 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
         return new KeeperAddress(directory, identity, settings);
     }
 
+    /**
+     * Size and time of the key files a transport reads once. Not the known_hosts files: the keeper's transport reads
+     * them again when they change, as a run's does, and the key accept-new records in one would otherwise start a
+     * second keeper.
+     */
     private static byte[] fileStamps(SshSettings s) {
-        java.util.List<Path> files = new java.util.ArrayList<>();
-        files.addAll(s.identityFiles());
-        for (String name : new String[] {"id_ed25519", "id_ecdsa", "id_rsa"}) {
-            files.add(s.userSshDir().resolve(name));
-        }
-        // not the known_hosts files: the keeper's transport reads them again when they change, as a run's does, and
-        // the key accept-new records in one would otherwise start a second keeper
         StringBuilder stamps = new StringBuilder();
-        for (Path file : files) {
+        for (Path file : s.identityFilesOrDefaults()) {
             stamps.append(file.toAbsolutePath()).append('\0');
             try {
                 stamps.append(Files.getLastModifiedTime(file).toMillis()).append(' ').append(Files.size(file));
@@ -78,7 +89,7 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
             }
             stamps.append('\n');
         }
-        return stamps.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return stamps.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -98,7 +109,7 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
      * Not a cryptographic digest, which would cost a run the set-up of a provider (~4 ms): two identities with the same
      * name only mean that the keeper refuses the other run, which then connects by itself.
      */
-    private String name() {
+    private static String name(byte[] identity) {
         long hash = 0xcbf29ce484222325L;
         for (byte b : identity) {
             hash = (hash ^ (b & 0xff)) * 0x100000001b3L;
@@ -106,16 +117,34 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
         return HexFormat.of().withLowerCase().toHexDigits(hash);
     }
 
+    Path directory() {
+        return directory;
+    }
+
+    byte[] identity() {
+        return identity;
+    }
+
+    /** The settings alone, as the keeper reads them. */
+    byte[] settings() {
+        return settings;
+    }
+
     Path socket() {
-        return directory.resolve(name() + ".sock");
+        return directory.resolve(name + ".sock");
     }
 
     Path lock() {
-        return directory.resolve(name() + ".lock");
+        return directory.resolve(name + ".lock");
     }
 
     Path log() {
-        return directory.resolve(name() + ".log");
+        return directory.resolve(name + ".log");
+    }
+
+    /** A socket to the keeper listening here, for a call or to learn that one listens. */
+    SocketChannel connect() throws IOException {
+        return SocketChannel.open(UnixDomainSocketAddress.of(socket()));
     }
 
     /**
@@ -147,7 +176,7 @@ record KeeperAddress(Path directory, byte[] identity, byte[] settings) {
             Path source = Path.of(KeeperAddress.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             ByteBuffer b = ByteBuffer.allocate(16);
             b.putLong(Files.getLastModifiedTime(source).toMillis()).putLong(Files.size(source));
-            return (source + "\0" + HexFormat.of().formatHex(b.array())).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return (source + "\0" + HexFormat.of().formatHex(b.array())).getBytes(StandardCharsets.UTF_8);
         } catch (IOException | URISyntaxException | RuntimeException e) {
             return new byte[0];
         }

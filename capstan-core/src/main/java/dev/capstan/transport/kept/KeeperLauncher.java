@@ -4,7 +4,6 @@ import dev.capstan.event.Event;
 import dev.capstan.event.EventSink;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +111,7 @@ final class KeeperLauncher {
 
     private SocketChannel tryConnect() {
         try {
-            return SocketChannel.open(UnixDomainSocketAddress.of(address.socket()));
+            return address.connect();
         } catch (IOException e) {
             return null;
         }

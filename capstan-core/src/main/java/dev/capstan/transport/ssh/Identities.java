@@ -39,7 +39,6 @@ import org.apache.sshd.common.util.security.SecurityUtils;
  */
 final class Identities {
 
-    private static final List<String> DEFAULT_FILES = List.of("id_ed25519", "id_ecdsa", "id_rsa");
     private static final int PASSPHRASE_ATTEMPTS = 3;
 
     private final List<Path> configured;
@@ -58,9 +57,7 @@ final class Identities {
 
     Identities(SshSettings settings, PassphrasePrompt prompt, AgentConnector agent, EventLog log) {
         this.configured = settings.identityFiles();
-        this.defaults = configured.isEmpty()
-                ? DEFAULT_FILES.stream().map(settings.userSshDir()::resolve).toList()
-                : configured;
+        this.defaults = settings.identityFilesOrDefaults();
         this.prompt = prompt;
         this.agent = agent;
         this.log = log;

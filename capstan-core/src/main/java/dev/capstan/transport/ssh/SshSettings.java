@@ -108,6 +108,9 @@ public record SshSettings(
         Path agentSocket,
         Path globalKnownHosts) {
 
+    /** The key files OpenSSH's client tries when none is named, in its order. */
+    private static final List<String> DEFAULT_IDENTITIES = List.of("id_ed25519", "id_ecdsa", "id_rsa");
+
     /** Where OpenSSH's client reads the machine's host keys (its GlobalKnownHostsFile). */
     public static final Path GLOBAL_KNOWN_HOSTS = Path.of("/etc/ssh/ssh_known_hosts");
 
@@ -205,6 +208,13 @@ public record SshSettings(
         } catch (java.io.IOException | RuntimeException e) {
             return "";
         }
+    }
+
+    /** The key files of {@code ssh_identity}, or OpenSSH's default {@code id_*} files in {@code userSshDir} without one. */
+    public List<Path> identityFilesOrDefaults() {
+        return identityFiles.isEmpty()
+                ? DEFAULT_IDENTITIES.stream().map(userSshDir::resolve).toList()
+                : identityFiles;
     }
 
     /** The file {@code accept-new} records keys in: the first {@code ssh_known_hosts} file, else the user's. */
