@@ -43,7 +43,7 @@ final class CommandLineModel {
     private CommandLineModel() {
     }
 
-    /** The root command for {@code main}, with {@code exec}, {@code init} and {@code demo} under it. */
+    /** The root command for {@code main}, with {@code exec}, {@code init}, {@code demo} and {@code keepers} under it. */
     static CommandLine of(Main main) {
         CommandSpec spec = CommandSpec.wrapWithoutInspection(main, FACTORY);
         spec.name("capstan").versionProvider(new Main.Version());
@@ -112,6 +112,13 @@ final class CommandLineModel {
                 "Write a commented starter Capfile.java for a Java service."), FACTORY));
         commandLine.addSubcommand("demo", new CommandLine(subcommand(new DemoCommand(main),
                 "Deploy a sample app to four embedded sandbox SSH hosts (no servers needed)."), FACTORY));
+        KeepersCommand keepers = new KeepersCommand(main);
+        CommandSpec keepersSpec = subcommand(keepers, "List the background processes that keep connections between runs"
+                + " (ssh_keep_connections) and the hosts each holds; with --stop, end them.");
+        keepersSpec.addOption(option(OptionSpec.builder("--stop").type(boolean.class)
+                .description("End every keeper: it takes no more calls, lets those under way end, then closes its"
+                        + " connections."), () -> keepers.stop, v -> keepers.stop = (Boolean) v));
+        commandLine.addSubcommand("keepers", new CommandLine(keepersSpec, FACTORY));
         return commandLine;
     }
 

@@ -30,10 +30,10 @@ class AdHocExecTest {
     }
 
     @Test
-    void keptConnectionsServeTheNextRun(@TempDir Path dir) throws Exception {
+    void keptConnectionsServeTheNextRunUntilStopped(@TempDir Path dir) throws Exception {
         try (SshTestFleet fleet = SshTestFleet.start(2)) {
             String hosts = String.join(",", fleet.hosts().stream().map(SshTestHost::spec).toList());
-            List<String> arguments = List.of("exec", "--hosts", hosts, "-s", "ssh_keep_connections=2",
+            List<String> arguments = List.of("exec", "--hosts", hosts, "-s", "ssh_keep_connections=60",
                     "-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
                     "-s", "ssh_config=none", "echo answer-$((6 * 7))");
             for (int run = 1; run <= 2; run++) {
@@ -46,6 +46,28 @@ class AdHocExecTest {
             // the second run found both hosts logged in
             assertThat(fleet.hosts()).allSatisfy(host -> assertThat(host.connectionsAccepted()).isEqualTo(1));
             assertThat(dir.resolve("capstan")).isDirectory();
+
+            List<String> held = fleet.hosts().stream()
+                    .map(host -> "  " + host.user() + "@" + host.hostAddress() + ":" + host.port() + ": 1 connection")
+                    .sorted().toList();
+            String pid;
+            try (CapstanProcess keepers = CapstanProcess.start(dir, List.of(), List.of("keepers"))) {
+                assertThat(keepers.exitWithin(60)).as(keepers.stderr()).isZero();
+                List<String> lines = keepers.stdout().lines().toList();
+                assertThat(lines.getFirst()).matches("keeper \\d+: 2 hosts, idle \\d+ s of 60 s");
+                assertThat(lines.subList(1, lines.size())).isEqualTo(held);
+                pid = lines.getFirst().split("[ :]")[1];
+            }
+            try (CapstanProcess stop = CapstanProcess.start(dir, List.of(), List.of("keepers", "--stop"))) {
+                assertThat(stop.exitWithin(60)).as(stop.stderr()).isZero();
+                assertThat(stop.stdout().lines().toList().getFirst()).isEqualTo("stopped keeper " + pid + " (2 hosts)");
+            }
+            assertThat(fleet.hosts()).allSatisfy(host -> assertThat(host.openConnections()).isZero());
+            try (CapstanProcess keepers = CapstanProcess.start(dir, List.of(), List.of("keepers"))) {
+                assertThat(keepers.exitWithin(60)).as(keepers.stderr()).isZero();
+                assertThat(keepers.stdout()).isEqualTo("no kept connections: no keeper listens in "
+                        + dir.resolve("capstan") + "\n");
+            }
         }
     }
 

@@ -86,6 +86,6 @@ class CommandLineModelTest {
     @Test
     void onlyTheRootHasTaskListingAndHelp() {
         assertThatThrownBy(() -> parse("exec", "-T", "uptime")).isInstanceOf(CommandLine.UnmatchedArgumentException.class);
-        assertThat(CommandLineModel.of(main).getSubcommands().keySet()).containsExactly("exec", "init", "demo");
+        assertThat(CommandLineModel.of(main).getSubcommands().keySet()).containsExactly("exec", "init", "demo", "keepers");
     }
 }

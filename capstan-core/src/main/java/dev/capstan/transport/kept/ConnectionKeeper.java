@@ -16,6 +16,7 @@ import dev.capstan.transport.kept.KeeperMessage.Done;
 import dev.capstan.transport.kept.KeeperMessage.Download;
 import dev.capstan.transport.kept.KeeperMessage.Execute;
 import dev.capstan.transport.kept.KeeperMessage.Failed;
+import dev.capstan.transport.kept.KeeperMessage.Inquire;
 import dev.capstan.transport.kept.KeeperMessage.Interrupted;
 import dev.capstan.transport.kept.KeeperMessage.Line;
 import dev.capstan.transport.kept.KeeperMessage.Note;
@@ -23,6 +24,7 @@ import dev.capstan.transport.kept.KeeperMessage.Operation;
 import dev.capstan.transport.kept.KeeperMessage.Progress;
 import dev.capstan.transport.kept.KeeperMessage.Put;
 import dev.capstan.transport.kept.KeeperMessage.Refused;
+import dev.capstan.transport.kept.KeeperMessage.Report;
 import dev.capstan.transport.kept.KeeperMessage.Result;
 import dev.capstan.transport.kept.KeeperMessage.Stop;
 import dev.capstan.transport.kept.KeeperMessage.Upload;
@@ -166,12 +168,26 @@ public final class ConnectionKeeper {
                 try {
                     client = server.accept();
                 } catch (IOException e) {
-                    break; // closed by watch()
+                    break; // closed: idle, or told to stop
                 }
                 Thread.ofVirtual().name("keeper-call").start(() -> handle(client));
             }
+            awaitRunningCalls();
         } finally {
             transport.close();
+        }
+    }
+
+    /** Once told to stop, the calls under way end as they would have; none starts any more. */
+    private void awaitRunningCalls() {
+        synchronized (lifecycle) {
+            while (running > 0) {
+                try {
+                    lifecycle.wait();
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
         }
     }
 
@@ -187,24 +203,51 @@ public final class ConnectionKeeper {
                 call.send(new Alive());
             }
             synchronized (lifecycle) {
-                if (running == 0 && (System.nanoTime() - idleSince) / 1_000_000 >= idleLimitMillis) {
-                    closing = true;
-                    try {
-                        Files.deleteIfExists(address.socket());
-                        server.close();
-                    } catch (IOException e) {
-                        // closing anyway
-                    }
-                    return;
+                if (!closing && running == 0 && (System.nanoTime() - idleSince) / 1_000_000 >= idleLimitMillis) {
+                    stopListening();
                 }
             }
         }
     }
 
+    /** Takes no more calls: the socket goes, so that the next run starts a keeper of its own. Holds the lifecycle. */
+    private void stopListening() {
+        closing = true;
+        try {
+            Files.deleteIfExists(address.socket());
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    /** Answers {@code capstan keepers}: what this keeper holds, and, when asked to, stops taking calls. */
+    private void inquire(Inquire inquire, SocketChannel channel) throws IOException {
+        Report report;
+        synchronized (lifecycle) {
+            Duration idle = running > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - idleSince);
+            report = new Report(ProcessHandle.current().pid(), Duration.ofMillis(idleLimitMillis), idle, running,
+                    transport.heldConnections());
+            if (inquire.stop() && !closing) {
+                System.err.println(java.time.Instant.now() + " told to stop (capstan keepers --stop) with " + running
+                        + " calls under way");
+                stopListening();
+            }
+        }
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
+        KeeperWire.write(out, report);
+        out.flush();
+    }
+
     private void handle(SocketChannel channel) {
         try (channel) {
             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)));
-            if (!(KeeperWire.read(in) instanceof Call call)) {
+            KeeperMessage first = KeeperWire.read(in);
+            if (first instanceof Inquire inquire) {
+                inquire(inquire, channel);
+                return;
+            }
+            if (!(first instanceof Call call)) {
                 return;
             }
             OpenCall opened = new OpenCall(channel);
@@ -229,6 +272,7 @@ public final class ConnectionKeeper {
                     synchronized (lifecycle) {
                         running--;
                         idleSince = System.nanoTime();
+                        lifecycle.notifyAll();
                     }
                 }
             } finally {

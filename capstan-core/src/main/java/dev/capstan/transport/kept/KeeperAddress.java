@@ -21,9 +21,9 @@ import java.util.Set;
  * with OpenSSH's ControlPath). The lock file is held by the keeper while it lives, its log gets what the keeper could
  * not tell a run.
  *
- * <p>A run's identity is this build, the settings, the ssh config's text and the stamps of the identity files, as bytes:
- * every call carries it and the keeper compares it whole, so that a keeper serves only runs that would have connected
- * exactly as it does (the socket's name, a 64-bit hash of it, only finds the keeper).
+ * <p>A run's identity is this build, its network namespace, the settings, the ssh config's text and the stamps of the
+ * identity files, as bytes: every call carries it and the keeper compares it whole, so that a keeper serves only runs
+ * that would have connected exactly as it does (the socket's name, a 64-bit hash of it, only finds the keeper).
  */
 final class KeeperAddress {
 
@@ -50,7 +50,7 @@ final class KeeperAddress {
         byte[] encoded = KeeperWire.settings(settings);
         byte[] config = settings.configText().getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream identity = new ByteArrayOutputStream();
-        for (byte[] part : new byte[][] {build(), encoded, config, fileStamps(settings)}) {
+        for (byte[] part : new byte[][] {build(), networkNamespace(), encoded, config, fileStamps(settings)}) {
             identity.writeBytes(ByteBuffer.allocate(4).putInt(part.length).array());
             identity.writeBytes(part);
         }
@@ -90,6 +90,18 @@ final class KeeperAddress {
             stamps.append('\n');
         }
         return stamps.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The network namespace the run is in ({@code net:[4026531840]}), on Linux: 127.0.0.1:2222 in one is another host
+     * than in the next, and a keeper started in one reaches its hosts, so a run in another namespace gets its own.
+     */
+    private static byte[] networkNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString().getBytes(StandardCharsets.UTF_8);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return new byte[0]; // not Linux: one namespace
+        }
     }
 
     /**
@@ -161,6 +173,15 @@ final class KeeperAddress {
                 // another run made it at the same moment: checked below
             }
         }
+        checkPrivate(directory);
+    }
+
+    /**
+     * Checks that {@code directory} is the user's alone.
+     *
+     * @throws IOException naming the directory and what is wrong with it
+     */
+    static void checkPrivate(Path directory) throws IOException {
         Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(directory);
         String owner = Files.getOwner(directory).getName();
         if (!permissions.equals(OWNER_ONLY) || !owner.equals(System.getProperty("user.name"))) {

@@ -5,6 +5,7 @@ import dev.capstan.event.Event;
 import dev.capstan.transport.Command;
 import dev.capstan.transport.Stream;
 import dev.capstan.transport.TransportException;
+import dev.capstan.transport.ssh.HeldConnections;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,6 +20,21 @@ sealed interface KeeperMessage {
 
     /** The first message of every call: what to do, and with which settings the run would have done it itself. */
     record Call(byte[] identity, Operation operation) implements KeeperMessage { }
+
+    /**
+     * The first and only message of a look at the keeper ({@code capstan keepers}), on a socket of its own, answered with
+     * one {@link Report}. It carries no identity: whoever can reach the socket could make calls anyway, and the
+     * directory it lies in is the user's alone. With {@code stop}, the keeper takes no call from then on and ends once
+     * the calls it is doing have ended.
+     */
+    record Inquire(boolean stop) implements KeeperMessage { }
+
+    /**
+     * What a keeper is: its process, how long it stays once idle, how long it has been idle (zero while a call runs),
+     * the calls it is doing, and the connections it holds.
+     */
+    record Report(long pid, Duration keep, Duration idle, int running, List<HeldConnections> held)
+            implements KeeperMessage { }
 
     /** What a call does: one of the four {@link dev.capstan.transport.Transport} methods. */
     sealed interface Operation { }

@@ -15,6 +15,7 @@ import dev.capstan.transport.kept.KeeperMessage.Done;
 import dev.capstan.transport.kept.KeeperMessage.Download;
 import dev.capstan.transport.kept.KeeperMessage.Execute;
 import dev.capstan.transport.kept.KeeperMessage.Failed;
+import dev.capstan.transport.kept.KeeperMessage.Inquire;
 import dev.capstan.transport.kept.KeeperMessage.Interrupted;
 import dev.capstan.transport.kept.KeeperMessage.Line;
 import dev.capstan.transport.kept.KeeperMessage.Note;
@@ -22,9 +23,11 @@ import dev.capstan.transport.kept.KeeperMessage.Operation;
 import dev.capstan.transport.kept.KeeperMessage.Progress;
 import dev.capstan.transport.kept.KeeperMessage.Put;
 import dev.capstan.transport.kept.KeeperMessage.Refused;
+import dev.capstan.transport.kept.KeeperMessage.Report;
 import dev.capstan.transport.kept.KeeperMessage.Result;
 import dev.capstan.transport.kept.KeeperMessage.Stop;
 import dev.capstan.transport.kept.KeeperMessage.Upload;
+import dev.capstan.transport.ssh.HeldConnections;
 import dev.capstan.transport.ssh.HostKeyChecking;
 import dev.capstan.transport.ssh.SshSettings;
 import java.io.ByteArrayOutputStream;
@@ -110,6 +113,23 @@ final class KeeperWire {
                 string(out, failed.message());
             }
             case Interrupted interrupted -> out.writeByte(14);
+            case Inquire inquire -> {
+                out.writeByte(15);
+                out.writeBoolean(inquire.stop());
+            }
+            case Report report -> {
+                out.writeByte(16);
+                out.writeLong(report.pid());
+                duration(out, report.keep());
+                duration(out, report.idle());
+                out.writeInt(report.running());
+                out.writeInt(report.held().size());
+                for (HeldConnections held : report.held()) {
+                    string(out, held.target());
+                    out.writeInt(held.connections());
+                    out.writeInt(held.idleShells());
+                }
+            }
         }
     }
 
@@ -140,6 +160,19 @@ final class KeeperWire {
             case 12 -> new Done();
             case 13 -> new Failed(TransportException.Reason.values()[in.readUnsignedByte()], string(in));
             case 14 -> new Interrupted();
+            case 15 -> new Inquire(in.readBoolean());
+            case 16 -> {
+                long pid = in.readLong();
+                Duration keep = duration(in);
+                Duration idle = duration(in);
+                int running = in.readInt();
+                int n = in.readInt();
+                List<HeldConnections> held = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    held.add(new HeldConnections(string(in), in.readInt(), in.readInt()));
+                }
+                yield new Report(pid, keep, idle, running, held);
+            }
             default -> throw new IOException("unknown message " + tag + " from the other end of a kept connection");
         };
     }

@@ -56,6 +56,12 @@ final class ConnectionPool {
         }
     }
 
+    /** The hosts with an open connection, in the order of their names. */
+    List<HeldConnections> held() {
+        return hosts.values().stream().map(HostConnections::held).filter(h -> h.connections() > 0)
+                .sorted(Comparator.comparing(HeldConnections::target)).toList();
+    }
+
     /**
      * Closes every connection: targets first, then the jump hosts their tunnels run through, so that each can say
      * goodbye; each wave waits at most {@link #GOODBYE} in all.

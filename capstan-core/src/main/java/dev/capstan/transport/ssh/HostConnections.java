@@ -278,6 +278,17 @@ final class HostConnections {
         }
     }
 
+    /** How many of this host's connections are open, and how many idle persistent shells they hold. */
+    HeldConnections held() {
+        lock.lock();
+        try {
+            int open = (int) connections.stream().filter(Connection::isOpen).count();
+            return new HeldConnections(target.toString(), open, idleShells.size());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Refuses new leases from now on and hands over the open connections for the caller to close. */
     List<Connection> shutDown() {
         lock.lock();

@@ -10,6 +10,7 @@ import dev.capstan.transport.Transport;
 import dev.capstan.transport.TransportException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -118,6 +119,11 @@ public final class SshTransport implements Transport {
         if (setUpStarted.compareAndSet(false, true)) {
             setUp.run();
         }
+    }
+
+    /** The connections this transport holds open right now, a host each, for a keeper to report. */
+    public List<HeldConnections> heldConnections() {
+        return pool.held();
     }
 
     /** Closes every connection (each says goodbye, briefly) and stops the client. Idempotent. */

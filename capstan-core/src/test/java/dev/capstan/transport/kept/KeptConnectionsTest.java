@@ -14,6 +14,7 @@ import dev.capstan.transport.OutputListener;
 import dev.capstan.transport.Prompt;
 import dev.capstan.transport.Stream;
 import dev.capstan.transport.TransportException;
+import dev.capstan.transport.ssh.HeldConnections;
 import dev.capstan.transport.ssh.PassphrasePrompt;
 import dev.capstan.transport.ssh.SshSettings;
 import dev.capstan.transport.ssh.SshTransport;
@@ -344,6 +345,100 @@ class KeptConnectionsTest {
         try (var files = Files.list(sockets)) {
             assertThat(files).isEmpty();
         }
+    }
+
+    @Test
+    void keepersShowsWhatEachKeeperHoldsAndStopEndsItOnceItsCallsHave() throws Exception {
+        assertThat(Keepers.list(sockets)).as("before any run").isEmpty();
+        SshSettings shells = settings(30, Map.of("ssh_persistent_shell", true));
+        try (KeptConnections run = kept(shells)) {
+            run.execute(server(), Command.of("true"), OutputListener.IGNORE);
+        }
+        List<Keepers.Keeper> keepers = Keepers.list(sockets);
+        assertThat(keepers).hasSize(1);
+        Keepers.Keeper.Answered keeper = (Keepers.Keeper.Answered) keepers.getFirst();
+        ProcessHandle process = ProcessHandle.of(keeper.pid()).orElseThrow();
+        assertThat(process.info().commandLine().orElse("")).contains(ConnectionKeeper.class.getName());
+        assertThat(keeper.keep()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(keeper.running()).isZero();
+        assertThat(keeper.held()).containsExactly(new HeldConnections(
+                host.user() + "@" + host.hostAddress() + ":" + host.port(), 1, 1));
+
+        // a call under way when told to stop ends as it would have; the socket goes at once
+        String sleep = "sleep 1.5; echo slept";
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread caller;
+        try (KeptConnections run = kept(shells)) {
+            caller = Thread.ofVirtual().start(() -> {
+                try {
+                    Lines lines = new Lines();
+                    run.execute(server(), Command.of(sleep), lines);
+                    outcome.set(lines.all);
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            await(() -> process(sleep).isPresent(), "the command running");
+            List<Keepers.Keeper> told = Keepers.stop(sockets);
+
+            assertThat(told).singleElement().isInstanceOfSatisfying(Keepers.Keeper.Answered.class,
+                    k -> assertThat(k.running()).isEqualTo(1));
+            assertThat(keeper.socket()).doesNotExist();
+            caller.join(Duration.ofSeconds(20));
+        }
+        assertThat(outcome.get()).isEqualTo(List.of("STDOUT slept"));
+        assertThat(process.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS).isAlive()).isFalse();
+        assertThat(host.openConnections()).isZero();
+        assertThat(Keepers.list(sockets)).isEmpty();
+
+        // the next run starts a keeper of its own
+        try (KeptConnections run = kept(settings(1))) {
+            assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+        }
+        assertThat(host.connectionsAccepted()).isEqualTo(2);
+    }
+
+    @Test
+    void keepersSaysWhichSocketAnswersWithWhatItCannotRead() throws Exception {
+        Files.createDirectory(sockets, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path socket = sockets.resolve("0123456789abcdef.sock");
+        Files.createFile(sockets.resolve("fedcba9876543210.sock")); // a keeper that died: nothing listens
+        try (var foreign = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            foreign.bind(UnixDomainSocketAddress.of(socket));
+            // a keeper of another build: it reads a message it does not know and hangs up
+            Thread.ofVirtual().start(() -> {
+                try (SocketChannel call = foreign.accept()) {
+                    call.read(java.nio.ByteBuffer.allocate(16));
+                } catch (java.io.IOException e) {
+                    // the test ends
+                }
+            });
+
+            assertThat(Keepers.list(sockets)).singleElement().isInstanceOfSatisfying(Keepers.Keeper.Unreadable.class,
+                    k -> {
+                        assertThat(k.socket()).isEqualTo(socket);
+                        assertThat(k.reason()).startsWith("it is another build of capstan");
+                    });
+        }
+    }
+
+    @Test
+    void keepersRefusesADirectoryOthersCanEnter() throws Exception {
+        Files.createDirectory(sockets, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+        assertThat(catchThrowableOfType(java.io.IOException.class, () -> Keepers.list(sockets)))
+                .hasMessage(sockets + " must belong to " + System.getProperty("user.name") + " and be closed to everyone"
+                        + " else (chmod 700), as it holds the sockets of kept connections; it is rwxr-x---, owned by "
+                        + System.getProperty("user.name"));
+    }
+
+    @Test
+    void aRunInAnotherNetworkNamespaceHasAnotherIdentity() throws Exception {
+        Path namespace = Path.of("/proc/self/ns/net");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isSymbolicLink(namespace), "Linux network namespaces");
+        byte[] identity = KeeperAddress.of(sockets, settings(3)).identity();
+        // 127.0.0.1:22 in one namespace is another host than in the next: the identity names the run's
+        assertThat(new String(identity, java.nio.charset.StandardCharsets.ISO_8859_1))
+                .contains(Files.readSymbolicLink(namespace).toString());
     }
 
     private Server server() {
