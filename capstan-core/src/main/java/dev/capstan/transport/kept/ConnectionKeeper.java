@@ -82,6 +82,8 @@ public final class ConnectionKeeper {
     static final long BACKLOG_LIMIT = 512L * 1024 * 1024;
 
     private final KeeperAddress address;
+    /** Held while the keeper takes calls: a keeper that has stopped taking them lets the next one start. */
+    private final FileLock lock;
     private final SshTransport transport;
     private final long idleLimitMillis;
     private final Set<OpenCall> open = ConcurrentHashMap.newKeySet();
@@ -93,8 +95,9 @@ public final class ConnectionKeeper {
     private boolean closing;
     private ServerSocketChannel server;
 
-    private ConnectionKeeper(KeeperAddress address, SshSettings settings) {
+    private ConnectionKeeper(KeeperAddress address, SshSettings settings, FileLock lock) {
         this.address = address;
+        this.lock = lock;
         this.idleLimitMillis = settings.keepConnections().toMillis();
         // No terminal to ask on: an encrypted key is used only through ssh-agent.
         this.transport = new SshTransport(settings, notes, PassphrasePrompt.NONE);
@@ -113,7 +116,7 @@ public final class ConnectionKeeper {
             if (lock == null) {
                 return; // another keeper serves these settings
             }
-            new ConnectionKeeper(address, settings).serve();
+            new ConnectionKeeper(address, settings, lock).serve();
         }
         // The transport's I/O threads are not daemons.
         System.exit(0);
@@ -210,7 +213,10 @@ public final class ConnectionKeeper {
         }
     }
 
-    /** Takes no more calls: the socket goes, so that the next run starts a keeper of its own. Holds the lifecycle. */
+    /**
+     * Takes no more calls: the socket and the lock go, so that the next run starts a keeper of its own at once, while
+     * this one ends the calls under way and closes its connections. Holds the lifecycle.
+     */
     private void stopListening() {
         closing = true;
         try {
@@ -218,6 +224,13 @@ public final class ConnectionKeeper {
             server.close();
         } catch (IOException e) {
             // closing anyway
+        }
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } catch (IOException e) {
+            // released when the process ends
         }
     }
 

@@ -354,6 +354,9 @@ class KeptConnectionsTest {
         try (KeptConnections run = kept(shells)) {
             run.execute(server(), Command.of("true"), OutputListener.IGNORE);
         }
+        // the keeper counts a call done a moment after the run has its result
+        await(() -> listed().stream().allMatch(k -> ((Keepers.Keeper.Answered) k).running() == 0),
+                "the call counted done");
         List<Keepers.Keeper> keepers = Keepers.list(sockets);
         assertThat(keepers).hasSize(1);
         Keepers.Keeper.Answered keeper = (Keepers.Keeper.Answered) keepers.getFirst();
@@ -384,18 +387,26 @@ class KeptConnectionsTest {
             assertThat(told).singleElement().isInstanceOfSatisfying(Keepers.Keeper.Answered.class,
                     k -> assertThat(k.running()).isEqualTo(1));
             assertThat(keeper.socket()).doesNotExist();
+
+            // a run meanwhile starts a keeper of its own at once, while the stopped one still ends its call
+            try (KeptConnections next = kept(shells)) {
+                assertThat(next.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
+            }
+            assertThat(process.isAlive()).as("the stopped keeper, its call under way").isTrue();
+            assertThat(host.connectionsAccepted()).isEqualTo(2);
             caller.join(Duration.ofSeconds(20));
         }
         assertThat(outcome.get()).isEqualTo(List.of("STDOUT slept"));
         assertThat(process.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS).isAlive()).isFalse();
+        assertThat(host.openConnections()).isEqualTo(1);
+
+        List<Keepers.Keeper> next = Keepers.stop(sockets);
+        assertThat(next).singleElement().isInstanceOfSatisfying(Keepers.Keeper.Answered.class,
+                k -> assertThat(k.pid()).isNotEqualTo(keeper.pid()));
+        ProcessHandle.of(((Keepers.Keeper.Answered) next.getFirst()).pid())
+                .ifPresent(p -> p.onExit().join());
         assertThat(host.openConnections()).isZero();
         assertThat(Keepers.list(sockets)).isEmpty();
-
-        // the next run starts a keeper of its own
-        try (KeptConnections run = kept(settings(1))) {
-            assertThat(run.execute(server(), Command.of("true"), OutputListener.IGNORE).exitStatus()).isZero();
-        }
-        assertThat(host.connectionsAccepted()).isEqualTo(2);
     }
 
     @Test
@@ -443,6 +454,14 @@ class KeptConnectionsTest {
 
     private Server server() {
         return Server.parse(host.spec());
+    }
+
+    private List<Keepers.Keeper> listed() {
+        try {
+            return Keepers.list(sockets);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private SshSettings settings(int keepSeconds) {
