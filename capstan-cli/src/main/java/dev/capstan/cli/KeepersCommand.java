@@ -75,7 +75,8 @@ final class KeepersCommand implements Callable<Integer> {
         String hosts = count(keeper.held().size(), "host");
         if (keeper.running() > 0) {
             main.out().println("stopping keeper " + keeper.pid() + " (" + hosts + "): it ends once its "
-                    + count(keeper.running(), "call") + " under way " + (keeper.running() == 1 ? "has" : "have"));
+                    + count(keeper.running(), "call") + " under way " + (keeper.running() == 1 ? "has" : "have")
+                    + " ended");
             return true;
         }
         Optional<ProcessHandle> process = ProcessHandle.of(keeper.pid());

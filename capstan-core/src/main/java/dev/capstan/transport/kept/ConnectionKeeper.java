@@ -28,6 +28,7 @@ import dev.capstan.transport.kept.KeeperMessage.Report;
 import dev.capstan.transport.kept.KeeperMessage.Result;
 import dev.capstan.transport.kept.KeeperMessage.Stop;
 import dev.capstan.transport.kept.KeeperMessage.Upload;
+import dev.capstan.transport.ssh.HeldConnections;
 import dev.capstan.transport.ssh.PassphrasePrompt;
 import dev.capstan.transport.ssh.SshSettings;
 import dev.capstan.transport.ssh.SshTransport;
@@ -50,6 +51,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -171,7 +173,13 @@ public final class ConnectionKeeper {
                 try {
                     client = server.accept();
                 } catch (IOException e) {
-                    break; // closed: idle, or told to stop
+                    synchronized (lifecycle) {
+                        if (!closing) { // not closed by the keeper itself (idle, told to stop): it cannot take calls
+                            System.err.println(java.time.Instant.now() + " cannot take calls any more: " + e);
+                            stopListening();
+                        }
+                    }
+                    break;
                 }
                 Thread.ofVirtual().name("keeper-call").start(() -> handle(client));
             }
@@ -236,20 +244,25 @@ public final class ConnectionKeeper {
 
     /** Answers {@code capstan keepers}: what this keeper holds, and, when asked to, stops taking calls. */
     private void inquire(Inquire inquire, SocketChannel channel) throws IOException {
+        List<HeldConnections> held = transport.heldConnections(); // outside the monitor: it takes each host's lock
         Report report;
         synchronized (lifecycle) {
             Duration idle = running > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - idleSince);
-            report = new Report(ProcessHandle.current().pid(), Duration.ofMillis(idleLimitMillis), idle, running,
-                    transport.heldConnections());
-            if (inquire.stop() && !closing) {
-                System.err.println(java.time.Instant.now() + " told to stop (capstan keepers --stop) with " + running
-                        + " calls under way");
-                stopListening();
-            }
+            report = new Report(ProcessHandle.current().pid(), Duration.ofMillis(idleLimitMillis), idle, running, held);
         }
+        // answered before it stops: a keeper with no call under way exits right after
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
         KeeperWire.write(out, report);
         out.flush();
+        if (inquire.stop()) {
+            synchronized (lifecycle) {
+                if (!closing) {
+                    System.err.println(java.time.Instant.now() + " told to stop (capstan keepers --stop) with "
+                            + running + " calls under way");
+                    stopListening();
+                }
+            }
+        }
     }
 
     private void handle(SocketChannel channel) {
@@ -264,6 +277,7 @@ public final class ConnectionKeeper {
                 return;
             }
             OpenCall opened = new OpenCall(channel);
+            boolean counted = false;
             try {
                 if (!MessageDigest.isEqual(call.identity(), address.identity())) {
                     opened.send(new Refused("this keeper has other settings or another build of capstan"));
@@ -275,21 +289,21 @@ public final class ConnectionKeeper {
                         return;
                     }
                     running++;
+                    counted = true;
                 }
-                try {
-                    opened.send(new Accepted());
-                    notes.opening(opened, call.operation());
-                    run(call.operation(), opened, in);
-                } finally {
-                    open.remove(opened);
+                opened.send(new Accepted());
+                notes.opening(opened, call.operation());
+                run(call.operation(), opened, in);
+            } finally {
+                open.remove(opened);
+                opened.finish();
+                if (counted) { // only once the run has every message: a stopped keeper may exit when none runs
                     synchronized (lifecycle) {
                         running--;
                         idleSince = System.nanoTime();
                         lifecycle.notifyAll();
                     }
                 }
-            } finally {
-                opened.finish();
             }
         } catch (IOException e) {
             // the run went away before its call began

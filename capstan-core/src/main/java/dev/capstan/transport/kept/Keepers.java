@@ -6,16 +6,19 @@ import dev.capstan.transport.ssh.HeldConnections;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -44,6 +47,8 @@ public final class Keepers {
         /**
          * A keeper that answered.
          *
+         * @param socket  where it listens
+         * @param pid     its process
          * @param keep    how long it stays once no run uses it
          * @param idle    how long no run has used it; zero while a call runs
          * @param running the calls it is doing for runs right now
@@ -56,7 +61,11 @@ public final class Keepers {
             }
         }
 
-        /** A keeper whose socket takes the question but whose answer cannot be read: another build of capstan. */
+        /**
+         * A socket that takes the question but gives no answer that can be read: a keeper of another build of capstan
+         * (which a stop does not reach: it ends once idle), one that was ending just then, or one that did not answer
+         * in time.
+         */
         record Unreadable(Path socket, String reason) implements Keeper { }
     }
 
@@ -94,7 +103,7 @@ public final class Keepers {
                 }
             }
         }
-        keepers.sort(java.util.Comparator.comparing(Keeper::socket));
+        keepers.sort(Comparator.comparing(Keeper::socket));
         return keepers;
     }
 
@@ -128,11 +137,14 @@ public final class Keepers {
             } finally {
                 watchdog.interrupt();
             }
-        } catch (SocketException | java.nio.channels.ClosedChannelException e) {
-            return new Keeper.Unreadable(socket, "it did not answer within " + ANSWER_WAIT.toSeconds()
-                    + " s, or is another build of capstan");
+        } catch (EOFException e) {
+            return new Keeper.Unreadable(socket, "it hung up without an answer (a keeper of another build of capstan,"
+                    + " or one that was ending)");
+        } catch (SocketException | ClosedChannelException e) {
+            return new Keeper.Unreadable(socket, "it did not answer within " + ANSWER_WAIT.toSeconds() + " s");
         } catch (IOException e) {
-            return new Keeper.Unreadable(socket, "it is another build of capstan (" + e.getMessage() + ")");
+            return new Keeper.Unreadable(socket, "its answer is unreadable (" + e.getMessage()
+                    + "): a keeper of another build of capstan");
         }
     }
 }
