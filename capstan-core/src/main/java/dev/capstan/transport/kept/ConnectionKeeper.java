@@ -246,20 +246,27 @@ public final class ConnectionKeeper {
     private void inquire(Inquire inquire, SocketChannel channel) throws IOException {
         List<HeldConnections> held = transport.heldConnections(); // outside the monitor: it takes each host's lock
         Report report;
+        boolean stopping = false;
         synchronized (lifecycle) {
             Duration idle = running > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - idleSince);
             report = new Report(ProcessHandle.current().pid(), Duration.ofMillis(idleLimitMillis), idle, running, held);
+            if (inquire.stop() && !closing) {
+                System.err.println(java.time.Instant.now() + " told to stop (capstan keepers --stop) with " + running
+                        + " calls under way");
+                stopListening(); // no run reaches it once the answer is out
+                running++; // the answer itself, so that the keeper does not end before it is out
+                stopping = true;
+            }
         }
-        // answered before it stops: a keeper with no call under way exits right after
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
-        KeeperWire.write(out, report);
-        out.flush();
-        if (inquire.stop()) {
-            synchronized (lifecycle) {
-                if (!closing) {
-                    System.err.println(java.time.Instant.now() + " told to stop (capstan keepers --stop) with "
-                            + running + " calls under way");
-                    stopListening();
+        try {
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
+            KeeperWire.write(out, report);
+            out.flush();
+        } finally {
+            if (stopping) {
+                synchronized (lifecycle) {
+                    running--;
+                    lifecycle.notifyAll();
                 }
             }
         }
