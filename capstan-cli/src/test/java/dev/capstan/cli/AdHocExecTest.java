@@ -8,6 +8,7 @@ import dev.capstan.transport.kept.Keepers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,6 +81,32 @@ class AdHocExecTest {
             assertThat(keepers.exitWithin(60)).as(keepers.stderr()).isZero();
             assertThat(keepers.stdout()).isEqualTo("no kept connections: no keeper listens in "
                     + dir.resolve("capstan") + "\n");
+        }
+    }
+
+    @Test
+    void aRunInAnotherNetworkNamespaceDoesNotReachTheHostsOfAKeeperStartedInThisOne(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(new ProcessBuilder("unshare", "-n", "true").start().waitFor() == 0,
+                "unshare -n: network namespaces (root)");
+        try (SshTestFleet fleet = SshTestFleet.start(1)) {
+            List<String> arguments = List.of("exec", "--hosts", fleet.host(0).spec(), "-s", "ssh_keep_connections=60",
+                    "-s", "ssh_known_hosts=" + fleet.knownHostsFile(), "-s", "ssh_identity=" + fleet.identityFile(),
+                    "-s", "ssh_config=none", "-s", "connect_timeout=5", "echo answer-$((6 * 7))");
+            try {
+                try (CapstanProcess here = CapstanProcess.start(dir, List.of(), arguments)) {
+                    assertThat(here.exitWithin(60)).as(here.stderr()).isZero();
+                }
+                // 127.0.0.1 in a namespace of its own (its loopback down) is not the host this keeper reaches
+                try (CapstanProcess elsewhere = CapstanProcess.start(dir, List.of("unshare", "-n"), List.of(),
+                        arguments)) {
+                    assertThat(elsewhere.exitWithin(60)).as(elsewhere.stderr()).isEqualTo(1);
+                    assertThat(elsewhere.stdout()).doesNotContain("answer-42");
+                }
+                assertThat(fleet.host(0).connectionsAccepted()).isEqualTo(1);
+                assertThat(fleet.host(0).commandsRun()).hasSize(1);
+            } finally {
+                Keepers.stop(dir.resolve("capstan")); // both: a socket path is reached from every namespace
+            }
         }
     }
 

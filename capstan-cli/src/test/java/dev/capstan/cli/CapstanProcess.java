@@ -22,11 +22,18 @@ record CapstanProcess(Process process, Path out, Path err) implements AutoClosea
 
     /** capstan, run in {@code dir}, with these JVM options ({@code -Djava.io.tmpdir=...}) and command-line arguments. */
     static CapstanProcess start(Path dir, List<String> jvmOptions, List<String> arguments) throws IOException {
+        return start(dir, List.of(), jvmOptions, arguments);
+    }
+
+    /** The same, run through {@code wrapper} (such as {@code unshare -n}, another network namespace). */
+    static CapstanProcess start(Path dir, List<String> wrapper, List<String> jvmOptions, List<String> arguments)
+            throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         // Through env --default-signal: a build started in the background of a non-interactive shell (nohup,
         // `cmd &` in a CI script) ignores SIGINT (and SIGHUP), every child inherits that, and a JVM that starts with
         // a signal ignored leaves it ignored, so capstan would never see the test's Ctrl-C. A terminal's capstan has it.
-        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,HUP", java));
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of("env", "--default-signal=INT,HUP", java));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.capstan.cli.Main"));
         command.addAll(arguments);
