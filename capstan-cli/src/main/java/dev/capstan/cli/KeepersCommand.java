@@ -48,10 +48,12 @@ final class KeepersCommand implements Callable<Integer> {
             return Main.OK;
         }
         int status = Main.OK;
+        // every keeper was told before the first is waited for: one deadline for them all
+        long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
         for (Keeper keeper : keepers) {
             switch (keeper) {
                 case Keeper.Answered answered -> {
-                    if (stop && !stopped(answered)) {
+                    if (stop && !stopped(answered, deadline)) {
                         status = Main.FAILED;
                     } else if (!stop) {
                         main.out().println("keeper " + answered.pid() + ": " + state(answered));
@@ -71,7 +73,7 @@ final class KeepersCommand implements Callable<Integer> {
     }
 
     /** Says how the stop went: at once when no call was under way, else once those calls have ended. */
-    private boolean stopped(Keeper.Answered keeper) {
+    private boolean stopped(Keeper.Answered keeper, long deadline) {
         String hosts = count(keeper.held().size(), "host");
         if (keeper.running() > 0) {
             main.out().println("stopping keeper " + keeper.pid() + " (" + hosts + "): it ends once its "
@@ -82,7 +84,7 @@ final class KeepersCommand implements Callable<Integer> {
         Optional<ProcessHandle> process = ProcessHandle.of(keeper.pid());
         try {
             if (process.isPresent()) {
-                process.get().onExit().get(EXIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                process.get().onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
             main.out().println("stopped keeper " + keeper.pid() + " (" + hosts + ")");
             return true;
