@@ -17,13 +17,13 @@ import dev.capstan.event.EventSink;
 import dev.capstan.event.SecretMasking;
 import dev.capstan.model.Configuration;
 import dev.capstan.model.Variables;
+import dev.capstan.transport.kept.KeptConnections;
 import dev.capstan.transport.ssh.PassphrasePrompt;
 import dev.capstan.transport.ssh.SshSettings;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import dev.capstan.transport.kept.KeptConnections;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -73,7 +73,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        readJarIndexAhead(java.util.Arrays.stream(args).anyMatch(arg -> arg.contains("ssh_keep_connections=")));
+        readJarIndexAhead(Arrays.stream(args).anyMatch(arg -> arg.contains("ssh_keep_connections=")));
         InterruptHandler.installForProcess(System.err);
         System.exit(run(args, System.out, System.err, System.getenv()));
     }

@@ -260,8 +260,7 @@ public final class ConnectionKeeper {
         }
         try {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
-            KeeperWire.write(out, report);
-            out.flush();
+            KeeperWire.send(out, report);
         } finally {
             if (stopping) {
                 synchronized (lifecycle) {
@@ -420,7 +419,7 @@ public final class ConnectionKeeper {
 
         private static long size(KeeperMessage message) {
             // a Result is the last message, however big its capture: never the reason to cut a call off
-            return message instanceof Line line ? 16 + 2L * line.text().length() : 0;
+            return message instanceof Line line ? line.weight() : 0;
         }
 
         /** Waits (briefly) until the writer has written everything, so that closing the socket loses nothing. */

@@ -60,7 +60,15 @@ sealed interface KeeperMessage {
     /** The keeper did nothing, for the reason given: a run that gets this may connect by itself. */
     record Refused(String reason) implements KeeperMessage { }
 
-    record Line(Stream stream, String text) implements KeeperMessage { }
+    record Line(Stream stream, String text) implements KeeperMessage {
+        /**
+         * About the memory the line takes while it waits to be written or handled: what both ends count against their
+         * limits on output that is not read.
+         */
+        long weight() {
+            return 16 + 2L * text.length();
+        }
+    }
 
     record Progress(String path, long done, long total) implements KeeperMessage { }
 

@@ -133,6 +133,12 @@ final class KeeperWire {
         }
     }
 
+    /** Writes {@code message} and flushes it: for a message the other end waits for. */
+    static void send(DataOutputStream out, KeeperMessage message) throws IOException {
+        write(out, message);
+        out.flush();
+    }
+
     /** @throws EOFException when the other end closed the socket before a whole message */
     static KeeperMessage read(DataInputStream in) throws IOException {
         int tag = in.readUnsignedByte();

@@ -117,8 +117,7 @@ public final class Keepers {
         }
         try (channel) {
             DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
-            KeeperWire.write(out, new Inquire(stop));
-            out.flush();
+            KeeperWire.send(out, new Inquire(stop));
             // The socket's blocking reads have no timeout of their own: a watchdog closes it.
             Thread watchdog = Thread.ofVirtual().start(() -> {
                 try {

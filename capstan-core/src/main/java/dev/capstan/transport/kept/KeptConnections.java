@@ -182,7 +182,7 @@ public final class KeptConnections implements Transport {
                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
                 Object first;
                 try {
-                    send(out, new Call(address.identity(), operation));
+                    KeeperWire.send(out, new Call(address.identity(), operation));
                     first = inbox.take(SILENCE_LIMIT.toNanos());
                 } catch (IOException e) {
                     first = END_OF_CALL;
@@ -234,7 +234,7 @@ public final class KeptConnections implements Transport {
                     throw e; // a second interrupt: give up waiting for the keeper
                 }
                 try {
-                    send(out, new Stop());
+                    KeeperWire.send(out, new Stop());
                 } catch (IOException gone) {
                     throw e; // the keeper has already let go of the call, and stops its command when it does
                 }
@@ -272,7 +272,7 @@ public final class KeptConnections implements Transport {
                 case Progress p -> listenerFailure = deliver(listenerFailure,
                         () -> progress.progress(server, p.path(), p.done(), p.total()));
                 case Note note -> show(note);
-                case Ask ask -> send(out, new Answer(command == null ? null : command.prompt().answer().get()));
+                case Ask ask -> KeeperWire.send(out, new Answer(command == null ? null : command.prompt().answer().get()));
                 case Alive alive -> { }
                 case Result result -> {
                     return result;
@@ -347,13 +347,8 @@ public final class KeptConnections implements Transport {
         }
 
         private static int size(KeeperMessage message) {
-            return message instanceof Line line ? (int) Math.min(ROOM, 16 + 2L * line.text().length()) : 0;
+            return message instanceof Line line ? (int) Math.min(ROOM, line.weight()) : 0;
         }
-    }
-
-    private static void send(DataOutputStream out, KeeperMessage message) throws IOException {
-        KeeperWire.write(out, message);
-        out.flush();
     }
 
     private void useDirect(String why) {
