@@ -4,6 +4,7 @@ import dev.capstan.transport.kept.KeeperMessage.Inquire;
 import dev.capstan.transport.kept.KeeperMessage.Report;
 import dev.capstan.transport.ssh.HeldConnections;
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -107,6 +108,9 @@ public final class Keepers {
         return keepers;
     }
 
+    private static final String HUNG_UP =
+            "it hung up without an answer (a keeper of another build of capstan, or one that was ending)";
+
     /** The keeper's answer; null when nothing listens there. */
     private static Keeper ask(Path socket, boolean stop) {
         SocketChannel channel;
@@ -116,8 +120,13 @@ public final class Keepers {
             return null;
         }
         try (channel) {
-            DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
-            KeeperWire.send(out, new Inquire(stop));
+            // buffered, so that the question goes in one write: a keeper of another build hangs up after its first byte
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel)));
+            try {
+                KeeperWire.send(out, new Inquire(stop));
+            } catch (IOException e) {
+                return new Keeper.Unreadable(socket, HUNG_UP);
+            }
             // The socket's blocking reads have no timeout of their own: a watchdog closes it.
             Thread watchdog = Thread.ofVirtual().start(() -> {
                 try {
@@ -136,10 +145,9 @@ public final class Keepers {
             } finally {
                 watchdog.interrupt();
             }
-        } catch (EOFException e) {
-            return new Keeper.Unreadable(socket, "it hung up without an answer (a keeper of another build of capstan,"
-                    + " or one that was ending)");
-        } catch (SocketException | ClosedChannelException e) {
+        } catch (EOFException | SocketException e) { // the end of the stream, or a reset
+            return new Keeper.Unreadable(socket, HUNG_UP);
+        } catch (ClosedChannelException e) { // closed by the watchdog
             return new Keeper.Unreadable(socket, "it did not answer within " + ANSWER_WAIT.toSeconds() + " s");
         } catch (IOException e) {
             return new Keeper.Unreadable(socket, "its answer is unreadable (" + e.getMessage()
